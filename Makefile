@@ -1,0 +1,40 @@
+# Wallbreaker: `make run` serves the app with demo data; `make test` runs everything CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+DEV_ENV := DEBUG=1
+
+.PHONY: run test lint e2e bench serve clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@if [[ ! -x $(PY) ]]; then python=$$(.ci/find-python); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
+	@$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/requirements.txt -c constraints.txt
+	@touch $@
+
+run: $(VENV)/.installed
+	$(DEV_ENV) $(PY) manage.py migrate --no-input
+	$(DEV_ENV) $(PY) manage.py seed_demo --if-empty
+	@echo "Wallbreaker runs on http://127.0.0.1:$(PORT)/ — log in as demo / demo"
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(VENV)/.installed lint
+	@.ci/apt-ensure /usr/bin/chromium chromium
+	$(DEV_ENV) DATABASE_URL=sqlite:///$$(mktemp -d)/demo.sqlite3 bash -c '$(PY) manage.py migrate --no-input -v0 && $(PY) manage.py seed_demo && $(PY) manage.py makemigrations --check --dry-run'
+	$(DEV_ENV) .ci/with-postgres $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed
+	.ci/with-postgres $(PY) bench/run.py $(BENCH_ARGS)
+
+serve: $(VENV)/.installed
+	$(PY) manage.py collectstatic --no-input -v0
+	$(VENV)/bin/gunicorn config.wsgi --bind 0.0.0.0:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

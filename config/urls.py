@@ -1,0 +1,13 @@
+"""Top-level URLs: wires the two apps, auth and the admin together."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="board", permanent=False), name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("retros.urls")),
+    path("", include("improvements.urls")),
+]

@@ -1,0 +1,85 @@
+"""Workflows that span both apps: a retro finding becoming, or joining, an improvement."""
+
+from django.db import transaction
+
+from retros.models import Finding
+
+from .models import Category, Column, Event, FindingLink, Improvement
+
+# Words in a finding that hint at its category, checked in this order.
+CATEGORY_HINTS = [
+    ("flaky", "flaky-e2e"),
+    ("manual test", "drop-manual-test"),
+    ("toggle", "release-toggle"),
+    ("feature flag", "release-toggle"),
+    ("smoke", "smoke-test"),
+    ("document", "documentation"),
+    ("runbook", "documentation"),
+    ("wiki", "documentation"),
+    ("wait", "remove-waste"),
+    ("changelog", "remove-waste"),
+    ("script", "tooling"),
+    ("tool", "tooling"),
+]
+
+
+def guess_category(text: str) -> Category | None:
+    lowered = text.lower()
+    slug = next((slug for word, slug in CATEGORY_HINTS if word in lowered), "automate")
+    return Category.objects.filter(slug=slug).first() or Category.objects.first()
+
+
+def title_from(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else ""
+    return first_line[:200]
+
+
+@transaction.atomic
+def create_improvement(
+    *, title: str, category: Category, user, column: Column | None = None, **fields
+) -> Improvement:
+    column = column or Column.objects.order_by("position").first()
+    Column.objects.select_for_update().filter(pk=column.pk).first()
+    improvement = Improvement.objects.create(
+        title=title,
+        category=category,
+        column=column,
+        position=Improvement.next_position(column),
+        created_by=user,
+        **fields,
+    )
+    Event.objects.create(
+        improvement=improvement, kind=Event.Kind.CREATED, actor=user, to_column=column
+    )
+    return improvement
+
+
+@transaction.atomic
+def link_finding(finding: Finding, improvement: Improvement, user) -> FindingLink:
+    link = FindingLink.objects.create(finding=finding, improvement=improvement, linked_by=user)
+    finding.outcome = Finding.Outcome.IMPROVEMENT
+    finding.no_action_reason = ""
+    finding.save(update_fields=["outcome", "no_action_reason"])
+    Event.objects.create(
+        improvement=improvement,
+        kind=Event.Kind.LINKED,
+        actor=user,
+        data={"finding": finding.pk, "retro": finding.retro_id},
+    )
+    return link
+
+
+@transaction.atomic
+def promote_finding(
+    finding: Finding, user, *, title: str = "", category: Category | None = None, **fields
+) -> Improvement:
+    """Turn a finding into a new improvement card, linked back to its retro."""
+    improvement = create_improvement(
+        title=title or title_from(finding.text),
+        category=category or guess_category(finding.text),
+        user=user,
+        description=finding.text,
+        **fields,
+    )
+    link_finding(finding, improvement, user)
+    return improvement

@@ -1,0 +1,96 @@
+from django.contrib import admin, messages
+
+from .models import (
+    ApiToken,
+    Deployment,
+    DutyWeek,
+    Finding,
+    ProcessStep,
+    ProcessStepChange,
+    RetroRevision,
+    Retrospective,
+    Unit,
+)
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_active"]
+    list_filter = ["kind", "is_active"]
+    filter_horizontal = ["members"]
+    search_fields = ["name"]
+
+
+@admin.register(DutyWeek)
+class DutyWeekAdmin(admin.ModelAdmin):
+    list_display = ["week_start", "unit", "qa_person", "platform_person"]
+    list_filter = ["unit"]
+    date_hierarchy = "week_start"
+
+
+class FindingInline(admin.TabularInline):
+    model = Finding
+    extra = 0
+
+
+@admin.register(Retrospective)
+class RetrospectiveAdmin(admin.ModelAdmin):
+    list_display = ["duty_week", "status", "pain_rating", "facilitator"]
+    list_filter = ["status"]
+    inlines = [FindingInline]
+    filter_horizontal = ["attendees"]
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    list_display = ["text", "kind", "outcome", "retro"]
+    list_filter = ["kind", "outcome"]
+    search_fields = ["text"]
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "environment", "result", "elapsed_minutes", "trigger"]
+    list_filter = ["environment", "result", "trigger"]
+    date_hierarchy = "started_at"
+    search_fields = ["version", "external_id"]
+
+
+class ProcessStepChangeInline(admin.TabularInline):
+    model = ProcessStepChange
+    extra = 0
+
+
+@admin.register(ProcessStep)
+class ProcessStepAdmin(admin.ModelAdmin):
+    list_display = ["position", "title", "mode", "minutes", "unit"]
+    list_editable = ["mode"]
+    inlines = [ProcessStepChangeInline]
+
+
+@admin.register(RetroRevision)
+class RetroRevisionAdmin(admin.ModelAdmin):
+    list_display = ["retro", "user", "at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "last_used_at"]
+    fields = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, key = ApiToken.issue(obj.name, user=obj.user)
+        obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
+        obj.created_at = token.created_at
+        messages.warning(request, f"Copy the token now, it is not shown again: {key}")
+        return None
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        from django.utils import timezone
+
+        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,426 @@
+"""The weekly deployment duty: units, duty weeks, deployments, the process map and retros."""
+
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Count, F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+
+def monday_of(day: datetime.date) -> datetime.date:
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        PRODUCT = "product", "Product unit"
+        QA = "qa", "QA"
+        PLATFORM = "platform", "Platform"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.PRODUCT)
+    is_active = models.BooleanField(default=True, help_text="Inactive units leave the rotation.")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="units")
+    feed_token = models.CharField(
+        max_length=64, unique=True, default=new_feed_token, editable=False
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("unit_detail", args=[self.pk])
+
+
+class DutyWeekQuerySet(models.QuerySet):
+    def current(self) -> "DutyWeek | None":
+        return self.filter(week_start=monday_of(timezone.localdate())).first()
+
+    def involving(self, user) -> "DutyWeekQuerySet":
+        return self.filter(
+            Q(unit__members=user) | Q(qa_person=user) | Q(platform_person=user)
+        ).distinct()
+
+
+class DutyWeek(models.Model):
+    """One ISO week: the product unit on deployment duty, its QA shadow and platform member."""
+
+    week_start = models.DateField(unique=True, help_text="The Monday of the ISO week.")
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="duty_weeks",
+        limit_choices_to={"kind": Unit.Kind.PRODUCT},
+    )
+    qa_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="qa_duty_weeks",
+        verbose_name="QA shadow",
+    )
+    platform_person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="platform_duty_weeks",
+        verbose_name="platform member",
+    )
+
+    objects = DutyWeekQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-week_start"]
+
+    def __str__(self) -> str:
+        return f"{self.iso_label} · {self.unit}"
+
+    @property
+    def iso_label(self) -> str:
+        year, week, _ = self.week_start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def week_end(self) -> datetime.date:
+        return self.week_start + datetime.timedelta(days=6)
+
+    def involves(self, user) -> bool:
+        if user.pk in (self.qa_person_id, self.platform_person_id):
+            return True
+        return self.unit.members.filter(pk=user.pk).exists()
+
+
+class DeploymentQuerySet(models.QuerySet):
+    def stats(self) -> dict:
+        return self.aggregate(
+            count=Count("id"),
+            elapsed_minutes=Sum("elapsed_minutes"),
+            hands_on_minutes=Sum("hands_on_minutes"),
+            blocked_minutes=Sum("blocked_minutes"),
+            restarts=Sum("restarts"),
+            manual_steps_done=Sum("manual_steps_done"),
+            failed=Count("id", filter=~Q(result=Deployment.Result.SUCCESS)),
+        )
+
+    def in_week(self, duty_week: "DutyWeek") -> "DeploymentQuerySet":
+        return self.filter(duty_week=duty_week)
+
+
+class Deployment(models.Model):
+    """One run of the deployment process, entered by hand or sent by CI."""
+
+    class Environment(models.TextChoices):
+        STAGING = "staging", "Staging"
+        PRODUCTION = "production", "Production"
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", "Success"
+        FAILURE = "failure", "Failure"
+        ABORTED = "aborted", "Aborted"
+        ROLLED_BACK = "rolled_back", "Rolled back"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Manual runbook"
+        SCRIPTED = "scripted", "Scripted"
+        ONE_BUTTON = "one_button", "One button"
+        AUTOMATIC = "automatic", "Automatic"
+
+    duty_week = models.ForeignKey(
+        DutyWeek, on_delete=models.SET_NULL, null=True, blank=True, related_name="deployments"
+    )
+    environment = models.CharField(
+        max_length=12, choices=Environment, default=Environment.PRODUCTION
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    # Stored rather than computed per query: dashboards aggregate it over tens of thousands of rows.
+    elapsed_minutes = models.PositiveIntegerField(editable=False, default=0)
+    hands_on_minutes = models.PositiveIntegerField(default=0)
+    deployer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deployments",
+    )
+    shadow = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shadowed_deployments",
+    )
+    result = models.CharField(max_length=12, choices=Result, default=Result.SUCCESS)
+    blocked_minutes = models.PositiveIntegerField(default=0)
+    blocked_cause = models.CharField(max_length=200, blank=True)
+    restarts = models.PositiveIntegerField(default=0)
+    manual_steps_done = models.PositiveIntegerField(default=0)
+    trigger = models.CharField(max_length=12, choices=Trigger, default=Trigger.MANUAL)
+    version = models.CharField(max_length=100, blank=True, help_text="Commit SHA or version.")
+    repo_url = models.URLField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    external_id = models.CharField(
+        max_length=200,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The sender's id (CI pipeline id): sending it again updates this deployment.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeploymentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["started_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finished_at__gte=F("started_at")),
+                name="deployment_finishes_after_start",
+                violation_error_message="A deployment cannot finish before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_environment_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.started_at and self.finished_at:
+            seconds = (self.finished_at - self.started_at).total_seconds()
+            self.elapsed_minutes = max(0, round(seconds / 60))
+            self.duty_week = DutyWeek.objects.filter(
+                week_start=monday_of(timezone.localdate(self.started_at))
+            ).first()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("deployment_detail", args=[self.pk])
+
+    @property
+    def was_blocked(self) -> bool:
+        return self.blocked_minutes > 0
+
+
+class ProcessStep(models.Model):
+    """One step of the documented deployment process."""
+
+    class Mode(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        SEMI_AUTOMATIC = "semi", "Semi-automatic"
+        AUTOMATED = "automated", "Automated"
+        DROPPED = "dropped", "Dropped"
+
+    position = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=200)
+    how_to = models.TextField(blank=True, help_text="Markdown.")
+    mode = models.CharField(max_length=10, choices=Mode, default=Mode.MANUAL)
+    minutes = models.PositiveIntegerField(default=0)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="process_steps"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_manual(self) -> bool:
+        return self.mode in (self.Mode.MANUAL, self.Mode.SEMI_AUTOMATIC)
+
+    @transaction.atomic
+    def change_mode(self, mode: str, user=None, note: str = "") -> "ProcessStepChange | None":
+        if mode == self.mode:
+            return None
+        change = ProcessStepChange.objects.create(
+            step=self, old_mode=self.mode, new_mode=mode, changed_by=user, note=note
+        )
+        self.mode = mode
+        self.save(update_fields=["mode"])
+        return change
+
+
+class ProcessStepChange(models.Model):
+    """A change of a step's mode, so "manual steps left" can be drawn over time."""
+
+    step = models.ForeignKey(ProcessStep, on_delete=models.CASCADE, related_name="changes")
+    old_mode = models.CharField(max_length=10, choices=ProcessStep.Mode)
+    new_mode = models.CharField(max_length=10, choices=ProcessStep.Mode)
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.step}: {self.old_mode} → {self.new_mode}"
+
+
+class Retrospective(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    duty_week = models.OneToOneField(DutyWeek, on_delete=models.PROTECT, related_name="retro")
+    facilitator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="facilitated_retros",
+    )
+    attendees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="attended_retros"
+    )
+    pain_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="How painful were this week's deployments? 1 (not) to 5."
+    )
+    confidence_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Confidence in the process: 1 (none) to 5 (full)."
+    )
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-duty_week__week_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(pain_rating__isnull=True) | Q(pain_rating__range=(1, 5)),
+                name="retro_pain_rating_1_to_5",
+                violation_error_message="Ratings go from 1 to 5.",
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence_rating__isnull=True) | Q(confidence_rating__range=(1, 5)),
+                name="retro_confidence_rating_1_to_5",
+                violation_error_message="Ratings go from 1 to 5.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retro {self.duty_week}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("retro_detail", args=[self.pk])
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    def can_edit(self, user) -> bool:
+        """Before submit, the people of the duty week (and staff) write; after, the facilitator."""
+        if user.is_staff:
+            return True
+        if self.is_submitted:
+            return user.pk == self.facilitator_id
+        return self.duty_week.involves(user)
+
+    def submit(self) -> None:
+        self.status = self.Status.SUBMITTED
+        self.submitted_at = timezone.now()
+        self.save(update_fields=["status", "submitted_at", "updated_at"])
+
+
+class Finding(models.Model):
+    """One line of a retro."""
+
+    class Kind(models.TextChoices):
+        WENT_WELL = "well", "Went well"
+        PAIN = "pain", "Pain"
+        QUESTION = "question", "Question"
+        IDEA = "idea", "Idea"
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Not triaged"
+        IMPROVEMENT = "improvement", "Improvement"
+        NO_ACTION = "no_action", "No action"
+
+    retro = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.PAIN)
+    text = models.TextField(max_length=2000)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    outcome = models.CharField(max_length=12, choices=Outcome, default=Outcome.PENDING)
+    no_action_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["kind", "outcome"])]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def needs_triage(self) -> bool:
+        return self.kind in (self.Kind.PAIN, self.Kind.IDEA)
+
+
+class RetroRevision(models.Model):
+    """An edit made to a retro after it was submitted."""
+
+    retro = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="revisions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    at = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"Edit of {self.retro} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A token for CI and other machines; only its SHA-256 is stored."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, name: str, user=None) -> tuple["ApiToken", str]:
+        """Create a token and return it with its key, which is never stored or shown again."""
+        key = "wb_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(name=name, user=user, prefix=key[:10], key_hash=cls.hash(key))
+        return token, key
+
+    @classmethod
+    def authenticate(cls, key: str) -> "ApiToken | None":
+        token = cls.objects.filter(key_hash=cls.hash(key), revoked_at__isnull=True).first()
+        if token:
+            cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token

@@ -1,0 +1,68 @@
+import pytest
+
+from improvements.models import Event, Improvement, MoveError
+from tests.factories import ImprovementFactory
+
+
+def order(column):
+    return list(
+        Improvement.objects.filter(column=column)
+        .order_by("position")
+        .values_list("title", flat=True)
+    )
+
+
+@pytest.fixture
+def ideas(columns):
+    return [ImprovementFactory(title=t, column=columns["Ideas"]) for t in "ABC"]
+
+
+def test_it_moves_a_card_to_the_top_of_its_column(ideas, columns):
+    ideas[2].move_to(columns["Ideas"], after=None)
+    assert order(columns["Ideas"]) == ["C", "A", "B"]
+
+
+def test_it_moves_a_card_after_a_neighbour(ideas, columns):
+    ideas[0].move_to(columns["Ideas"], after=ideas[1])
+    assert order(columns["Ideas"]) == ["B", "A", "C"]
+
+
+def test_it_moves_a_card_into_an_empty_column_and_stamps_times(ideas, columns, owner):
+    changed = ideas[1].move_to(columns["In progress"], after=None, actor=owner)
+    card = Improvement.objects.get(pk=ideas[1].pk)
+    assert order(columns["In progress"]) == ["B"]
+    assert order(columns["Ideas"]) == ["A", "C"]
+    assert card.started_at is not None and card.done_at is None
+    assert changed == {columns["Ideas"].pk, columns["In progress"].pk}
+    event = Event.objects.get(improvement=card, kind="moved")
+    assert (event.from_column, event.to_column, event.actor) == (
+        columns["Ideas"],
+        columns["In progress"],
+        owner,
+    )
+
+
+def test_moving_to_done_sets_done_time_and_back_clears_it(ideas, columns):
+    ideas[0].move_to(columns["Done"])
+    assert Improvement.objects.get(pk=ideas[0].pk).done_at is not None
+    ideas[0].move_to(columns["Next"])
+    assert Improvement.objects.get(pk=ideas[0].pk).done_at is None
+
+
+def test_it_respaces_a_column_when_neighbours_have_no_gap(columns):
+    a = ImprovementFactory(title="A", column=columns["Ideas"], position=1)
+    b = ImprovementFactory(title="B", column=columns["Ideas"], position=2)
+    c = ImprovementFactory(title="C", column=columns["Next"])
+    c.move_to(columns["Ideas"], after=a)
+    assert order(columns["Ideas"]) == ["A", "C", "B"]
+    positions = list(
+        Improvement.objects.filter(column=columns["Ideas"]).values_list("position", flat=True)
+    )
+    assert len(set(positions)) == 3
+    assert b.pk
+
+
+def test_it_refuses_a_neighbour_from_another_column(ideas, columns):
+    other = ImprovementFactory(column=columns["Next"])
+    with pytest.raises(MoveError):
+        ideas[0].move_to(columns["Ideas"], after=other)
