@@ -1,22 +1,13 @@
 """Views for the improvement board, card detail, triage of retro findings and the dashboard."""
 
-import datetime
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count, Q
-from django.db.models.functions import TruncWeek
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from retros.models import Finding, Retrospective
-
 from .models import Category, Column, Improvement, MoveError
-from .operations import guess_category, promote_finding, title_from
 
 
 def can_edit_board(user) -> bool:
@@ -138,87 +129,5 @@ def improvement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "events": improvement.events.select_related("actor", "from_column", "to_column"),
             "comments": improvement.comments.select_related("author"),
-        },
-    )
-
-
-def retro_triage(request: HttpRequest, pk: int) -> HttpResponse:
-    retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
-    findings = list(
-        retro.findings.filter(kind__in=[Finding.Kind.PAIN, Finding.Kind.IDEA]).select_related(
-            "link__improvement"
-        )
-    )
-    for finding in findings:
-        finding.suggested_title = title_from(finding.text)
-        finding.suggested_category = guess_category(finding.text)
-    return render(
-        request,
-        "improvements/triage.html",
-        {
-            "retro": retro,
-            "findings": findings,
-            "categories": Category.objects.all(),
-            "can_edit": retro.can_edit(request.user) and can_edit_board(request.user),
-        },
-    )
-
-
-class PromoteForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    category = forms.ModelChoiceField(queryset=Category.objects.all())
-
-
-@require_POST
-def finding_promote(request: HttpRequest, pk: int) -> HttpResponse:
-    """Turn a retro finding into a new improvement card in the first column."""
-    finding = get_object_or_404(Finding.objects.select_related("retro__duty_week"), pk=pk)
-    if not (finding.retro.can_edit(request.user) and can_edit_board(request.user)):
-        raise PermissionDenied("Only the retro's people may triage its findings.")
-    form = PromoteForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Give the improvement a title and a category.")
-        return redirect("retro_triage", finding.retro_id)
-    with transaction.atomic():
-        locked = Finding.objects.select_for_update().get(pk=finding.pk)
-        if locked.outcome != Finding.Outcome.PENDING:
-            messages.info(request, "That finding was already triaged.")
-            return redirect("retro_triage", finding.retro_id)
-        improvement = promote_finding(
-            locked,
-            request.user,
-            title=form.cleaned_data["title"],
-            category=form.cleaned_data["category"],
-            unit=finding.retro.duty_week.unit,
-        )
-    messages.success(request, f"Created improvement “{improvement.title}”.")
-    return redirect("retro_triage", finding.retro_id)
-
-
-def dashboard(request: HttpRequest) -> HttpResponse:
-    open_cards = Improvement.objects.open()
-    per_column = Column.objects.annotate(
-        count=Count("improvements", filter=Q(improvements__archived_at__isnull=True))
-    )
-    per_category = Category.objects.annotate(
-        count=Count("improvements", filter=Q(improvements__archived_at__isnull=True))
-    )
-    since = timezone.now() - datetime.timedelta(weeks=12)
-    done_per_week = list(
-        open_cards.filter(done_at__gte=since, column__state=Column.State.DONE)
-        .annotate(week=TruncWeek("done_at"))
-        .values("week")
-        .annotate(count=Count("id"))
-        .order_by("week")
-    )
-    peak = max([row["count"] for row in done_per_week], default=0)
-    return render(
-        request,
-        "improvements/dashboard.html",
-        {
-            "per_column": per_column,
-            "per_category": per_category,
-            "done_per_week": done_per_week,
-            "peak": peak,
         },
     )
