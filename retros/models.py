@@ -42,6 +42,31 @@ class Unit(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("unit_detail", args=[self.pk])
 
+    def regenerate_feed_token(self) -> None:
+        """A new secret feed URL; the old one stops working at once."""
+        self.feed_token = new_feed_token()
+        self.save(update_fields=["feed_token"])
+
+
+class PersonFeed(models.Model):
+    """A person's secret calendar feed of their duty weeks (calendar apps cannot log in)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duty_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token, editable=False)
+
+    def __str__(self) -> str:
+        return f"Duty feed of {self.user}"
+
+    @classmethod
+    def for_user(cls, user) -> "PersonFeed":
+        return cls.objects.get_or_create(user=user)[0]
+
+    def regenerate(self) -> None:
+        self.token = new_feed_token()
+        self.save(update_fields=["token"])
+
 
 class DutyWeekQuerySet(models.QuerySet):
     def current(self) -> "DutyWeek | None":
@@ -333,6 +358,33 @@ class Retrospective(models.Model):
         if self.is_submitted:
             return user.pk == self.facilitator_id
         return self.duty_week.involves(user)
+
+    def missing_attendees(self) -> list[str]:
+        """Who must attend but is not listed: the unit, its QA shadow and its platform member."""
+        week = self.duty_week
+        attendee_ids = {user.pk for user in self.attendees.all()}
+        missing = []
+        if not week.unit.members.filter(pk__in=attendee_ids).exists():
+            missing.append(f"someone from {week.unit}")
+        for role, person in (
+            ("QA shadow", week.qa_person),
+            ("platform member", week.platform_person),
+        ):
+            if person is None:
+                missing.append(f"a {role} (none is assigned to this week)")
+            elif person.pk not in attendee_ids:
+                missing.append(f"{person.get_full_name() or person.get_username()} ({role})")
+        return missing
+
+    def record_revision(self, user, changes: dict) -> "RetroRevision | None":
+        """Keep a record of an edit made after submit; edits before submit are the retro itself."""
+        if not self.is_submitted or not changes:
+            return None
+        return RetroRevision.objects.create(retro=self, user=user, changes=changes)
+
+    def touch(self) -> None:
+        """Mark the retro changed, so attendees polling its findings fetch them again."""
+        self.save(update_fields=["updated_at"])
 
     def submit(self) -> None:
         self.status = self.Status.SUBMITTED
