@@ -40,7 +40,9 @@ def test_a_finding_becomes_a_card_that_is_dragged_and_counted(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Retro")
 
     page.get_by_label("Kind").select_option("pain")
-    page.get_by_role("textbox", name="Finding").fill("Manual smoke test of production takes 40 minutes")
+    page.get_by_role("textbox", name="Finding").fill(
+        "Manual smoke test of production takes 40 minutes"
+    )
     page.get_by_role("button", name="Add finding").click()
     expect(page.locator("#findings")).to_contain_text("Manual smoke test of production")
     # Added without a reload, and the form is empty again for the next finding.
