@@ -5,7 +5,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -143,6 +143,30 @@ class DeploymentQuerySet(models.QuerySet):
     def in_week(self, duty_week: "DutyWeek") -> "DeploymentQuerySet":
         return self.filter(duty_week=duty_week)
 
+    def record_external(self, external_id: str, **fields) -> tuple["Deployment", bool]:
+        """Create or update the deployment a sender knows as `external_id`; True if created.
+
+        Identical posts may race: the unique index lets one insert win, and the loser updates
+        that row instead, so a pipeline id never yields two deployments. `fields` must already
+        be valid (see Deployment.full_clean).
+        """
+        with transaction.atomic():
+            deployment = self.select_for_update().filter(external_id=external_id).first()
+            if deployment is None:
+                try:
+                    with transaction.atomic():
+                        deployment = self.model(external_id=external_id, **fields)
+                        deployment.save()
+                    return deployment, True
+                except IntegrityError:
+                    deployment = self.select_for_update().filter(external_id=external_id).first()
+                    if deployment is None:
+                        raise
+            for name, value in fields.items():
+                setattr(deployment, name, value)
+            deployment.save()
+            return deployment, False
+
 
 class Deployment(models.Model):
     """One run of the deployment process, entered by hand or sent by CI."""
@@ -238,6 +262,11 @@ class Deployment(models.Model):
     def was_blocked(self) -> bool:
         return self.blocked_minutes > 0
 
+    @staticmethod
+    def can_be_logged_by(user) -> bool:
+        """Members of any unit (and staff) log and correct deployments; everyone else reads."""
+        return user.is_staff or user.units.exists()
+
 
 class ProcessStep(models.Model):
     """One step of the documented deployment process."""
@@ -266,6 +295,13 @@ class ProcessStep(models.Model):
     @property
     def is_manual(self) -> bool:
         return self.mode in (self.Mode.MANUAL, self.Mode.SEMI_AUTOMATIC)
+
+    @staticmethod
+    def can_be_edited_by(user) -> bool:
+        """QA and platform keep the process current (with staff); everyone else reads it."""
+        if user.is_staff:
+            return True
+        return user.units.filter(kind__in=[Unit.Kind.QA, Unit.Kind.PLATFORM]).exists()
 
     @transaction.atomic
     def change_mode(self, mode: str, user=None, note: str = "") -> "ProcessStepChange | None":
