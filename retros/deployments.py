@@ -1,0 +1,328 @@
+"""Views for the deployment log (list, CSV, hand entry) and the deployment process map."""
+
+import csv
+import datetime
+from collections import Counter
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Avg, Count, Sum
+from django.db.models.functions import TruncWeek
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .deployment_forms import DeploymentFilterForm, DeploymentForm, ProcessStepForm
+from .models import Deployment, ProcessStep, ProcessStepChange, monday_of
+
+PAGE_SIZE = 50
+CSV_CHUNK_SIZE = 2000
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _require_deployment_logger(request: HttpRequest) -> None:
+    if not Deployment.can_be_logged_by(request.user):
+        raise PermissionDenied("Only members of a unit (or staff) may log deployments.")
+
+
+def _require_process_editor(request: HttpRequest) -> None:
+    if not ProcessStep.can_be_edited_by(request.user):
+        raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
+
+
+def _filtered_deployments(request: HttpRequest) -> tuple[DeploymentFilterForm, object]:
+    form = DeploymentFilterForm(request.GET or None)
+    deployments = Deployment.objects.all()
+    if request.GET:
+        deployments = form.filter(deployments)
+    return form, deployments
+
+
+def deployment_list(request: HttpRequest) -> HttpResponse:
+    form, deployments = _filtered_deployments(request)
+    page = Paginator(
+        deployments.select_related("duty_week__unit", "deployer").order_by("-started_at", "-pk"),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "retros/deployment_list.html",
+        {
+            "filter_form": form,
+            "page": page,
+            "stats": deployments.stats(),
+            "query": query.urlencode(),
+            "can_log": Deployment.can_be_logged_by(request.user),
+        },
+    )
+
+
+def csv_safe(value) -> str:
+    """A cell value as text that spreadsheets show instead of evaluating."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat(timespec="minutes")
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+CSV_COLUMNS = [
+    ("id", "pk"),
+    ("started_at", "started_at"),
+    ("finished_at", "finished_at"),
+    ("environment", "environment"),
+    ("result", "result"),
+    ("trigger", "trigger"),
+    ("elapsed_minutes", "elapsed_minutes"),
+    ("hands_on_minutes", "hands_on_minutes"),
+    ("blocked_minutes", "blocked_minutes"),
+    ("blocked_cause", "blocked_cause"),
+    ("restarts", "restarts"),
+    ("manual_steps_done", "manual_steps_done"),
+    ("deployer", "deployer__username"),
+    ("shadow", "shadow__username"),
+    ("duty_week", "duty_week__week_start"),
+    ("unit", "duty_week__unit__name"),
+    ("version", "version"),
+    ("repo_url", "repo_url"),
+    ("external_id", "external_id"),
+    ("notes", "notes"),
+]
+
+
+class _Echo:
+    """A file-like object whose write hands the line back, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_rows(deployments) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow([header for header, _ in CSV_COLUMNS])
+    rows = deployments.order_by("-started_at", "-pk").values_list(
+        *[lookup for _, lookup in CSV_COLUMNS]
+    )
+    # A server-side cursor in chunks: memory stays flat however many rows there are.
+    for row in rows.iterator(chunk_size=CSV_CHUNK_SIZE):
+        yield writer.writerow([csv_safe(value) for value in row])
+
+
+def deployment_csv(request: HttpRequest) -> StreamingHttpResponse:
+    _, deployments = _filtered_deployments(request)
+    response = StreamingHttpResponse(_csv_rows(deployments), content_type="text/csv")
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="deployments-{stamp}.csv"'
+    return response
+
+
+def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deployment = get_object_or_404(
+        Deployment.objects.select_related("duty_week__unit", "deployer", "shadow"), pk=pk
+    )
+    return render(
+        request,
+        "retros/deployment_detail.html",
+        {"deployment": deployment, "can_log": Deployment.can_be_logged_by(request.user)},
+    )
+
+
+def deployment_create(request: HttpRequest) -> HttpResponse:
+    _require_deployment_logger(request)
+    if request.method == "POST":
+        form = DeploymentForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                deployment = form.save()
+            messages.success(request, "Deployment logged.")
+            return redirect(deployment)
+    else:
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        form = DeploymentForm(initial={"deployer": request.user, "finished_at": now})
+    return render(request, "retros/deployment_form.html", {"form": form, "deployment": None})
+
+
+def deployment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_deployment_logger(request)
+    deployment = get_object_or_404(Deployment, pk=pk)
+    if request.method == "POST":
+        form = DeploymentForm(request.POST, instance=deployment)
+        if form.is_valid():
+            with transaction.atomic():
+                deployment = form.save()
+            messages.success(request, "Deployment saved.")
+            return redirect(deployment)
+    else:
+        form = DeploymentForm(instance=deployment)
+    return render(request, "retros/deployment_form.html", {"form": form, "deployment": deployment})
+
+
+# The process map
+
+
+def process_history(weeks: int, today: datetime.date | None = None) -> list[dict]:
+    """Manual steps left and manual minutes per deployment at the end of each recent week.
+
+    Replays ProcessStepChange backwards from the steps' current modes, so it costs three
+    queries however long the history. Steps are taken to have existed all along with
+    their current minutes (the history records modes, not minutes). Newest week first.
+    """
+    tz = timezone.get_current_timezone()
+
+    def start_of(day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
+
+    mondays = [
+        monday_of(today or timezone.localdate()) - datetime.timedelta(weeks=n) for n in range(weeks)
+    ]
+    since = start_of(mondays[-1])
+    steps = {
+        pk: {"mode": mode, "minutes": minutes}
+        for pk, mode, minutes in ProcessStep.objects.values_list("pk", "mode", "minutes")
+    }
+    changes = list(
+        ProcessStepChange.objects.filter(changed_at__gte=since)
+        .order_by("-changed_at", "-pk")
+        .values_list("step_id", "old_mode", "changed_at")
+    )
+    changes_per_week = Counter(monday_of(timezone.localdate(at)) for _, _, at in changes)
+    logged = {
+        timezone.localdate(row["week"]): row
+        for row in Deployment.objects.filter(started_at__gte=since)
+        .annotate(week=TruncWeek("started_at"))
+        .values("week")
+        .annotate(
+            count=Count("pk"), hands_on=Avg("hands_on_minutes"), steps=Avg("manual_steps_done")
+        )
+        .order_by("week")
+    }
+
+    manual = {ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC}
+    rows = []
+    undone = 0
+    for monday in mondays:
+        # Undo every change made after this week ended: what is left is the week's end state.
+        week_end = start_of(monday + datetime.timedelta(days=7))
+        while undone < len(changes) and changes[undone][2] >= week_end:
+            step_id, old_mode, _ = changes[undone]
+            if step_id in steps:
+                steps[step_id]["mode"] = old_mode
+            undone += 1
+        manual_minutes = [step["minutes"] for step in steps.values() if step["mode"] in manual]
+        week = logged.get(monday)
+        year, number, _ = monday.isocalendar()
+        rows.append(
+            {
+                "week_start": monday,
+                "label": f"{year}-W{number:02d}",
+                "manual_steps": len(manual_minutes),
+                "manual_minutes": sum(manual_minutes),
+                "changes": changes_per_week[monday],
+                "deployments": week["count"] if week else 0,
+                "hands_on_per_deployment": round(week["hands_on"]) if week else None,
+                "manual_steps_done_per_deployment": round(week["steps"], 1) if week else None,
+            }
+        )
+    return rows
+
+
+def process_map(request: HttpRequest) -> HttpResponse:
+    steps = list(ProcessStep.objects.select_related("unit"))
+    recent_changes = ProcessStepChange.objects.select_related("step", "changed_by").order_by(
+        "-changed_at", "-pk"
+    )[:20]
+    try:
+        weeks = min(max(int(request.GET.get("weeks", 12)), 1), 520)
+    except ValueError:
+        weeks = 12
+    figures = ProcessStep.objects.filter(
+        mode__in=[ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC]
+    ).aggregate(count=Count("pk"), minutes=Sum("minutes"))
+    return render(
+        request,
+        "retros/process_map.html",
+        {
+            "steps": steps,
+            "manual_steps_left": figures["count"],
+            "manual_minutes": figures["minutes"] or 0,
+            "history": process_history(weeks),
+            "weeks": weeks,
+            "recent_changes": recent_changes,
+            "can_edit": ProcessStep.can_be_edited_by(request.user),
+        },
+    )
+
+
+def process_step_create(request: HttpRequest) -> HttpResponse:
+    _require_process_editor(request)
+    if request.method == "POST":
+        form = ProcessStepForm(request.POST)
+        if form.is_valid():
+            with transaction.atomic():
+                step = form.save(commit=False)
+                last = ProcessStep.objects.order_by("-position").values_list("position", flat=True)
+                step.position = (last.first() or 0) + 1
+                step.save()
+            messages.success(request, f"Step “{step.title}” added.")
+            return redirect("process_map")
+    else:
+        form = ProcessStepForm()
+    return render(request, "retros/process_step_form.html", {"form": form, "step": None})
+
+
+def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_process_editor(request)
+    step = get_object_or_404(ProcessStep, pk=pk)
+    old_mode = step.mode
+    if request.method == "POST":
+        form = ProcessStepForm(request.POST, instance=step)
+        if form.is_valid():
+            new_mode = form.cleaned_data["mode"]
+            with transaction.atomic():
+                step = form.save(commit=False)
+                step.mode = old_mode
+                step.save()
+                step.change_mode(new_mode, user=request.user, note=form.cleaned_data["note"])
+            messages.success(request, f"Step “{step.title}” saved.")
+            return redirect("process_map")
+    else:
+        form = ProcessStepForm(instance=step)
+    changes = step.changes.select_related("changed_by").order_by("-changed_at", "-pk")
+    return render(
+        request, "retros/process_step_form.html", {"form": form, "step": step, "changes": changes}
+    )
+
+
+@require_POST
+def process_step_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a step one place up or down; positions are renumbered 1..n in the same go."""
+    _require_process_editor(request)
+    direction = request.POST.get("direction")
+    if direction not in ("up", "down"):
+        return HttpResponse("Say which way: up or down.", status=400)
+    with transaction.atomic():
+        # Locking every step makes concurrent reorders queue up instead of interleaving.
+        steps = list(ProcessStep.objects.select_for_update().order_by("position", "pk"))
+        ids = [step.pk for step in steps]
+        if pk not in ids:
+            return HttpResponse("That step no longer exists.", status=404)
+        index = ids.index(pk)
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(steps):
+            steps[index], steps[other] = steps[other], steps[index]
+        for position, step in enumerate(steps, start=1):
+            if step.position != position:
+                step.position = position
+        ProcessStep.objects.bulk_update(steps, ["position"])
+    return redirect(reverse("process_map") + f"#step-{pk}")
