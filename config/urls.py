@@ -4,8 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from .health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="board", permanent=False), name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("", include("retros.urls")),
