@@ -1,0 +1,162 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from retros import rotation
+from retros.models import DutyWeek, Retrospective, Unit, monday_of
+from tests.factories import DutyWeekFactory, UnitFactory, UserFactory
+
+
+@pytest.fixture
+def teams(db):
+    qa = UnitFactory(
+        name="QA",
+        kind=Unit.Kind.QA,
+        members=[UserFactory(username="qa1"), UserFactory(username="qa2")],
+    )
+    platform = UnitFactory(
+        name="Platform", kind=Unit.Kind.PLATFORM, members=[UserFactory(username="plat1")]
+    )
+    products = [UnitFactory(name=name) for name in ("Alpha", "Beta", "Gamma")]
+    return {"qa": qa, "platform": platform, "products": products}
+
+
+@pytest.fixture
+def platform_client(client, teams):
+    client.force_login(teams["platform"].members.get())
+    return client
+
+
+def this_monday():
+    return monday_of(timezone.localdate())
+
+
+def test_it_plans_weeks_round_robin_over_active_product_units(teams):
+    created = rotation.generate(5)
+
+    assert [week.unit.name for week in created] == ["Alpha", "Beta", "Gamma", "Alpha", "Beta"]
+    assert [week.qa_person.username for week in created] == ["qa1", "qa2", "qa1", "qa2", "qa1"]
+    assert {week.platform_person.username for week in created} == {"plat1"}
+    assert created[0].week_start == this_monday()
+    assert DutyWeek.objects.count() == 5
+
+
+def test_it_carries_on_after_the_last_planned_week_and_keeps_planned_weeks(teams):
+    alpha, beta, gamma = teams["products"]
+    DutyWeekFactory(week_start=this_monday() - datetime.timedelta(weeks=1), unit=beta)
+    DutyWeekFactory(week_start=this_monday() + datetime.timedelta(weeks=1), unit=beta)
+
+    created = rotation.generate(3)
+
+    weeks = list(DutyWeek.objects.filter(week_start__gte=this_monday()).order_by("week_start"))
+    assert [week.unit.name for week in weeks] == ["Gamma", "Beta", "Gamma"]
+    assert len(created) == 2
+
+
+def test_a_deactivated_unit_leaves_the_rotation_and_its_future_weeks_are_replanned(teams):
+    alpha, beta, gamma = teams["products"]
+    rotation.generate(4)  # Alpha, Beta, Gamma, Alpha
+
+    replanned = rotation.deactivate(alpha)
+
+    weeks = list(DutyWeek.objects.order_by("week_start"))
+    assert replanned == 1
+    assert [week.unit.name for week in weeks] == ["Alpha", "Beta", "Gamma", "Beta"]
+    assert rotation.generate(6)[-1].unit.name in {"Beta", "Gamma"}
+    assert not DutyWeek.objects.filter(unit=alpha, week_start__gt=this_monday()).exists()
+
+
+def test_it_refuses_to_plan_without_product_units(db):
+    with pytest.raises(rotation.RotationError, match="no active product unit"):
+        rotation.generate(2)
+
+
+def test_swapping_two_weeks_exchanges_their_units(teams):
+    first, second = rotation.generate(2)
+
+    rotation.swap(first, second)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.unit.name, second.unit.name) == ("Beta", "Alpha")
+
+
+def test_a_week_whose_retro_started_cannot_be_swapped(teams):
+    first, second = rotation.generate(2)
+    Retrospective.objects.create(duty_week=first)
+
+    with pytest.raises(rotation.RotationError):
+        rotation.swap(first, second)
+
+
+def test_the_platform_team_plans_weeks_from_the_rotation_page(platform_client, teams):
+    response = platform_client.post(reverse("rotation_generate"), {"weeks": "3"})
+
+    assert response.status_code == 302
+    assert DutyWeek.objects.count() == 3
+    page = platform_client.get(reverse("rotation"))
+    assert "Alpha" in page.text and "Gamma" in page.text
+
+
+def test_a_bad_week_count_re_renders_with_the_input_kept(platform_client, teams):
+    response = platform_client.post(reverse("rotation_generate"), {"weeks": "99"})
+
+    assert response.status_code == 400
+    assert 'value="99"' in response.text
+    assert "less than or equal to 52" in response.text
+    assert DutyWeek.objects.count() == 0
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "outsider"])
+def test_only_staff_and_platform_people_plan_swap_or_edit_weeks(
+    client, request, teams, who, duty_week
+):
+    client.force_login(request.getfixturevalue(who))
+    other = DutyWeekFactory(week_start=this_monday() + datetime.timedelta(weeks=1))
+
+    assert client.post(reverse("rotation_generate"), {"weeks": "3"}).status_code == 403
+    swap = client.post(reverse("rotation_swap"), {"first": duty_week.pk, "second": other.pk})
+    assert swap.status_code == 403
+    edit = client.post(reverse("duty_week_edit", args=[other.pk]), {"unit": duty_week.unit_id})
+    assert edit.status_code == 403
+    assert DutyWeek.objects.count() == 2
+    other.refresh_from_db()
+    assert other.unit != duty_week.unit
+
+
+def test_staff_edit_a_week(client, staff, teams, duty_week):
+    client.force_login(staff)
+    beta = teams["products"][1]
+    qa2 = teams["qa"].members.get(username="qa2")
+
+    response = client.post(
+        reverse("duty_week_edit", args=[duty_week.pk]),
+        {"unit": beta.pk, "qa_person": qa2.pk, "platform_person": ""},
+    )
+
+    assert response.status_code == 302
+    duty_week.refresh_from_db()
+    assert (duty_week.unit, duty_week.qa_person, duty_week.platform_person) == (beta, qa2, None)
+
+
+def test_staff_swap_weeks_from_the_page(client, staff, teams):
+    client.force_login(staff)
+    first, second = rotation.generate(2)
+
+    response = client.post(reverse("rotation_swap"), {"first": first.pk, "second": second.pk})
+
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.unit.name == "Beta"
+
+
+def test_swapping_a_week_with_itself_is_refused_with_a_message(client, staff, teams):
+    client.force_login(staff)
+    first, _ = rotation.generate(2)
+
+    response = client.post(reverse("rotation_swap"), {"first": first.pk, "second": first.pk})
+
+    assert response.status_code == 400
+    assert "Choose two different weeks." in response.text
