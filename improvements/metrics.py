@@ -1,0 +1,840 @@
+"""Dashboard figures: flow metrics, percentiles, XmR limits and signals, DORA bands, verdicts.
+
+Each function takes the dashboard's filters and runs a fixed number of queries whatever the
+data size: the counting, summing and percentiles happen in the database, and Python only
+walks the small grouped results (one row per week, column or card shown).
+"""
+
+import datetime
+import math
+import re
+import statistics
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Abs, Lag, RowNumber, Trunc
+from django.utils import timezone
+
+from retros.models import (
+    Deployment,
+    Finding,
+    ProcessStep,
+    ProcessStepChange,
+    Retrospective,
+    Unit,
+    monday_of,
+)
+
+from .models import Category, Column, Event, FindingLink, Improvement
+
+# ---------------------------------------------------------------------------------------------
+# Percentiles in the database
+# ---------------------------------------------------------------------------------------------
+
+SQLITE_PERCENTILE = "wb_percentile"
+
+
+class Percentile(Aggregate):
+    """The continuous percentile (linear interpolation), as PostgreSQL's percentile_cont.
+
+    SQLite has no percentile function: improvements/apps.py registers `wb_percentile`, a
+    Python aggregate with the same interpolation, on every new SQLite connection.
+    """
+
+    function = "PERCENTILE_CONT"
+    name = "Percentile"
+    arity = 1
+    window_compatible = False
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        fraction = float(fraction)
+        if not 0 <= fraction <= 1:
+            raise ValueError("A percentile fraction lies between 0 and 1.")
+        self.fraction = fraction
+        super().__init__(expression, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        # The fraction is a validated float, so it is safe to write into the SQL.
+        template = (
+            f"%(function)s({self.fraction!r}) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = f"%(function)s(%(expressions)s, {self.fraction!r})%(filter)s"
+        return super().as_sql(
+            compiler, connection, function=SQLITE_PERCENTILE, template=template, **extra_context
+        )
+
+    def _get_repr_options(self):
+        return {**super()._get_repr_options(), "fraction": self.fraction}
+
+
+def percentile_cont(values: list[float], fraction: float) -> float | None:
+    """percentile_cont over plain numbers: what the SQLite aggregate and the tests use."""
+    ordered = sorted(value for value in values if value is not None)
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    lower = math.floor(position)
+    upper = math.ceil(position)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+class SQLitePercentile:
+    """SQLite's side of Percentile: collects the group's values, interpolates at the end."""
+
+    def __init__(self):
+        self.values: list[float] = []
+        self.fraction = 0.5
+
+    def step(self, value, fraction):
+        if value is not None:
+            self.values.append(value)
+        self.fraction = fraction
+
+    def finalize(self):
+        return percentile_cont(self.values, self.fraction)
+
+
+def register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """connection_created receiver: teach a new SQLite connection `wb_percentile`."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_aggregate(SQLITE_PERCENTILE, 2, SQLitePercentile)
+
+
+class DaysBetween(Func):
+    """end - start in days, as a float, for two datetimes."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sql(self, compiler, connection, **extra_context):
+        template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
+        return super().as_sql(
+            compiler, connection, template=template, arg_joiner=" - ", **extra_context
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        end, start = self.get_source_expressions()
+        end_sql, end_params = compiler.compile(end)
+        start_sql, start_params = compiler.compile(start)
+        return f"(julianday({end_sql}) - julianday({start_sql}))", (*end_params, *start_params)
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters
+# ---------------------------------------------------------------------------------------------
+
+DEFAULT_DAYS = 91
+DEFAULT_WINDOW = 8
+
+
+@dataclass
+class Filters:
+    """What the dashboard is looking at: a date range (inclusive), a unit and a category."""
+
+    start: datetime.date
+    end: datetime.date
+    unit: Unit | None = None
+    category: Category | None = None
+    window: int = DEFAULT_WINDOW
+    period: str = "week"
+
+    @classmethod
+    def default(cls, **changes) -> "Filters":
+        today = timezone.localdate()
+        values = {"start": today - datetime.timedelta(days=DEFAULT_DAYS - 1), "end": today}
+        values.update(changes)
+        return cls(**values)
+
+    @property
+    def start_at(self) -> datetime.datetime:
+        return timezone.make_aware(datetime.datetime.combine(self.start, datetime.time.min))
+
+    @property
+    def end_at(self) -> datetime.datetime:
+        """The first moment after the range: ranges are half-open in the queries."""
+        next_day = self.end + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def improvements(self, queryset: QuerySet | None = None) -> QuerySet:
+        queryset = Improvement.objects.all() if queryset is None else queryset
+        if self.unit is not None:
+            queryset = queryset.filter(unit=self.unit)
+        if self.category is not None:
+            queryset = queryset.filter(category=self.category)
+        return queryset.order_by()
+
+    def deployments(self, queryset: QuerySet | None = None) -> QuerySet:
+        queryset = Deployment.objects.all() if queryset is None else queryset
+        if self.unit is not None:
+            queryset = queryset.filter(duty_week__unit=self.unit)
+        return queryset.filter(started_at__gte=self.start_at, started_at__lt=self.end_at).order_by()
+
+    def weeks(self) -> list[datetime.date]:
+        """The Mondays of every week that touches the range."""
+        monday, last = monday_of(self.start), monday_of(self.end)
+        weeks = []
+        while monday <= last:
+            weeks.append(monday)
+            monday += datetime.timedelta(weeks=1)
+        return weeks
+
+
+def _as_date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Improvement flow
+# ---------------------------------------------------------------------------------------------
+
+
+def wip_per_column(filters: Filters) -> list[dict]:
+    """Open cards per column now, against the column's WIP limit. One query."""
+    cards = filters.improvements().filter(archived_at__isnull=True)
+    counts = dict(
+        cards.values_list("column").annotate(count=Count("id")).values_list("column", "count")
+    )
+    rows = []
+    for column in Column.objects.all():
+        count = counts.get(column.pk, 0)
+        rows.append(
+            {
+                "column": column,
+                "name": column.name,
+                "state": column.state,
+                "count": count,
+                "limit": column.wip_limit,
+                "over_limit": column.wip_limit is not None and count > column.wip_limit,
+            }
+        )
+    return rows
+
+
+def done_improvements(filters: Filters) -> QuerySet:
+    """Cards finished (in a done column, not dropped) within the range."""
+    return filters.improvements().filter(
+        column__state=Column.State.DONE,
+        done_at__gte=filters.start_at,
+        done_at__lt=filters.end_at,
+    )
+
+
+def throughput_per_week(filters: Filters) -> list[dict]:
+    """Cards done per week (weeks start on Monday), with empty weeks as 0. One query."""
+    counts = {
+        _as_date(row["week"]): row["count"]
+        for row in done_improvements(filters)
+        .annotate(week=Trunc("done_at", "week", output_field=DateField()))
+        .values("week")
+        .annotate(count=Count("id"))
+    }
+    return [{"week": week, "count": counts.get(week, 0)} for week in filters.weeks()]
+
+
+def _flow_time_aggregates() -> dict:
+    lead = DaysBetween("done_at", "created_at")
+    cycle = DaysBetween("done_at", "started_at")
+    started = Q(started_at__isnull=False)
+    return {
+        "count": Count("id"),
+        "lead_median": Percentile(lead, 0.5),
+        "lead_p85": Percentile(lead, 0.85),
+        "cycle_count": Count("id", filter=started),
+        "cycle_median": Percentile(cycle, 0.5, filter=started),
+        "cycle_p85": Percentile(cycle, 0.85, filter=started),
+    }
+
+
+def flow_times(filters: Filters) -> dict:
+    """Lead time (created to done) and cycle time (started to done) in days, median and 85th
+    percentile, over cards done in the range: overall and per category. Two queries."""
+    done = done_improvements(filters)
+    overall = done.aggregate(**_flow_time_aggregates())
+    per_category = list(
+        done.values("category__name", "category__colour")
+        .annotate(**_flow_time_aggregates())
+        .order_by("category__position", "category__name")
+    )
+    return {"overall": overall, "categories": per_category}
+
+
+def _period_start(day: datetime.date, period: str) -> datetime.date:
+    return monday_of(day) if period == "week" else day
+
+
+def _periods(filters: Filters) -> list[datetime.date]:
+    if filters.period == "week":
+        return filters.weeks()
+    return [filters.start + datetime.timedelta(days=n) for n in range(filters.days)]
+
+
+def cumulative_flow(filters: Filters) -> dict:
+    """Cards in each column at the end of each period (day or week), from the card events.
+
+    Every event with a `to_column` puts a card into that column and every event with a
+    `from_column` takes it out, so a column's count at the end of a period is its entries
+    minus its exits up to then. The database sums those per period and column (everything
+    before the range into one opening bucket); Python adds up the running totals.
+    Three queries: columns, entries, exits.
+    """
+    columns = list(Column.objects.all())
+    events = Event.objects.filter(at__lt=filters.end_at).order_by()
+    if filters.unit is not None:
+        events = events.filter(improvement__unit=filters.unit)
+    if filters.category is not None:
+        events = events.filter(improvement__category=filters.category)
+    opening = datetime.date(1900, 1, 1)
+    bucket = Case(
+        When(at__lt=filters.start_at, then=Value(opening)),
+        default=Trunc("at", filters.period, output_field=DateField()),
+        output_field=DateField(),
+    )
+    deltas: dict[tuple[datetime.date, int], int] = {}
+    for column_field, sign in (("to_column", 1), ("from_column", -1)):
+        rows = (
+            events.filter(**{f"{column_field}__isnull": False})
+            .annotate(bucket=bucket)
+            .values("bucket", column_field)
+            .annotate(count=Count("id"))
+            .values_list("bucket", column_field, "count")
+        )
+        for day, column_id, count in rows:
+            key = (_as_date(day), column_id)
+            deltas[key] = deltas.get(key, 0) + sign * count
+
+    periods = _periods(filters)
+    running = {column.pk: deltas.get((opening, column.pk), 0) for column in columns}
+    series = {column.pk: [] for column in columns}
+    for period in periods:
+        for column in columns:
+            running[column.pk] += deltas.get((period, column.pk), 0)
+            series[column.pk].append(running[column.pk])
+    return {
+        "periods": periods,
+        "columns": [
+            {"name": column.name, "state": column.state, "counts": series[column.pk]}
+            for column in columns
+        ],
+    }
+
+
+def ageing_work(filters: Filters, limit: int = 20) -> list[Improvement]:
+    """Open cards in active columns, longest in their current column first. One query."""
+    return list(
+        filters.improvements()
+        .filter(archived_at__isnull=True, column__state=Column.State.ACTIVE)
+        .select_related("column", "category", "assignee")
+        .order_by("column_entered_at", "pk")[:limit]
+    )
+
+
+def recurring_pains(filters: Filters, limit: int = 10) -> list[Improvement]:
+    """Cards raised by the most distinct retros (at least two). One query."""
+    return list(
+        filters.improvements()
+        .filter(archived_at__isnull=True)
+        .with_recurrence()
+        .filter(recurrence__gte=2)
+        .select_related("column", "category")
+        .order_by("-recurrence", "created_at")[:limit]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Retro follow-through
+# ---------------------------------------------------------------------------------------------
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def follow_through(filters: Filters) -> dict:
+    """How retro findings turn into finished work. Two queries.
+
+    - Pains and ideas of retros in the range (by duty week) that became, or joined, an
+      improvement.
+    - Improvements raised by a retro and created in the range: of those at least four (eight)
+      weeks old, the share done within four (eight) weeks of being created.
+    """
+    findings = Finding.objects.filter(
+        kind__in=[Finding.Kind.PAIN, Finding.Kind.IDEA],
+        retro__duty_week__week_start__gte=filters.start,
+        retro__duty_week__week_start__lte=filters.end,
+    ).order_by()
+    if filters.unit is not None:
+        findings = findings.filter(retro__duty_week__unit=filters.unit)
+    counted = findings.aggregate(
+        findings=Count("id"),
+        became=Count("id", filter=Q(link__isnull=False)),
+    )
+
+    now = timezone.now()
+    raised = filters.improvements().filter(
+        Exists(FindingLink.objects.filter(improvement=OuterRef("pk"))),
+        created_at__gte=filters.start_at,
+        created_at__lt=filters.end_at,
+    )
+    done = Q(column__state=Column.State.DONE)
+    figures = {}
+    for weeks in (4, 8):
+        span = datetime.timedelta(weeks=weeks)
+        old_enough = Q(created_at__lte=now - span)
+        figures[f"old_{weeks}"] = Count("id", filter=old_enough)
+        figures[f"done_{weeks}"] = Count(
+            "id", filter=old_enough & done & Q(done_at__lte=F("created_at") + span)
+        )
+    counted.update(raised.aggregate(raised=Count("id"), **figures))
+    counted["became_share"] = _share(counted["became"], counted["findings"])
+    for weeks in (4, 8):
+        counted[f"done_{weeks}_share"] = _share(counted[f"done_{weeks}"], counted[f"old_{weeks}"])
+    return counted
+
+
+def slipped_actions(filters: Filters, limit: int = 50) -> list[Improvement]:
+    """Improvements raised by a retro, not finished, with two or more submitted retros held
+    (by duty week) after the first retro that raised them. One query."""
+    first_week = (
+        FindingLink.objects.filter(improvement=OuterRef("pk"))
+        .order_by("finding__retro__duty_week__week_start")
+        .values("finding__retro__duty_week__week_start")[:1]
+    )
+    later = (
+        Retrospective.objects.filter(
+            status=Retrospective.Status.SUBMITTED,
+            duty_week__week_start__gt=OuterRef("first_week"),
+        )
+        .order_by()
+        .annotate(count=Func(F("id"), function="COUNT"))
+        .values("count")
+    )
+    return list(
+        filters.improvements()
+        .filter(archived_at__isnull=True)
+        .exclude(column__state__in=[Column.State.DONE, Column.State.DROPPED])
+        .annotate(first_week=Subquery(first_week), later_retros=Subquery(later))
+        .filter(first_week__isnull=False, later_retros__gte=2)
+        .select_related("column", "category", "unit")
+        .order_by("-later_retros", "first_week", "pk")[:limit]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Deployment trends
+# ---------------------------------------------------------------------------------------------
+
+XMR_SCALING = 2.66
+RUN_LENGTH = 8
+FIGURES = {"elapsed": "elapsed_minutes", "hands_on": "hands_on_minutes"}
+
+
+@dataclass
+class XmR:
+    """An individuals chart: points, centre line (the mean) and natural process limits."""
+
+    points: list[dict] = field(default_factory=list)
+    centre: float | None = None
+    average_moving_range: float | None = None
+
+    @property
+    def upper(self) -> float | None:
+        if self.centre is None or self.average_moving_range is None:
+            return None
+        return self.centre + XMR_SCALING * self.average_moving_range
+
+    @property
+    def lower(self) -> float | None:
+        if self.centre is None or self.average_moving_range is None:
+            return None
+        return self.centre - XMR_SCALING * self.average_moving_range
+
+    @property
+    def signal_count(self) -> int:
+        return sum(1 for point in self.points if point["outside"] or point["run"])
+
+
+def mark_signals(values: list[float], centre: float, lower: float, upper: float) -> list[dict]:
+    """The two standard signals per point: outside the limits, and part of a run of eight or
+    more in a row on one side of the centre line (a point on the line breaks a run)."""
+    marks = [{"outside": value > upper or value < lower, "run": False} for value in values]
+    run_start, run_side = 0, 0
+    for index, value in enumerate(values + [None]):
+        side = 0 if value is None else (value > centre) - (value < centre)
+        if side != run_side or side == 0:
+            if run_side != 0 and index - run_start >= RUN_LENGTH:
+                for inside in range(run_start, index):
+                    marks[inside]["run"] = True
+            run_start, run_side = index, side
+    return marks
+
+
+def xmr_chart(filters: Filters, figure: str = "elapsed") -> XmR:
+    """Deployments in the range, oldest first, as an XmR chart of `figure` minutes.
+
+    Two queries: the points, and the mean and average moving range (|x - previous x|, by
+    a window function) computed by the database.
+    """
+    column = FIGURES[figure]
+    deployments = filters.deployments()
+    order = [F("started_at").asc(), F("id").asc()]
+    limits = deployments.annotate(
+        previous=Window(Lag(column), order_by=order),
+    ).aggregate(
+        centre=Avg(column, output_field=FloatField()),
+        average_moving_range=Avg(Abs(F(column) - F("previous")), output_field=FloatField()),
+    )
+    rows = list(deployments.order_by(*order).values("id", "started_at", column, "environment"))
+    chart = XmR(centre=limits["centre"], average_moving_range=limits["average_moving_range"])
+    if chart.upper is None:
+        chart.points = [
+            {
+                "id": row["id"],
+                "at": row["started_at"],
+                "value": row[column],
+                "outside": False,
+                "run": False,
+            }
+            for row in rows
+        ]
+        return chart
+    marks = mark_signals([row[column] for row in rows], chart.centre, chart.lower, chart.upper)
+    chart.points = [
+        {"id": row["id"], "at": row["started_at"], "value": row[column], **mark}
+        for row, mark in zip(rows, marks, strict=True)
+    ]
+    return chart
+
+
+def blocked_share_per_week(filters: Filters) -> list[dict]:
+    """Per week: deployments, how many were blocked, restarted, either, and that share."""
+    counts = {
+        _as_date(row["week"]): row
+        for row in filters.deployments()
+        .annotate(week=Trunc("started_at", "week", output_field=DateField()))
+        .values("week")
+        .annotate(
+            total=Count("id"),
+            blocked=Count("id", filter=Q(blocked_minutes__gt=0)),
+            restarted=Count("id", filter=Q(restarts__gt=0)),
+            either=Count("id", filter=Q(blocked_minutes__gt=0) | Q(restarts__gt=0)),
+        )
+    }
+    rows = []
+    for week in filters.weeks():
+        row = counts.get(week, {})
+        total, either = row.get("total", 0), row.get("either", 0)
+        rows.append(
+            {
+                "week": week,
+                "total": total,
+                "blocked": row.get("blocked", 0),
+                "restarted": row.get("restarted", 0),
+                "either": either,
+                "share": _share(either, total),
+            }
+        )
+    return rows
+
+
+MANUAL_MODES = [ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC]
+
+
+def manual_steps_over_time(filters: Filters) -> list[dict]:
+    """Manual (or semi-automatic) process steps left at the end of each week. Two queries.
+
+    Today's count comes from the steps; earlier weeks undo the recorded mode changes made
+    after them, which the database sums per week.
+    """
+    now_count = ProcessStep.objects.filter(mode__in=MANUAL_MODES).count()
+    was_manual = Q(old_mode__in=MANUAL_MODES)
+    is_manual = Q(new_mode__in=MANUAL_MODES)
+    changes = (
+        ProcessStepChange.objects.filter(changed_at__gte=filters.start_at)
+        .order_by()
+        .annotate(week=Trunc("changed_at", "week", output_field=DateField()))
+        .values("week")
+        .annotate(
+            delta=Sum(
+                Case(
+                    When(was_manual & ~is_manual, then=Value(-1)),
+                    When(~was_manual & is_manual, then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+        .values_list("week", "delta")
+    )
+    delta_by_week = {_as_date(week): delta for week, delta in changes}
+    weeks = filters.weeks()
+    # Changes after the last week shown are undone first, then week by week backwards.
+    count = now_count - sum(delta for week, delta in delta_by_week.items() if week > weeks[-1])
+    counts = []
+    for week in reversed(weeks):
+        counts.append({"week": week, "manual": count})
+        count -= delta_by_week.get(week, 0)
+    return list(reversed(counts))
+
+
+def done_markers(filters: Filters) -> list[dict]:
+    """Every improvement finished in the range, to mark on the deployment charts."""
+    return list(
+        done_improvements(filters).order_by("done_at", "pk").values("id", "title", "done_at")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# DORA bands
+# ---------------------------------------------------------------------------------------------
+
+# The 2023 Accelerate State of DevOps report's clusters. Deployment frequency: elite deploys
+# on demand (we count that as at least once a day on average), high between once a day and
+# once a week, medium between once a week and once a month, low less often. Change failure
+# rate: the clusters sit at 5 %, 10 %, 15 % and 64 %; we read those as upper bounds.
+FREQUENCY_BANDS = [
+    ("elite", 1.0, "on demand: at least once a day"),
+    ("high", 1 / 7, "between once a day and once a week"),
+    ("medium", 1 / 30, "between once a week and once a month"),
+    ("low", 0.0, "less than once a month"),
+]
+FAILURE_BANDS = [
+    ("elite", 0.05, "5 % or less"),
+    ("high", 0.10, "more than 5 %, up to 10 %"),
+    ("medium", 0.15, "more than 10 %, up to 15 %"),
+    ("low", 1.0, "more than 15 %"),
+]
+FAILED_RESULTS = [Deployment.Result.FAILURE, Deployment.Result.ROLLED_BACK]
+
+
+def frequency_band(per_day: float) -> str:
+    """The band of a deployment frequency given in production deployments per day."""
+    for band, at_least, _ in FREQUENCY_BANDS:
+        if per_day >= at_least - 1e-9:
+            return band
+    return "low"
+
+
+def failure_band(rate: float) -> str:
+    """The band of a change failure rate given as a fraction (0.1 = 10 %)."""
+    for band, at_most, _ in FAILURE_BANDS:
+        if rate <= at_most + 1e-9:
+            return band
+    return "low"
+
+
+def dora(filters: Filters) -> dict:
+    """Production deployment frequency and change failure rate over the range, each with its
+    band, and the same per week. Aborted runs changed nothing, so they count in neither.
+    Two queries."""
+    production = (
+        filters.deployments()
+        .filter(environment=Deployment.Environment.PRODUCTION)
+        .exclude(result=Deployment.Result.ABORTED)
+    )
+    figures = {
+        "deployments": Count("id"),
+        "failed": Count("id", filter=Q(result__in=FAILED_RESULTS)),
+    }
+    overall = production.aggregate(**figures)
+    per_day = overall["deployments"] / filters.days
+    rate = _share(overall["failed"], overall["deployments"])
+    weekly = {
+        _as_date(row["week"]): row
+        for row in production.annotate(week=Trunc("started_at", "week", output_field=DateField()))
+        .values("week")
+        .annotate(**figures)
+    }
+    weeks = []
+    for week in filters.weeks():
+        row = weekly.get(week, {"deployments": 0, "failed": 0})
+        weeks.append(
+            {
+                "week": week,
+                "deployments": row["deployments"],
+                "failed": row["failed"],
+                "rate": _share(row["failed"], row["deployments"]),
+            }
+        )
+    return {
+        **overall,
+        "per_day": per_day,
+        "per_week": per_day * 7,
+        "frequency_band": frequency_band(per_day),
+        "failure_rate": rate,
+        "failure_band": failure_band(rate) if rate is not None else None,
+        "weeks": weeks,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Did it help?
+# ---------------------------------------------------------------------------------------------
+
+CHANGE_THRESHOLD = 0.10
+HANDS_ON_WORDS = re.compile(r"hands[- ]?on|toil|manual (work|effort|time)", re.IGNORECASE)
+
+
+class Suggestion:
+    CONFIRMED = "confirmed"
+    NO_EFFECT = "no_effect"
+    REGRESSED = "regressed"
+    TOO_LITTLE_DATA = "too_little_data"
+
+    LABELS = {
+        CONFIRMED: "Confirmed",
+        NO_EFFECT: "No effect",
+        REGRESSED: "Regressed",
+        TOO_LITTLE_DATA: "Too little data",
+    }
+
+
+def minimum_sample(window: int) -> int:
+    return max(3, math.ceil(window / 2))
+
+
+def suggest_verdict(before: list[float], after: list[float], window: int) -> str:
+    """The suggested verdict for minutes where lower is better.
+
+    Too little data when either side has fewer than max(3, ⌈N/2⌉) deployments; confirmed
+    when the median after is at least 10 % below the median before; regressed when it is at
+    least 10 % above; otherwise no effect.
+    """
+    needed = minimum_sample(window)
+    if len(before) < needed or len(after) < needed:
+        return Suggestion.TOO_LITTLE_DATA
+    median_before, median_after = statistics.median(before), statistics.median(after)
+    if median_before == 0:
+        return Suggestion.NO_EFFECT if median_after == 0 else Suggestion.REGRESSED
+    change = (median_after - median_before) / median_before
+    if change <= -CHANGE_THRESHOLD:
+        return Suggestion.CONFIRMED
+    if change >= CHANGE_THRESHOLD:
+        return Suggestion.REGRESSED
+    return Suggestion.NO_EFFECT
+
+
+def effect_figure(improvement: Improvement) -> str:
+    """Hands-on minutes when the expected effect talks about hands-on work; else elapsed."""
+    return "hands_on" if HANDS_ON_WORDS.search(improvement.expected_effect or "") else "elapsed"
+
+
+def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for low, high in sorted(r for r in ranges if r[0] <= r[1]):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    return [(low, high) for low, high in merged]
+
+
+def effects(filters: Filters) -> list[dict]:
+    """Before and after each finished improvement that targets a step or names an effect.
+
+    Deployments (all units and environments: the process is shared) are numbered by start
+    time in the database; an improvement done after deployment k compares deployments
+    k-N+1..k with k+1..k+N. Two queries whatever the number of cards or deployments: the
+    cards with k, and the deployments inside the merged windows.
+    """
+    window = filters.window
+    before_count = (
+        Deployment.objects.filter(started_at__lt=OuterRef("done_at"))
+        .order_by()
+        .annotate(count=Func(F("id"), function="COUNT"))
+        .values("count")
+    )
+    cards = list(
+        done_improvements(filters)
+        .filter(Q(target_step__isnull=False) | ~Q(expected_effect=""))
+        .annotate(deployments_before=Subquery(before_count))
+        .select_related("target_step", "category", "unit")
+        .order_by("-done_at", "-pk")
+    )
+    if not cards:
+        return []
+    ranges = _merge_ranges(
+        [
+            (max(1, card.deployments_before - window + 1), card.deployments_before + window)
+            for card in cards
+        ]
+    )
+    condition = Q()
+    for low, high in ranges:
+        condition |= Q(number__gte=low, number__lte=high)
+    numbered = (
+        Deployment.objects.order_by()
+        .annotate(number=Window(RowNumber(), order_by=[F("started_at").asc(), F("id").asc()]))
+        .filter(condition)
+        .values_list("number", "elapsed_minutes", "hands_on_minutes")
+    )
+    by_number = {number: {"elapsed": e, "hands_on": h} for number, e, h in numbered}
+    rows = []
+    for card in cards:
+        figure = effect_figure(card)
+        before = [
+            by_number[n][figure]
+            for n in range(card.deployments_before - window + 1, card.deployments_before + 1)
+            if n in by_number
+        ]
+        after = [
+            by_number[n][figure]
+            for n in range(card.deployments_before + 1, card.deployments_before + window + 1)
+            if n in by_number
+        ]
+        median_before = statistics.median(before) if before else None
+        median_after = statistics.median(after) if after else None
+        difference = (
+            median_after - median_before
+            if median_before is not None and median_after is not None
+            else None
+        )
+        suggestion = suggest_verdict(before, after, window)
+        rows.append(
+            {
+                "improvement": card,
+                "figure": figure,
+                "before_count": len(before),
+                "after_count": len(after),
+                "median_before": median_before,
+                "median_after": median_after,
+                "difference": difference,
+                "change": difference / median_before
+                if difference is not None and median_before
+                else None,
+                "suggestion": suggestion,
+                "suggestion_label": Suggestion.LABELS[suggestion],
+            }
+        )
+    return rows
