@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from retros.api import urls as api_urls
+
 from .health import healthz
 
 urlpatterns = [
@@ -11,6 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", api_urls),
     path("", include("retros.urls")),
     path("", include("improvements.urls")),
 ]

@@ -143,19 +143,23 @@ class DeploymentQuerySet(models.QuerySet):
     def in_week(self, duty_week: "DutyWeek") -> "DeploymentQuerySet":
         return self.filter(duty_week=duty_week)
 
-    def record_external(self, external_id: str, **fields) -> tuple["Deployment", bool]:
+    def record_external(
+        self, external_id: str, on_create: dict | None = None, **fields
+    ) -> tuple["Deployment", bool]:
         """Create or update the deployment a sender knows as `external_id`; True if created.
 
         Identical posts may race: the unique index lets one insert win, and the loser updates
         that row instead, so a pipeline id never yields two deployments. `fields` must already
-        be valid (see Deployment.full_clean).
+        be valid (see Deployment.full_clean); `on_create` only applies to a new deployment.
         """
         with transaction.atomic():
             deployment = self.select_for_update().filter(external_id=external_id).first()
             if deployment is None:
                 try:
                     with transaction.atomic():
-                        deployment = self.model(external_id=external_id, **fields)
+                        deployment = self.model(
+                            external_id=external_id, **{**(on_create or {}), **fields}
+                        )
                         deployment.save()
                     return deployment, True
                 except IntegrityError:

@@ -1,0 +1,505 @@
+"""The JSON API for machines: CI posts deployments, GitHub posts deployment_status events.
+
+Built with django-ninja, which also writes the OpenAPI description (/api/openapi.json) from
+the schemas below. Every refusal is JSON with a `reason` and a 4xx status; a deployment is
+validated whole before anything is written, so nothing half-stored ever remains.
+"""
+
+import datetime
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, Literal
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError as ModelValidationError
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestValidationError
+from ninja.security import HttpBearer
+from pydantic import AliasChoices, Strict
+
+from .models import ApiToken, Deployment
+
+MAX_BODY_BYTES = 64 * 1024
+
+api = NinjaAPI(
+    title="Wallbreaker API",
+    version="1",
+    description=(
+        "Deployments in from CI (DevLake-compatible) and from GitHub deployment_status "
+        "webhooks. Authenticate with `Authorization: Bearer <token>`; tokens are created "
+        'and revoked in the admin. Errors are JSON: `{"reason": ..., "errors": [...]}`.'
+    ),
+    urls_namespace="api",
+    docs_url=None,  # The interactive docs load scripts from a CDN, which our CSP forbids.
+)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return ApiToken.authenticate(token) if token else None
+
+
+class ErrorOut(Schema):
+    reason: str
+    errors: list[dict[str, str]] = []
+
+
+def _error(request: HttpRequest, reason: str, status: int, errors=None) -> HttpResponse:
+    return api.create_response(request, {"reason": reason, "errors": errors or []}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request, "A valid API token is required: send Authorization: Bearer <token>.", 401
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        return _error(request, "The body is not valid JSON.", 400)
+    return _error(request, str(exc), exc.status_code)
+
+
+@api.exception_handler(RequestValidationError)
+def _invalid_request(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        errors.append({"field": ".".join(location), "message": str(error.get("msg", ""))})
+    return _error(request, "Some fields are missing or have the wrong type.", 422, errors)
+
+
+def _model_errors(exc: ModelValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": "" if field == "__all__" else field, "message": message}
+        for field, messages in exc.message_dict.items()
+        for message in messages
+    ]
+
+
+# DevLake's incoming deployment webhook (and its older snake_case form), plus our own figures.
+
+Minutes = Annotated[int, Strict(), Field(ge=0, le=100_000)]
+
+
+class DeploymentCommitIn(Schema):
+    repo_url: str = Field("", max_length=300, validation_alias=AliasChoices("repoUrl", "repo_url"))
+    commit_sha: str = Field(
+        "", max_length=100, validation_alias=AliasChoices("commitSha", "commit_sha")
+    )
+
+
+class DeploymentIn(Schema):
+    id: Annotated[str, Strict()] = Field(
+        ...,
+        min_length=1,
+        max_length=190,
+        validation_alias=AliasChoices("id", "pipeline_id", "pipelineId"),
+        description="The sender's id for this deployment (DevLake `id`, formerly "
+        "`pipeline_id`). Posting it again updates the same deployment.",
+    )
+    started_at: datetime.datetime = Field(
+        ...,
+        validation_alias=AliasChoices("startedDate", "start_time", "started_at"),
+        description="ISO 8601; without an offset the server's time zone is assumed.",
+    )
+    finished_at: datetime.datetime = Field(
+        ..., validation_alias=AliasChoices("finishedDate", "end_time", "finished_at")
+    )
+    result: Literal["SUCCESS", "FAILURE", "ABORT", "MANUAL", "ROLLED_BACK"] = Field(
+        "SUCCESS",
+        description="DevLake's results; MANUAL (the pipeline stopped for a manual action) "
+        "is stored as aborted. ROLLED_BACK is ours.",
+    )
+    environment: Literal["PRODUCTION", "STAGING", "TESTING", "DEVELOPMENT"] = Field(
+        "PRODUCTION",
+        description="TESTING and DEVELOPMENT are acknowledged (202) but not stored.",
+    )
+    display_title: str = Field(
+        "", max_length=500, validation_alias=AliasChoices("displayTitle", "display_title")
+    )
+    name: str = Field("", max_length=500)
+    deployment_commits: list[DeploymentCommitIn] = Field(
+        [], max_length=100, validation_alias=AliasChoices("deploymentCommits")
+    )
+    repo_url: str = Field(
+        "", max_length=300, description="Older DevLake form; deploymentCommits[0] wins."
+    )
+    commit_sha: str = Field("", max_length=100)
+    hands_on_minutes: Minutes | None = None
+    blocked_minutes: Minutes | None = None
+    blocked_cause: str | None = Field(None, max_length=200)
+    restarts: Minutes | None = None
+    manual_steps_done: Minutes | None = None
+    trigger: Literal["manual", "scripted", "one_button", "automatic"] | None = Field(
+        None, description="How it was started; a new deployment from CI defaults to scripted."
+    )
+    version: str | None = Field(None, max_length=100, description="Defaults to the commit sha.")
+    notes: str | None = Field(None, max_length=5000)
+
+
+class DeploymentOut(Schema):
+    id: int
+    external_id: str | None
+    url: str
+    environment: str
+    result: str
+    trigger: str
+    started_at: datetime.datetime
+    finished_at: datetime.datetime
+    elapsed_minutes: int
+    hands_on_minutes: int
+    blocked_minutes: int
+    blocked_cause: str
+    restarts: int
+    manual_steps_done: int
+    version: str
+    repo_url: str
+    notes: str
+    duty_week: str | None = Field(None, description="ISO week of the duty week, e.g. 2026-W07.")
+
+    @staticmethod
+    def resolve_url(deployment: Deployment) -> str:
+        return settings.SITE_URL.rstrip("/") + deployment.get_absolute_url()
+
+    @staticmethod
+    def resolve_duty_week(deployment: Deployment) -> str | None:
+        return deployment.duty_week.iso_label if deployment.duty_week else None
+
+
+class IgnoredOut(Schema):
+    reason: str
+    stored: bool = False
+
+
+RESULTS = {
+    "SUCCESS": Deployment.Result.SUCCESS,
+    "FAILURE": Deployment.Result.FAILURE,
+    "ABORT": Deployment.Result.ABORTED,
+    "MANUAL": Deployment.Result.ABORTED,
+    "ROLLED_BACK": Deployment.Result.ROLLED_BACK,
+}
+ENVIRONMENTS = {
+    "PRODUCTION": Deployment.Environment.PRODUCTION,
+    "STAGING": Deployment.Environment.STAGING,
+}
+
+
+def _aware(moment: datetime.datetime) -> datetime.datetime:
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+def _store(
+    request: HttpRequest, external_id: str, fields: dict[str, Any], on_create: dict[str, Any]
+) -> Status:
+    """Validate the whole deployment, then create or update it."""
+    candidate = Deployment.objects.filter(external_id=external_id).first() or Deployment(
+        **on_create
+    )
+    for name, value in fields.items():
+        setattr(candidate, name, value)
+    try:
+        candidate.full_clean(exclude=["external_id", "duty_week"], validate_unique=False)
+    except ModelValidationError as exc:
+        return Status(
+            422,
+            {"reason": "The deployment is not possible as sent.", "errors": _model_errors(exc)},
+        )
+    try:
+        deployment, created = Deployment.objects.record_external(
+            external_id, on_create=on_create, **fields
+        )
+    except IntegrityError:
+        return Status(
+            422, {"reason": "The deployment breaks a rule of the database.", "errors": []}
+        )
+    deployment = Deployment.objects.select_related("duty_week").get(pk=deployment.pk)
+    return Status(201 if created else 200, deployment)
+
+
+@api.post(
+    "/deployments",
+    auth=TokenAuth(),
+    response={
+        200: DeploymentOut,
+        201: DeploymentOut,
+        202: IgnoredOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },
+    summary="Record a deployment (DevLake deployment webhook fields)",
+    description="Creates the deployment (201) or, when its id was sent before, updates it "
+    "(200). Only the fields sent are changed on an update, so figures typed in by hand "
+    "are kept.",
+)
+def post_deployment(request: HttpRequest, payload: DeploymentIn):
+    if payload.environment not in ENVIRONMENTS:
+        return Status(
+            202,
+            {
+                "reason": f"{payload.environment} deployments are not tracked; "
+                "only PRODUCTION and STAGING are."
+            },
+        )
+    sent = payload.model_fields_set
+    commit = payload.deployment_commits[0] if payload.deployment_commits else None
+    fields: dict[str, Any] = {
+        "started_at": _aware(payload.started_at),
+        "finished_at": _aware(payload.finished_at),
+    }
+    if "result" in sent:
+        fields["result"] = RESULTS[payload.result]
+    if "environment" in sent:
+        fields["environment"] = ENVIRONMENTS[payload.environment]
+    repo_url = commit.repo_url if commit and commit.repo_url else payload.repo_url
+    sha = commit.commit_sha if commit and commit.commit_sha else payload.commit_sha
+    if repo_url:
+        fields["repo_url"] = repo_url
+    if payload.version is not None or sha:
+        fields["version"] = payload.version if payload.version is not None else sha
+    for name in [
+        "hands_on_minutes",
+        "blocked_minutes",
+        "blocked_cause",
+        "restarts",
+        "manual_steps_done",
+        "trigger",
+    ]:
+        value = getattr(payload, name)
+        if value is not None:
+            fields[name] = value
+    title = payload.display_title or payload.name
+    if payload.notes is not None:
+        fields["notes"] = payload.notes
+    elif payload.result == "MANUAL" or title:
+        manual = "CI reported MANUAL: the pipeline stopped for a manual action."
+        fields["notes"] = "\n".join(
+            line for line in [title, manual if payload.result == "MANUAL" else ""] if line
+        )
+    on_create = {
+        "environment": Deployment.Environment.PRODUCTION,
+        "result": Deployment.Result.SUCCESS,
+        "trigger": Deployment.Trigger.SCRIPTED,
+    }
+    return _store(request, payload.id, fields, on_create)
+
+
+@api.get(
+    "/deployments/{int:pk}",
+    auth=TokenAuth(),
+    response={200: DeploymentOut, 401: ErrorOut, 404: ErrorOut},
+    summary="Read one deployment",
+)
+def get_deployment(request: HttpRequest, pk: int):
+    deployment = Deployment.objects.select_related("duty_week").filter(pk=pk).first()
+    if deployment is None:
+        return Status(404, {"reason": "No deployment has that id.", "errors": []})
+    return deployment
+
+
+@api.get(
+    "/deployments",
+    auth=TokenAuth(),
+    response={200: list[DeploymentOut], 401: ErrorOut},
+    summary="Recent deployments, newest first",
+)
+def list_deployments(
+    request: HttpRequest,
+    limit: Annotated[int, Field(ge=1, le=500)] = 50,
+    offset: Annotated[int, Field(ge=0)] = 0,
+    external_id: str | None = None,
+):
+    deployments = Deployment.objects.select_related("duty_week").order_by("-started_at", "-pk")
+    if external_id:
+        deployments = deployments.filter(external_id=external_id)
+    return list(deployments[offset : offset + limit])
+
+
+# GitHub deployment_status webhooks, authenticated by the HMAC of a shared secret.
+
+GITHUB_STATES = {
+    "success": Deployment.Result.SUCCESS,
+    "failure": Deployment.Result.FAILURE,
+    "error": Deployment.Result.FAILURE,
+}
+GITHUB_ENVIRONMENTS = {
+    "production": Deployment.Environment.PRODUCTION,
+    "prod": Deployment.Environment.PRODUCTION,
+    "live": Deployment.Environment.PRODUCTION,
+    "staging": Deployment.Environment.STAGING,
+    "stage": Deployment.Environment.STAGING,
+    "stg": Deployment.Environment.STAGING,
+}
+
+
+def github_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class GithubDeployment(Schema):
+    id: Annotated[int, Strict()]
+    sha: str = Field("", max_length=100)
+    ref: str = Field("", max_length=300)
+    environment: str = Field("", max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    created_at: datetime.datetime
+
+
+class GithubDeploymentStatus(Schema):
+    state: str = Field(..., max_length=30)
+    environment: str = Field("", max_length=200)
+    description: str | None = Field(None, max_length=5000)
+    created_at: datetime.datetime
+    updated_at: datetime.datetime | None = None
+
+
+class GithubRepository(Schema):
+    html_url: str = Field("", max_length=300)
+    full_name: str = Field("", max_length=300)
+
+
+class GithubDeploymentStatusEvent(Schema):
+    action: str = ""
+    deployment_status: GithubDeploymentStatus
+    deployment: GithubDeployment
+    repository: GithubRepository | None = None
+
+
+def _inline_refs(schema: dict) -> dict:
+    """Pydantic's schema with its nested "$defs" inlined, to stand alone in the document."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+@api.post(
+    "/webhooks/github",
+    response={
+        200: DeploymentOut | IgnoredOut,
+        201: DeploymentOut,
+        202: IgnoredOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },
+    summary="GitHub webhook: deployment_status events",
+    description="Verified with X-Hub-Signature-256 (HMAC-SHA256 of the body with the shared "
+    "secret). deployment_status events in a final state (success, failure, error) record "
+    "the deployment as `github:<deployment id>`; other events and states are acknowledged "
+    "and ignored. An `inactive` status only means a newer deployment replaced this one, so "
+    "it changes nothing.",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "schema": _inline_refs(GithubDeploymentStatusEvent.model_json_schema())
+                }
+            },
+            "required": True,
+        }
+    },
+)
+def github_webhook(request: HttpRequest):
+    secret = settings.GITHUB_WEBHOOK_SECRET
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    if not secret or not hmac.compare_digest(
+        github_signature(secret, request.body).encode(), signature.encode()
+    ):
+        return Status(
+            401, {"reason": "The X-Hub-Signature-256 signature does not match.", "errors": []}
+        )
+    event = request.headers.get("X-GitHub-Event", "")
+    if event == "ping":
+        return Status(200, {"reason": "pong"})
+    if event != "deployment_status":
+        return Status(202, {"reason": f"{event or 'Unnamed'} events are ignored."})
+    try:
+        data = json.loads(request.body)
+        payload = GithubDeploymentStatusEvent.model_validate(data)
+    except ValueError as exc:  # JSON and pydantic errors are both ValueErrors
+        if isinstance(exc, json.JSONDecodeError):
+            return Status(400, {"reason": "The body is not valid JSON.", "errors": []})
+        errors = [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors()  # type: ignore[attr-defined]
+        ]
+        return Status(
+            422, {"reason": "Not a deployment_status event GitHub would send.", "errors": errors}
+        )
+
+    status, deployment = payload.deployment_status, payload.deployment
+    if status.state not in GITHUB_STATES:
+        return Status(202, {"reason": f"A {status.state} status is not a finished deployment."})
+    environment_name = (status.environment or deployment.environment).strip().lower()
+    environment = GITHUB_ENVIRONMENTS.get(environment_name)
+    if environment is None:
+        return Status(202, {"reason": f"The environment {environment_name!r} is not tracked."})
+    fields: dict[str, Any] = {
+        "environment": environment,
+        "result": GITHUB_STATES[status.state],
+        "started_at": _aware(deployment.created_at),
+        "finished_at": max(_aware(status.created_at), _aware(deployment.created_at)),
+        "version": deployment.sha,
+    }
+    if payload.repository and payload.repository.html_url:
+        fields["repo_url"] = payload.repository.html_url
+    if status.description:
+        fields["notes"] = status.description
+    on_create = {"trigger": Deployment.Trigger.SCRIPTED}
+    return _store(request, f"github:{deployment.id}", fields, on_create)
+
+
+def _machine_endpoint(view: Callable) -> Callable:
+    """Refuse oversized bodies before reading them; tokens or signatures replace logins."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse(
+                {"reason": "Content-Length is not a number.", "errors": []}, status=400
+            )
+        if length > MAX_BODY_BYTES:
+            return JsonResponse(
+                {"reason": f"The body is larger than {MAX_BODY_BYTES} bytes.", "errors": []},
+                status=413,
+            )
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(login_not_required(wrapped))
+
+
+def _api_urls():
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback = _machine_endpoint(pattern.callback)
+    return patterns, app_name, namespace
+
+
+urls = _api_urls()

@@ -1,0 +1,221 @@
+import copy
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from retros.models import Deployment
+
+URL = "/api/webhooks/github"
+SECRET = "It's a Secret to Everybody"
+
+USER = {
+    "login": "Codertocat",
+    "id": 21031067,
+    "node_id": "MDQ6VXNlcjIxMDMxMDY3",
+    "type": "User",
+    "site_admin": False,
+}
+
+# The shape GitHub documents for a deployment_status webhook (trimmed of repeated URLs).
+DEPLOYMENT_STATUS_EVENT = {
+    "action": "created",
+    "deployment_status": {
+        "url": "https://api.github.com/repos/Codertocat/Hello-World/deployments/326191728/statuses/444837389",
+        "id": 444837389,
+        "node_id": "MDE2OkRlcGxveW1lbnRTdGF0dXM0NDQ4MzczODk=",
+        "state": "success",
+        "creator": USER,
+        "description": "Deployed by the release workflow",
+        "environment": "production",
+        "target_url": "",
+        "created_at": "2026-03-03T10:47:08Z",
+        "updated_at": "2026-03-03T10:47:08Z",
+        "deployment_url": "https://api.github.com/repos/Codertocat/Hello-World/deployments/326191728",
+        "repository_url": "https://api.github.com/repos/Codertocat/Hello-World",
+        "performed_via_github_app": None,
+    },
+    "deployment": {
+        "url": "https://api.github.com/repos/Codertocat/Hello-World/deployments/326191728",
+        "id": 326191728,
+        "node_id": "MDEwOkRlcGxveW1lbnQzMjYxOTE3Mjg=",
+        "task": "deploy",
+        "original_environment": "production",
+        "environment": "production",
+        "description": None,
+        "created_at": "2026-03-03T10:15:07Z",
+        "updated_at": "2026-03-03T10:47:08Z",
+        "statuses_url": "https://api.github.com/repos/Codertocat/Hello-World/deployments/326191728/statuses",
+        "repository_url": "https://api.github.com/repos/Codertocat/Hello-World",
+        "creator": USER,
+        "sha": "4ec1fd5d1cb79bd59bcbfbd8ba1ad72fd4cdaf82",
+        "ref": "main",
+        "payload": {},
+        "transient_environment": False,
+        "production_environment": True,
+        "performed_via_github_app": None,
+    },
+    "repository": {
+        "id": 186853002,
+        "name": "Hello-World",
+        "full_name": "Codertocat/Hello-World",
+        "private": False,
+        "owner": USER,
+        "html_url": "https://github.com/Codertocat/Hello-World",
+        "default_branch": "main",
+    },
+    "sender": USER,
+}
+
+
+@pytest.fixture(autouse=True)
+def secret(settings):
+    settings.GITHUB_WEBHOOK_SECRET = SECRET
+
+
+def event(state="success", **deployment):
+    payload = copy.deepcopy(DEPLOYMENT_STATUS_EVENT)
+    payload["deployment_status"]["state"] = state
+    payload["deployment"].update(deployment)
+    return payload
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver(client, payload, kind="deployment_status", signature=None, **headers):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    if signature is None:
+        signature = sign(body)
+    if signature:
+        headers["HTTP_X_HUB_SIGNATURE_256"] = signature
+    return client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_X_GITHUB_EVENT=kind,
+        HTTP_X_GITHUB_DELIVERY="72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        **headers,
+    )
+
+
+def test_githubs_documented_example_signature_verifies():
+    # GitHub's docs: this secret and body give this signature.
+    from retros.api import github_signature
+
+    assert github_signature(SECRET, b"Hello, World!") == (
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    )
+
+
+def test_a_successful_deployment_is_recorded(client, db):
+    response = deliver(client, event())
+    assert response.status_code == 201
+    deployment = Deployment.objects.get()
+    assert deployment.external_id == "github:326191728"
+    assert deployment.result == Deployment.Result.SUCCESS
+    assert deployment.environment == Deployment.Environment.PRODUCTION
+    assert deployment.version == "4ec1fd5d1cb79bd59bcbfbd8ba1ad72fd4cdaf82"
+    assert deployment.repo_url == "https://github.com/Codertocat/Hello-World"
+    assert deployment.elapsed_minutes == 32
+    assert deployment.notes == "Deployed by the release workflow"
+
+
+@pytest.mark.parametrize(
+    ("state", "stored"), [("success", "success"), ("failure", "failure"), ("error", "failure")]
+)
+def test_final_states_map_to_results(client, db, state, stored):
+    assert deliver(client, event(state)).status_code == 201
+    assert Deployment.objects.get().result == stored
+
+
+@pytest.mark.parametrize("state", ["pending", "queued", "in_progress"])
+def test_unfinished_states_are_acknowledged_and_ignored(client, db, state):
+    response = deliver(client, event(state))
+    assert response.status_code == 202
+    assert not Deployment.objects.exists()
+
+
+def test_an_inactive_status_does_not_change_a_recorded_deployment(client, db):
+    deliver(client, event("success"))
+    response = deliver(client, event("inactive"))
+    assert response.status_code == 202
+    assert Deployment.objects.get().result == Deployment.Result.SUCCESS
+
+
+def test_a_later_status_updates_the_same_deployment(client, db):
+    deliver(client, event("success"))
+    assert deliver(client, event("failure")).status_code == 200
+    assert Deployment.objects.get().result == Deployment.Result.FAILURE
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "",
+        "sha256=" + "0" * 64,
+        "sha1=757107ea0eb2509fc211221cce984b8a37570b6d",
+        sign(b"another body"),
+        None,
+    ],
+    ids=["missing", "zeros", "sha1", "other body", "wrong secret"],
+)
+def test_a_bad_or_missing_signature_is_refused_and_stores_nothing(client, db, signature):
+    body = json.dumps(event()).encode()
+    if signature is None:
+        signature = sign(body, secret="guessed")
+    response = deliver(client, body, signature=signature)
+    assert response.status_code == 401
+    assert "signature" in response.json()["reason"]
+    assert not Deployment.objects.exists()
+
+
+def test_without_a_configured_secret_everything_is_refused(client, db, settings):
+    settings.GITHUB_WEBHOOK_SECRET = ""
+    body = json.dumps(event()).encode()
+    response = deliver(client, body, signature=sign(body, secret=""))
+    assert response.status_code == 401
+    assert not Deployment.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["push", "deployment", "workflow_run"])
+def test_other_events_are_acknowledged_and_ignored(client, db, kind):
+    response = deliver(client, {"ref": "refs/heads/main", "zen": "Keep it simple."}, kind=kind)
+    assert response.status_code == 202
+    assert not Deployment.objects.exists()
+
+
+def test_a_ping_is_answered(client, db):
+    response = deliver(client, {"zen": "Design for failure.", "hook_id": 1}, kind="ping")
+    assert response.status_code == 200
+
+
+def test_signed_but_malformed_json_is_a_400(client, db):
+    response = deliver(client, b'{"action": "created",')
+    assert response.status_code == 400
+    assert response.json()["reason"] == "The body is not valid JSON."
+
+
+def test_a_signed_payload_of_the_wrong_shape_is_a_422(client, db):
+    payload = event()
+    payload["deployment"]["id"] = "not-a-number"
+    response = deliver(client, payload)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "deployment.id"
+    assert not Deployment.objects.exists()
+
+
+def test_an_untracked_environment_is_ignored(client, db):
+    payload = event(environment="github-pages")
+    payload["deployment_status"]["environment"] = "github-pages"
+    assert deliver(client, payload).status_code == 202
+    assert not Deployment.objects.exists()
+
+
+def test_an_oversized_delivery_is_a_413(client, db):
+    payload = event()
+    payload["deployment"]["payload"] = {"blob": "x" * (70 * 1024)}
+    assert deliver(client, payload).status_code == 413
+    assert not Deployment.objects.exists()
