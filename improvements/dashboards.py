@@ -1,40 +1,691 @@
-"""Dashboard views: is the deployment process getting better?"""
+"""Dashboard views: is the deployment process getting better?
 
+The page is made of panels; each panel is also its own fragment URL
+(/dashboard/panel/<name>/) and CSV (/dashboard/<name>.csv), so the benchmark can time them
+one by one and every chart's numbers can be downloaded.
+"""
+
+import csv
 import datetime
+from collections.abc import Callable
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncWeek
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
-from .models import Category, Column, Improvement
+from retros.models import Unit
+
+from . import metrics
+from .models import Category, Column, Event, Improvement
+
+# Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
+PANELS = (
+    "wip",
+    "throughput",
+    "flow-times",
+    "cfd",
+    "ageing",
+    "recurring",
+    "follow-through",
+    "slipped",
+    "elapsed",
+    "hands-on",
+    "blocked",
+    "manual-steps",
+    "dora",
+    "effects",
+)
+SECTIONS = (
+    ("flow", "Improvement flow", PANELS[0:6]),
+    ("follow-through", "Retro follow-through", PANELS[6:8]),
+    ("deployments", "Deployment trends", PANELS[8:13]),
+    ("did-it-help", "Did it help?", PANELS[13:14]),
+)
+SERIES_COLOURS = ["#94a3b8", "#60a5fa", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2"]
+
+
+class DashboardFilterForm(forms.Form):
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    unit = forms.ModelChoiceField(
+        queryset=Unit.objects.all(), required=False, empty_label="All units"
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.all(),
+        required=False,
+        to_field_name="slug",
+        empty_label="All categories",
+    )
+    window = forms.IntegerField(
+        required=False,
+        min_value=2,
+        max_value=100,
+        label="Deployments before and after",
+        help_text="N for “Did it help?” (default 8).",
+    )
+    period = forms.ChoiceField(
+        required=False,
+        choices=[("week", "Week"), ("day", "Day")],
+        label="Cumulative flow by",
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end date comes after the start date.")
+        if start and end and (end - start).days > 366 * 20:
+            self.add_error("start", "Pick a range of at most twenty years.")
+        return data
+
+    def filters(self) -> metrics.Filters:
+        """The filters asked for; anything invalid falls back to its default."""
+        data = self.cleaned_data if self.is_valid() else {}
+        default = metrics.Filters.default()
+        end = data.get("end") or default.end
+        start = data.get("start") or end - datetime.timedelta(days=metrics.DEFAULT_DAYS - 1)
+        start, end = min(start, end), max(start, end)
+        return metrics.Filters(
+            start=start,
+            end=end,
+            unit=data.get("unit"),
+            category=data.get("category"),
+            window=data.get("window") or metrics.DEFAULT_WINDOW,
+            period=data.get("period") or "week",
+        )
+
+
+def _round(value, digits: int = 1):
+    return None if value is None else round(value, digits)
+
+
+def _percent(share):
+    return None if share is None else round(share * 100, 1)
+
+
+def _ms(moment: datetime.datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _week_label(week: datetime.date) -> str:
+    return week.isoformat()
+
+
+def _markers_by_week(markers: list[dict], weeks: list[datetime.date]) -> list[dict]:
+    """Done dates placed on a chart whose x axis is the list of week Mondays."""
+    placed = []
+    for marker in markers:
+        day = timezone.localtime(marker["done_at"]).date()
+        monday = day - datetime.timedelta(days=day.weekday())
+        if monday in weeks:
+            placed.append({"index": weeks.index(monday), "label": marker["title"][:60]})
+    return placed
+
+
+# --- Panels: each returns a dict with a title, a table (headers + rows) and maybe a chart. ---
+
+
+def panel_wip(filters: metrics.Filters, user) -> dict:
+    rows = metrics.wip_per_column(filters)
+    return {
+        "title": "Work in progress per column",
+        "rows_detail": rows,
+        "table": {
+            "headers": ["Column", "Cards", "WIP limit", "Over limit"],
+            "rows": [
+                [r["name"], r["count"], r["limit"] or "", "yes" if r["over_limit"] else "no"]
+                for r in rows
+            ],
+        },
+        "chart": {
+            "kind": "bar",
+            "labels": [r["name"] for r in rows],
+            "datasets": [{"label": "Cards", "data": [r["count"] for r in rows]}],
+            "limits": [r["limit"] for r in rows],
+            "y_title": "cards",
+        },
+    }
+
+
+def panel_throughput(filters: metrics.Filters, user) -> dict:
+    rows = metrics.throughput_per_week(filters)
+    return {
+        "title": "Throughput: cards done per week",
+        "total": sum(r["count"] for r in rows),
+        "table": {
+            "headers": ["Week of", "Cards done"],
+            "rows": [[_week_label(r["week"]), r["count"]] for r in rows],
+        },
+        "chart": {
+            "kind": "bar",
+            "labels": [_week_label(r["week"]) for r in rows],
+            "datasets": [{"label": "Cards done", "data": [r["count"] for r in rows]}],
+            "y_title": "cards",
+        },
+    }
+
+
+def panel_flow_times(filters: metrics.Filters, user) -> dict:
+    figures = metrics.flow_times(filters)
+
+    def row(name, f):
+        return [
+            name,
+            f["count"],
+            _round(f["lead_median"]),
+            _round(f["lead_p85"]),
+            f["cycle_count"],
+            _round(f["cycle_median"]),
+            _round(f["cycle_p85"]),
+        ]
+
+    categories = figures["categories"]
+    return {
+        "title": "Lead and cycle time (days)",
+        "overall": figures["overall"],
+        "table": {
+            "headers": [
+                "Category",
+                "Cards done",
+                "Lead time median",
+                "Lead time 85th percentile",
+                "Cards started",
+                "Cycle time median",
+                "Cycle time 85th percentile",
+            ],
+            "rows": [row("All categories", figures["overall"])]
+            + [row(c["category__name"], c) for c in categories],
+        },
+        "chart": {
+            "kind": "bar",
+            "horizontal": True,
+            "labels": [c["category__name"] for c in categories],
+            "datasets": [
+                {
+                    "label": "Lead time median",
+                    "data": [_round(c["lead_median"]) for c in categories],
+                },
+                {"label": "Lead time 85th", "data": [_round(c["lead_p85"]) for c in categories]},
+                {
+                    "label": "Cycle time median",
+                    "data": [_round(c["cycle_median"]) for c in categories],
+                },
+                {"label": "Cycle time 85th", "data": [_round(c["cycle_p85"]) for c in categories]},
+            ],
+            "y_title": "days",
+        }
+        if categories
+        else None,
+    }
+
+
+def panel_cfd(filters: metrics.Filters, user) -> dict:
+    flow = metrics.cumulative_flow(filters)
+    labels = [p.isoformat() for p in flow["periods"]]
+    columns = flow["columns"]
+    period_name = "Week of" if filters.period == "week" else "Day"
+    return {
+        "title": f"Cumulative flow (cards per column at the end of each {filters.period})",
+        "table": {
+            "headers": [period_name] + [c["name"] for c in columns],
+            "rows": [[label] + [c["counts"][i] for c in columns] for i, label in enumerate(labels)],
+        },
+        "chart": {
+            "kind": "stacked-area",
+            "labels": labels,
+            # Done at the bottom, ideas on top: the usual way to read a CFD.
+            "datasets": [
+                {"label": c["name"], "data": c["counts"], "colour": SERIES_COLOURS[i % 7]}
+                for i, c in reversed(list(enumerate(columns)))
+            ],
+            "y_title": "cards",
+        },
+    }
+
+
+def panel_ageing(filters: metrics.Filters, user) -> dict:
+    cards = metrics.ageing_work(filters)
+    now = timezone.now()
+    rows = [
+        [
+            card.pk,
+            card.title,
+            card.column.name,
+            (now - card.column_entered_at).days,
+            (now - card.started_at).days if card.started_at else "",
+            card.assignee.get_username() if card.assignee else "",
+        ]
+        for card in cards
+    ]
+    return {
+        "title": "Ageing work in progress",
+        "cards": cards,
+        "table": {
+            "headers": [
+                "Card",
+                "Title",
+                "Column",
+                "Days in column",
+                "Days since started",
+                "Assignee",
+            ],
+            "rows": rows,
+        },
+        "chart": None,
+    }
+
+
+def panel_recurring(filters: metrics.Filters, user) -> dict:
+    cards = metrics.recurring_pains(filters)
+    return {
+        "title": "Top recurring pains",
+        "cards": cards,
+        "table": {
+            "headers": ["Card", "Title", "Raised by retros", "Column", "Category"],
+            "rows": [[c.pk, c.title, c.recurrence, c.column.name, c.category.name] for c in cards],
+        },
+        "chart": None,
+    }
+
+
+def panel_follow_through(filters: metrics.Filters, user) -> dict:
+    f = metrics.follow_through(filters)
+    return {
+        "title": "Retro follow-through",
+        "figures": f,
+        "table": {
+            "headers": ["Measure", "Count", "Out of", "Share %"],
+            "rows": [
+                [
+                    "Pains and ideas that became improvements",
+                    f["became"],
+                    f["findings"],
+                    _percent(f["became_share"]),
+                ],
+                [
+                    "Retro improvements done within 4 weeks",
+                    f["done_4"],
+                    f["old_4"],
+                    _percent(f["done_4_share"]),
+                ],
+                [
+                    "Retro improvements done within 8 weeks",
+                    f["done_8"],
+                    f["old_8"],
+                    _percent(f["done_8_share"]),
+                ],
+            ],
+        },
+        "chart": None,
+    }
+
+
+def panel_slipped(filters: metrics.Filters, user) -> dict:
+    cards = metrics.slipped_actions(filters)
+    return {
+        "title": "Actions that slipped past two retros",
+        "cards": cards,
+        "table": {
+            "headers": ["Card", "Title", "First raised (week of)", "Retros since", "Column"],
+            "rows": [
+                [c.pk, c.title, c.first_week.isoformat(), c.later_retros, c.column.name]
+                for c in cards
+            ],
+        },
+        "chart": None,
+    }
+
+
+def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
+    chart = metrics.xmr_chart(filters, figure)
+    markers = metrics.done_markers(filters)
+    points = chart.points
+    table_rows = [
+        [
+            p["id"],
+            timezone.localtime(p["at"]).strftime("%Y-%m-%d %H:%M"),
+            p["value"],
+            "outside limits" if p["outside"] else "",
+            "run of 8" if p["run"] else "",
+        ]
+        for p in points
+    ]
+    chart_data = None
+    if points:
+        xs = [_ms(p["at"]) for p in points]
+        span = [min(xs), max(xs)]
+        chart_data = {
+            "kind": "xmr",
+            "datasets": [
+                {
+                    "label": "Minutes",
+                    "points": [
+                        {"x": x, "y": p["value"], "signal": p["outside"] or p["run"]}
+                        for x, p in zip(xs, points, strict=True)
+                    ],
+                }
+            ],
+            "lines": [
+                {"label": "Centre (mean)", "y": _round(chart.centre), "dash": False},
+                {"label": "Upper limit", "y": _round(chart.upper), "dash": True},
+                {"label": "Lower limit", "y": _round(chart.lower), "dash": True},
+            ]
+            if chart.centre is not None and chart.upper is not None
+            else [],
+            "span": span,
+            "markers": [
+                {"x": _ms(m["done_at"]), "label": m["title"][:60]}
+                for m in markers
+                if span[0] <= _ms(m["done_at"]) <= span[1]
+            ],
+            "y_title": "minutes",
+        }
+    return {
+        "title": title,
+        "xmr": chart,
+        "centre": _round(chart.centre),
+        "upper": _round(chart.upper),
+        "lower": _round(chart.lower),
+        "markers": markers,
+        "table": {
+            "headers": ["Deployment", "Started", "Minutes", "Signal", "Run"],
+            "rows": table_rows,
+        },
+        "chart": chart_data,
+    }
+
+
+def panel_elapsed(filters: metrics.Filters, user) -> dict:
+    return _panel_xmr(filters, "elapsed", "Elapsed minutes per deployment (XmR)")
+
+
+def panel_hands_on(filters: metrics.Filters, user) -> dict:
+    return _panel_xmr(filters, "hands_on", "Hands-on minutes per deployment (XmR)")
+
+
+def panel_blocked(filters: metrics.Filters, user) -> dict:
+    rows = metrics.blocked_share_per_week(filters)
+    weeks = [r["week"] for r in rows]
+    return {
+        "title": "Deployments blocked or restarted per week",
+        "table": {
+            "headers": ["Week of", "Deployments", "Blocked", "Restarted", "Either", "Share %"],
+            "rows": [
+                [
+                    _week_label(r["week"]),
+                    r["total"],
+                    r["blocked"],
+                    r["restarted"],
+                    r["either"],
+                    _percent(r["share"]),
+                ]
+                for r in rows
+            ],
+        },
+        "chart": {
+            "kind": "bar",
+            "labels": [_week_label(w) for w in weeks],
+            "datasets": [
+                {"label": "Blocked or restarted %", "data": [_percent(r["share"]) for r in rows]}
+            ],
+            "markers": _markers_by_week(metrics.done_markers(filters), weeks),
+            "y_title": "% of deployments",
+            "y_max": 100,
+        },
+    }
+
+
+def panel_manual_steps(filters: metrics.Filters, user) -> dict:
+    rows = metrics.manual_steps_over_time(filters)
+    weeks = [r["week"] for r in rows]
+    return {
+        "title": "Manual process steps left",
+        "now": rows[-1]["manual"] if rows else None,
+        "table": {
+            "headers": ["Week of", "Manual or semi-automatic steps at week end"],
+            "rows": [[_week_label(r["week"]), r["manual"]] for r in rows],
+        },
+        "chart": {
+            "kind": "line",
+            "stepped": True,
+            "labels": [_week_label(w) for w in weeks],
+            "datasets": [{"label": "Manual steps", "data": [r["manual"] for r in rows]}],
+            "markers": _markers_by_week(metrics.done_markers(filters), weeks),
+            "y_title": "steps",
+        },
+    }
+
+
+def panel_dora(filters: metrics.Filters, user) -> dict:
+    d = metrics.dora(filters)
+    return {
+        "title": "DORA: deployment frequency and change failure rate",
+        "dora": d,
+        "frequency_bands": metrics.FREQUENCY_BANDS,
+        "failure_bands": metrics.FAILURE_BANDS,
+        "failure_percent": _percent(d["failure_rate"]),
+        "table": {
+            "headers": ["Week of", "Production deployments", "Failed or rolled back", "Failure %"],
+            "rows": [
+                [_week_label(w["week"]), w["deployments"], w["failed"], _percent(w["rate"])]
+                for w in d["weeks"]
+            ],
+        },
+        "chart": {
+            "kind": "bar",
+            "labels": [_week_label(w["week"]) for w in d["weeks"]],
+            "datasets": [
+                {"label": "Production deployments", "data": [w["deployments"] for w in d["weeks"]]},
+                {
+                    "label": "Failed or rolled back",
+                    "data": [w["failed"] for w in d["weeks"]],
+                    "colour": "#dc2626",
+                },
+            ],
+            "y_title": "deployments",
+        },
+    }
+
+
+def panel_effects(filters: metrics.Filters, user) -> dict:
+    rows = metrics.effects(filters)
+    unit_ids = set(user.units.values_list("pk", flat=True)) if rows else set()
+    for row in rows:
+        improvement = row["improvement"]
+        row["can_confirm"] = user.is_staff or improvement.unit_id in unit_ids
+        row["change_percent"] = _percent(row["change"])
+        suggested = row["suggestion"]
+        if improvement.effect_verdict != Improvement.Verdict.PENDING:
+            row["initial_verdict"] = improvement.effect_verdict
+        elif suggested in Improvement.Verdict.values:
+            row["initial_verdict"] = suggested
+        else:
+            row["initial_verdict"] = Improvement.Verdict.PENDING
+    return {
+        "title": "Did it help?",
+        "effects": rows,
+        "window": filters.window,
+        "minimum": metrics.minimum_sample(filters.window),
+        "threshold": round(metrics.CHANGE_THRESHOLD * 100),
+        "verdicts": Improvement.Verdict.choices,
+        "table": {
+            "headers": [
+                "Card",
+                "Title",
+                "Done",
+                "Figure",
+                "Deployments before",
+                "Median before",
+                "Deployments after",
+                "Median after",
+                "Difference",
+                "Suggested verdict",
+                "Verdict",
+            ],
+            "rows": [
+                [
+                    r["improvement"].pk,
+                    r["improvement"].title,
+                    timezone.localtime(r["improvement"].done_at).date().isoformat(),
+                    "hands-on minutes" if r["figure"] == "hands_on" else "elapsed minutes",
+                    r["before_count"],
+                    _round(r["median_before"]),
+                    r["after_count"],
+                    _round(r["median_after"]),
+                    _round(r["difference"]),
+                    r["suggestion_label"],
+                    r["improvement"].get_effect_verdict_display(),
+                ]
+                for r in rows
+            ],
+        },
+        "chart": None,
+    }
+
+
+PANEL_BUILDERS: dict[str, Callable[[metrics.Filters, object], dict]] = {
+    "wip": panel_wip,
+    "throughput": panel_throughput,
+    "flow-times": panel_flow_times,
+    "cfd": panel_cfd,
+    "ageing": panel_ageing,
+    "recurring": panel_recurring,
+    "follow-through": panel_follow_through,
+    "slipped": panel_slipped,
+    "elapsed": panel_elapsed,
+    "hands-on": panel_hands_on,
+    "blocked": panel_blocked,
+    "manual-steps": panel_manual_steps,
+    "dora": panel_dora,
+    "effects": panel_effects,
+}
+assert tuple(PANEL_BUILDERS) == PANELS
+
+
+def build_panel(name: str, filters: metrics.Filters, user) -> dict:
+    panel = PANEL_BUILDERS[name](filters, user)
+    panel["name"] = name
+    panel["chart_id"] = f"chart-{name}"
+    panel["data_id"] = f"chart-{name}-data"
+    return panel
+
+
+def _filter_form(request: HttpRequest) -> DashboardFilterForm:
+    return DashboardFilterForm(request.GET or None)
+
+
+def _filters(form: DashboardFilterForm) -> metrics.Filters:
+    if not form.is_bound:
+        return metrics.Filters.default()
+    return form.filters()
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    open_cards = Improvement.objects.open()
-    per_column = Column.objects.annotate(
-        count=Count("improvements", filter=Q(improvements__archived_at__isnull=True))
-    )
-    per_category = Category.objects.annotate(
-        count=Count("improvements", filter=Q(improvements__archived_at__isnull=True))
-    )
-    since = timezone.now() - datetime.timedelta(weeks=12)
-    done_per_week = list(
-        open_cards.filter(done_at__gte=since, column__state=Column.State.DONE)
-        .annotate(week=TruncWeek("done_at"))
-        .values("week")
-        .annotate(count=Count("id"))
-        .order_by("week")
-    )
-    peak = max([row["count"] for row in done_per_week], default=0)
+    form = _filter_form(request)
+    filters = _filters(form)
+    panels = {name: build_panel(name, filters, request.user) for name in PANELS}
+    sections = [
+        {"slug": slug, "title": title, "panels": [panels[name] for name in names]}
+        for slug, title, names in SECTIONS
+    ]
     return render(
         request,
         "improvements/dashboard.html",
         {
-            "per_column": per_column,
-            "per_category": per_category,
-            "done_per_week": done_per_week,
-            "peak": peak,
+            "form": form,
+            "filters": filters,
+            "sections": sections,
+            "query": request.GET.urlencode(),
         },
     )
+
+
+def _csv_response(panel: dict, filters: metrics.Filters) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    filename = f"wallbreaker-{panel['name']}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(panel["table"]["headers"])
+    for row in panel["table"]["rows"]:
+        writer.writerow(["" if value is None else value for value in row])
+    return response
+
+
+def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
+    """One panel as an HTML fragment, or as CSV with ?format=csv."""
+    if name not in PANEL_BUILDERS:
+        raise Http404("No such dashboard panel.")
+    form = _filter_form(request)
+    filters = _filters(form)
+    panel = build_panel(name, filters, request.user)
+    if request.GET.get("format") == "csv":
+        return _csv_response(panel, filters)
+    return render(
+        request,
+        "improvements/dashboard.html#panel",
+        {"panel": panel, "filters": filters, "query": request.GET.urlencode()},
+    )
+
+
+def dashboard_csv(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in PANEL_BUILDERS:
+        raise Http404("No such dashboard panel.")
+    filters = _filters(_filter_form(request))
+    return _csv_response(build_panel(name, filters, request.user), filters)
+
+
+class VerdictForm(forms.Form):
+    verdict = forms.ChoiceField(choices=Improvement.Verdict.choices)
+    suggested = forms.CharField(required=False, max_length=20)
+    next = forms.CharField(required=False, max_length=2000)
+
+
+def can_confirm_verdict(user, improvement: Improvement) -> bool:
+    if user.is_staff:
+        return True
+    return improvement.unit_id is not None and improvement.unit.members.filter(pk=user.pk).exists()
+
+
+@require_POST
+def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person confirms (or overrides) the suggested effect verdict of a finished card."""
+    improvement = get_object_or_404(Improvement.objects.select_related("unit", "column"), pk=pk)
+    if not can_confirm_verdict(request.user, improvement):
+        return HttpResponse(
+            "Only staff or members of the card's unit may set its verdict.", status=403
+        )
+    form = VerdictForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Pick one of the verdicts.", status=400)
+    if improvement.column.state != Column.State.DONE:
+        return HttpResponse("Only a finished card gets an effect verdict.", status=400)
+    verdict = form.cleaned_data["verdict"]
+    with transaction.atomic():
+        previous = improvement.effect_verdict
+        improvement.effect_verdict = verdict
+        improvement.save(update_fields=["effect_verdict"])
+        Event.objects.create(
+            improvement=improvement,
+            kind=Event.Kind.VERDICT,
+            actor=request.user,
+            data={
+                "verdict": verdict,
+                "previous": previous,
+                "suggested": form.cleaned_data["suggested"][:20],
+            },
+        )
+    messages.success(
+        request, f"“{improvement.title}”: verdict {improvement.get_effect_verdict_display()}."
+    )
+    target = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("dashboard") + "#panel-effects"
+    return redirect(target)
