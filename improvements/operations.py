@@ -4,7 +4,7 @@ from django.db import transaction
 
 from retros.models import Finding
 
-from .models import Category, Column, Event, FindingLink, Improvement
+from .models import Category, Column, Comment, Event, FindingLink, Improvement
 
 # Words in a finding that hint at its category, checked in this order.
 CATEGORY_HINTS = [
@@ -23,9 +23,12 @@ CATEGORY_HINTS = [
 ]
 
 
-def guess_category(text: str) -> Category | None:
+def guess_category(text: str, categories: dict[str, Category] | None = None) -> Category | None:
+    """The category a finding's words hint at; pass `categories` by slug to save queries."""
     lowered = text.lower()
     slug = next((slug for word, slug in CATEGORY_HINTS if word in lowered), "automate")
+    if categories is not None:
+        return categories.get(slug) or next(iter(categories.values()), None)
     return Category.objects.filter(slug=slug).first() or Category.objects.first()
 
 
@@ -83,3 +86,33 @@ def promote_finding(
     )
     link_finding(finding, improvement, user)
     return improvement
+
+
+@transaction.atomic
+def dismiss_finding(finding: Finding, reason: str) -> None:
+    """Close a finding without an improvement; the reason stays with it in the retro."""
+    finding.outcome = Finding.Outcome.NO_ACTION
+    finding.no_action_reason = reason
+    finding.save(update_fields=["outcome", "no_action_reason"])
+
+
+@transaction.atomic
+def reopen_finding(finding: Finding) -> None:
+    """Undo a finding's triage: it loses its link (the card stays) and waits again."""
+    FindingLink.objects.filter(finding=finding).delete()
+    finding.outcome = Finding.Outcome.PENDING
+    finding.no_action_reason = ""
+    finding.save(update_fields=["outcome", "no_action_reason"])
+
+
+@transaction.atomic
+def add_progress_note(improvement: Improvement, user, body: str, retro=None) -> Comment:
+    """A progress note on a card, as a comment with its event (from a retro's carry-over)."""
+    comment = Comment.objects.create(improvement=improvement, author=user, body=body)
+    Event.objects.create(
+        improvement=improvement,
+        kind=Event.Kind.COMMENTED,
+        actor=user,
+        data={"comment": comment.pk, **({"retro": retro.pk} if retro else {})},
+    )
+    return comment

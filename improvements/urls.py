@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboards, process_link, triage, views
+from . import dashboards, process_link, triage, views, weekly_update
 
 urlpatterns = [
     path("board/", views.board, name="board"),
@@ -18,6 +18,18 @@ urlpatterns = [
     path("process/pending/", process_link.pending_step_changes, name="pending_step_changes"),
     path("retros/<int:pk>/triage/", triage.retro_triage, name="retro_triage"),
     path("findings/<int:pk>/promote/", triage.finding_promote, name="finding_promote"),
+    path("findings/<int:pk>/link/", triage.finding_link, name="finding_link"),
+    path("findings/<int:pk>/no-action/", triage.finding_no_action, name="finding_no_action"),
+    path("findings/<int:pk>/reopen/", triage.finding_reopen, name="finding_reopen"),
+    path("improvements/search/", triage.improvement_search, name="improvement_search"),
+    path("retros/<int:pk>/carry-over/", triage.carry_over, name="carry_over"),
+    path(
+        "retros/<int:pk>/carry-over/<int:improvement_pk>/note/",
+        triage.carry_over_note,
+        name="carry_over_note",
+    ),
+    path("updates/", weekly_update.weekly_update_now, name="weekly_update_now"),
+    path("updates/<str:week>/", weekly_update.weekly_update, name="weekly_update"),
     path("dashboard/", dashboards.dashboard, name="dashboard"),
     path("dashboard/panel/<slug:name>/", dashboards.dashboard_panel, name="dashboard_panel"),
     path("dashboard/<slug:name>.csv", dashboards.dashboard_csv, name="dashboard_csv"),

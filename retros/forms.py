@@ -35,9 +35,55 @@ class RetroForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        people = get_user_model().objects.filter(is_active=True).order_by("username")
+        week = self.instance.duty_week
+        # The people who could be there: the unit, QA and platform people, whoever is listed.
+        people = (
+            get_user_model()
+            .objects.filter(
+                Q(units=week.unit)
+                | Q(units__kind__in=[Unit.Kind.QA, Unit.Kind.PLATFORM], units__is_active=True)
+                | Q(
+                    pk__in=[
+                        week.qa_person_id,
+                        week.platform_person_id,
+                        self.instance.facilitator_id,
+                    ]
+                )
+                | Q(attended_retros=self.instance)
+            )
+            .filter(is_active=True)
+            .distinct()
+            .order_by("username")
+        )
         self.fields["facilitator"].queryset = people
         self.fields["attendees"].queryset = people
+
+    def changes(self) -> dict:
+        """What this valid form changes, as {field: [before, after]}, for the revision record."""
+        changes = {}
+        for name in self.changed_data:
+            before = self.initial.get(name)
+            after = self.cleaned_data.get(name)
+            if name == "attendees":
+                before = sorted(str(user) for user in self.instance.attendees.all())
+                after = sorted(str(user) for user in after)
+            elif name == "facilitator":
+                # The instance already holds the new facilitator; the initial data the old.
+                previous = get_user_model().objects.filter(pk=before).first()
+                before = str(previous) if previous else None
+                after = str(after) if after else None
+            changes[name] = [before, after]
+        return changes
+
+
+class RetroHistoryFilter(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search findings")
+    unit = forms.ModelChoiceField(
+        queryset=Unit.objects.filter(kind=Unit.Kind.PRODUCT), required=False, label="Unit"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any")] + list(Retrospective.Status.choices), required=False
+    )
 
 
 class FindingForm(forms.ModelForm):

@@ -1,67 +1,132 @@
-"""Views for weekly deployment retros."""
+"""Views for weekly deployment retros: history, the retro form, its findings and its markdown."""
+
+import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django.views.decorators.http import require_GET, require_POST
 
-from .forms import FindingForm, RetroForm
+from .forms import FindingForm, RetroForm, RetroHistoryFilter
 from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
 
 
-def _get_retro_for_writing(request: HttpRequest, pk: int) -> Retrospective:
-    retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
+def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False) -> Retrospective:
+    retros = Retrospective.objects.select_related("duty_week__unit")
+    if lock:
+        retros = retros.select_for_update(of=("self",))
+    retro = get_object_or_404(retros, pk=pk)
     if not retro.can_edit(request.user):
+        if retro.is_submitted:
+            raise PermissionDenied("After submit only the facilitator and staff edit this retro.")
         raise PermissionDenied("Only the people on duty that week (or staff) may edit this retro.")
     return retro
 
 
+def _findings_context(retro: Retrospective, user, can_edit: bool | None = None) -> dict:
+    if can_edit is None:
+        can_edit = retro.can_edit(user)
+    return {
+        "retro": retro,
+        "can_edit": can_edit,
+        "findings": retro.findings.select_related("author"),
+        "finding_kinds": Finding.Kind.choices,
+        "findings_etag": _findings_etag(retro, can_edit),
+    }
+
+
+def _findings_etag(retro: Retrospective, can_edit: bool) -> str:
+    # Every change to a finding touches the retro, so its updated_at versions the list.
+    return f'W/"findings-{retro.pk}-{retro.updated_at.timestamp()}-{int(can_edit)}"'
+
+
 def retro_list(request: HttpRequest) -> HttpResponse:
+    """The history of retros, overall or per unit, with a search over their findings."""
+    filters = RetroHistoryFilter(request.GET or None)
     retros = (
         Retrospective.objects.select_related("duty_week__unit", "facilitator")
-        .prefetch_related("findings")
+        .annotate(finding_count=Count("findings", distinct=True))
         .order_by("-duty_week__week_start")
+    )
+    matching_findings = None
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["unit"]:
+            retros = retros.filter(duty_week__unit=data["unit"])
+        if data["status"]:
+            retros = retros.filter(status=data["status"])
+        if data["q"]:
+            retros = retros.filter(findings__text__icontains=data["q"])
+            matching_findings = (
+                Finding.objects.filter(text__icontains=data["q"], retro__in=retros.values("pk"))
+                .select_related("retro__duty_week__unit", "author")
+                .order_by("-retro__duty_week__week_start", "id")[:50]
+            )
+    page = Paginator(retros, 25).get_page(request.GET.get("page"))
+    this_monday = monday_of(timezone.localdate())
+    open_weeks = (
+        DutyWeek.objects.select_related("unit")
+        .filter(
+            week_start__lte=this_monday,
+            week_start__gte=this_monday - datetime.timedelta(weeks=2),
+            retro__isnull=True,
+        )
+        .order_by("-week_start")
     )
     this_week = DutyWeek.objects.select_related("unit").current()
     return render(
         request,
         "retros/retro_list.html",
         {
-            "retros": retros,
+            "page": page,
+            "filters": filters,
+            "matching_findings": matching_findings,
             "this_week": this_week,
             "this_week_retro": Retrospective.objects.filter(duty_week=this_week).first()
             if this_week
             else None,
+            "open_weeks": [
+                week for week in open_weeks if week.week_start != this_monday or this_week
+            ],
+            "selected_unit": filters.cleaned_data.get("unit") if filters.is_valid() else None,
         },
     )
 
 
 @require_POST
 def retro_start(request: HttpRequest) -> HttpResponse:
-    """Open this week's retro, creating it pre-filled from the duty week the first time."""
-    week = (
-        DutyWeek.objects.select_related("unit")
-        .filter(week_start=monday_of(timezone.localdate()))
-        .first()
-    )
+    """Open a duty week's retro (this week's by default), creating it the first time.
+
+    The database allows one retro per duty week, so a second start, even a simultaneous
+    one, leads to the retro that already exists.
+    """
+    weeks = DutyWeek.objects.select_related("unit")
+    if request.POST.get("week"):
+        week = weeks.filter(pk=request.POST["week"]).first()
+    else:
+        week = weeks.filter(week_start=monday_of(timezone.localdate())).first()
     if week is None:
-        messages.error(request, "No unit is on deployment duty this week, so there is no retro.")
+        messages.error(request, "No unit is on deployment duty that week, so there is no retro.")
         return redirect("retro_list")
     existing = Retrospective.objects.filter(duty_week=week).first()
     if existing:
         return redirect(existing)
     if not (request.user.is_staff or week.involves(request.user)):
-        raise PermissionDenied("Only the people on duty this week may start its retro.")
+        raise PermissionDenied("Only the people on duty that week may start its retro.")
     with transaction.atomic():
         retro, created = Retrospective.objects.get_or_create(
             duty_week=week, defaults={"facilitator": request.user}
         )
         if created:
-            people = {request.user.pk, week.qa_person_id, week.platform_person_id}
+            people = {week.qa_person_id, week.platform_person_id}
+            if week.unit.members.filter(pk=request.user.pk).exists():
+                people.add(request.user.pk)
             retro.attendees.add(*[pk for pk in people if pk])
     return redirect(retro)
 
@@ -76,12 +141,23 @@ def retro_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_edit = retro.can_edit(request.user)
     if request.method == "POST":
         if not can_edit:
-            raise PermissionDenied("Only the people on duty that week (or staff) may edit it.")
+            raise PermissionDenied("You may read this retro, but not change it.")
         form = RetroForm(request.POST, instance=retro)
         if form.is_valid():
-            form.save()
+            with transaction.atomic():
+                changes = form.changes()
+                form.save()
+                retro.record_revision(request.user, changes)
+            if request.htmx:
+                return render(
+                    request,
+                    "retros/retro_detail.html#save-status",
+                    {"form": form, "saved_at": timezone.now(), **_missing(retro)},
+                )
             messages.success(request, "Retro saved.")
             return redirect(retro)
+        if request.htmx:
+            return render(request, "retros/retro_detail.html#save-status", {"form": form})
     else:
         form = RetroForm(instance=retro)
     deployments = Deployment.objects.in_week(retro.duty_week)
@@ -89,31 +165,62 @@ def retro_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "retros/retro_detail.html",
         {
-            "retro": retro,
+            **_findings_context(retro, request.user, can_edit),
+            **_missing(retro),
             "form": form,
-            "can_edit": can_edit,
             "finding_form": FindingForm(),
-            "findings": retro.findings.select_related("author"),
-            "deployments": deployments.select_related("deployer"),
+            "deployments": deployments.select_related("deployer", "shadow"),
             "deployment_stats": deployments.stats(),
+            "revisions": retro.revisions.select_related("user")[:20],
         },
+        status=400 if form.errors else 200,
     )
+
+
+def _missing(retro: Retrospective) -> dict:
+    return {"missing_attendees": retro.missing_attendees()}
+
+
+@require_GET
+def finding_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The findings, for attendees' pages to poll; 304 when nothing changed since they looked."""
+    retro = get_object_or_404(Retrospective.objects.select_related("duty_week"), pk=pk)
+    can_edit = retro.can_edit(request.user)
+    etag = _findings_etag(retro, can_edit)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        response = render(
+            request,
+            "retros/retro_detail.html#findings-list",
+            _findings_context(retro, request.user, can_edit),
+        )
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @require_POST
 def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
-    retro = _get_retro_for_writing(request, pk)
     form = FindingForm(request.POST)
+    with transaction.atomic():
+        retro = _get_retro_for_writing(request, pk, lock=True)
+        if form.is_valid():
+            finding = form.save(commit=False)
+            finding.retro, finding.author = retro, request.user
+            finding.save()
+            retro.record_revision(
+                request.user, {"finding added": [None, f"{finding.kind}: {finding.text}"]}
+            )
+            retro.touch()
     if form.is_valid():
-        finding = form.save(commit=False)
-        finding.retro, finding.author = retro, request.user
-        finding.save()
         if request.htmx:
             return render(
                 request,
                 "retros/retro_detail.html#finding-added",
                 {
                     "finding": finding,
+                    "finding_kinds": Finding.Kind.choices,
                     "retro": retro,
                     "can_edit": True,
                     "finding_form": FindingForm(),
@@ -122,22 +229,76 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(retro)
     if request.htmx:
         response = render(
-            request,
-            "retros/retro_detail.html#finding-form",
-            {"retro": retro, "finding_form": form},
+            request, "retros/retro_detail.html#finding-form", {"retro": retro, "finding_form": form}
         )
         response["HX-Retarget"] = "#finding-form"
         response["HX-Reswap"] = "outerHTML"
         return response
-    messages.error(request, "The finding was not added: " + " ".join(form.errors.get("text", [])))
-    return redirect(retro)
+    return _detail_with_error(request, retro, finding_form=form)
+
+
+def _detail_with_error(request: HttpRequest, retro: Retrospective, **forms) -> HttpResponse:
+    """The retro page again with the rejected input and its errors, status 400."""
+    deployments = Deployment.objects.in_week(retro.duty_week)
+    context = {
+        **_findings_context(retro, request.user),
+        **_missing(retro),
+        "form": RetroForm(instance=retro),
+        "finding_form": FindingForm(),
+        "deployments": deployments.select_related("deployer", "shadow"),
+        "deployment_stats": deployments.stats(),
+        "revisions": retro.revisions.select_related("user")[:20],
+        **forms,
+    }
+    return render(request, "retros/retro_detail.html", context, status=400)
+
+
+@require_POST
+def finding_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save a finding as it is typed: htmx posts here a moment after each keystroke."""
+    finding = get_object_or_404(Finding, pk=pk)
+    form = FindingForm(request.POST, instance=finding)
+    with transaction.atomic():
+        retro = _get_retro_for_writing(request, finding.retro_id, lock=True)
+        old = {"kind": finding.kind, "text": finding.text}
+        if form.is_valid():
+            changes = {
+                name: [old[name], form.cleaned_data[name]]
+                for name in ("kind", "text")
+                if old[name] != form.cleaned_data[name]
+            }
+            if changes:
+                form.save()
+                retro.record_revision(
+                    request.user, {f"finding {finding.pk} {k}": v for k, v in changes.items()}
+                )
+                retro.touch()
+    if request.htmx:
+        if form.is_valid():
+            return HttpResponse(f"Saved {timezone.localtime():%H:%M:%S}")
+        return HttpResponse("Not saved: " + " ".join(form.errors.get("text", ["check the kind."])))
+    if form.is_valid():
+        messages.success(request, "Finding saved.")
+        return redirect(retro)
+    edited = {
+        "pk": finding.pk,
+        "text": request.POST.get("text", ""),
+        "kind": request.POST.get("kind", ""),
+        "errors": form.errors,
+    }
+    return _detail_with_error(request, retro, edited=edited)
 
 
 @require_POST
 def finding_delete(request: HttpRequest, pk: int) -> HttpResponse:
     finding = get_object_or_404(Finding, pk=pk)
-    retro = _get_retro_for_writing(request, finding.retro_id)
-    finding.delete()
+    with transaction.atomic():
+        retro = _get_retro_for_writing(request, finding.retro_id, lock=True)
+        retro.record_revision(
+            request.user, {"finding removed": [f"{finding.kind}: {finding.text}", None]}
+        )
+        finding.delete()
+        retro.touch()
     if request.htmx:
         return HttpResponse("")
     return redirect(retro)
@@ -145,12 +306,53 @@ def finding_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def retro_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    retro = _get_retro_for_writing(request, pk)
-    if not retro.is_submitted:
+    """Submit the retro; missing required attendees must be confirmed as absent first."""
+    with transaction.atomic():
+        retro = _get_retro_for_writing(request, pk, lock=True)
+        if retro.is_submitted:
+            return redirect(retro)
+        missing = retro.missing_attendees()
+        if missing and not request.POST.get("confirm_missing"):
+            messages.error(
+                request,
+                "Not submitted yet. Missing: "
+                + "; ".join(missing)
+                + ". Add them as attendees, or tick “Submit without them”.",
+            )
+            return redirect(retro)
         retro.submit()
-        messages.success(
-            request, "Retro submitted. Now turn its pains and ideas into improvements."
-        )
-    if request.htmx:
-        return HttpResponseClientRedirect(retro.get_absolute_url())
+    messages.success(request, "Retro submitted. Now turn its pains and ideas into improvements.")
     return redirect(retro)
+
+
+def retro_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+    """The retro as markdown: a page to copy it from, or the bare text with ?format=md."""
+    retro = get_object_or_404(
+        Retrospective.objects.select_related(
+            "duty_week__unit", "duty_week__qa_person", "duty_week__platform_person", "facilitator"
+        ),
+        pk=pk,
+    )
+    findings = list(retro.findings.select_related("author"))
+    for finding in findings:
+        finding.one_line = " ".join(finding.text.split())
+    kinds = [
+        (label, [finding for finding in findings if finding.kind == kind])
+        for kind, label in Finding.Kind.choices
+    ]
+    deployments = Deployment.objects.in_week(retro.duty_week)
+    text = render_to_string(
+        "retros/retro.md",
+        {
+            "retro": retro,
+            "kinds": kinds,
+            "attendees": retro.attendees.order_by("username"),
+            "stats": deployments.stats(),
+            "site_url": request.build_absolute_uri("/").rstrip("/"),
+        },
+    )
+    if request.GET.get("format") == "md":
+        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="retro-{retro.duty_week.iso_label}.md"'
+        return response
+    return render(request, "retros/retro_markdown.html", {"retro": retro, "markdown": text})

@@ -1,0 +1,118 @@
+"""The weekly update: the week's retro, what it raised and what moved on the board, to paste."""
+
+import datetime
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from retros.models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+
+from .models import Column, Event
+
+
+def parse_iso_week(label: str) -> datetime.date:
+    """The Monday of an ISO week written like 2026-W07."""
+    try:
+        year, week = label.upper().split("-W")
+        return datetime.date.fromisocalendar(int(year), int(week), 1)
+    except ValueError as error:
+        raise Http404("Write the week like 2026-W07.") from error
+
+
+def week_label(monday: datetime.date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def weekly_summary(monday: datetime.date) -> dict:
+    """Everything the update says about the week starting on `monday`, in a few queries."""
+    start = timezone.make_aware(datetime.datetime.combine(monday, datetime.time.min))
+    end = start + datetime.timedelta(days=7)
+    duty_week = (
+        DutyWeek.objects.select_related("unit", "qa_person", "platform_person")
+        .filter(week_start=monday)
+        .first()
+    )
+    retro = (
+        Retrospective.objects.select_related("facilitator").filter(duty_week=duty_week).first()
+        if duty_week
+        else None
+    )
+    findings = (
+        list(retro.findings.select_related("link__improvement").order_by("kind", "id"))
+        if retro
+        else []
+    )
+    for finding in findings:
+        finding.one_line = " ".join(finding.text.split())
+    by_kind = [
+        (label, [finding for finding in findings if finding.kind == kind])
+        for kind, label in Finding.Kind.choices
+    ]
+    deployments = Deployment.objects.filter(started_at__gte=start, started_at__lt=end).stats()
+
+    events = list(
+        Event.objects.filter(at__gte=start, at__lt=end)
+        .select_related("improvement", "to_column", "from_column", "actor")
+        .order_by("at", "id")
+    )
+    created = {e.improvement_id: e.improvement for e in events if e.kind == Event.Kind.CREATED}
+    finished_states = (Column.State.DONE, Column.State.DROPPED)
+    done, dropped, started, moved = {}, {}, {}, {}
+    for event in events:
+        if event.kind != Event.Kind.MOVED or event.to_column is None:
+            continue
+        card = event.improvement
+        if event.to_column.state == Column.State.DONE:
+            done[card.pk] = card
+        elif event.to_column.state == Column.State.DROPPED:
+            dropped[card.pk] = card
+        elif event.to_column.state == Column.State.ACTIVE and (
+            event.from_column is None or event.from_column.state == Column.State.BACKLOG
+        ):
+            started[card.pk] = card
+        moved[card.pk] = (card, event.to_column)
+    # Report where a card ended the week, once, under its most telling heading.
+    for pk in list(moved):
+        if pk in done or pk in dropped or pk in started:
+            del moved[pk]
+    comments = sum(1 for event in events if event.kind == Event.Kind.COMMENTED)
+    return {
+        "monday": monday,
+        "label": week_label(monday),
+        "previous": week_label(monday - datetime.timedelta(weeks=1)),
+        "next": week_label(monday + datetime.timedelta(weeks=1)),
+        "duty_week": duty_week,
+        "retro": retro,
+        "by_kind": by_kind,
+        "raised": [f for f in findings if f.needs_triage],
+        "deployments": deployments,
+        "created": list(created.values()),
+        "started": list(started.values()),
+        "done": list(done.values()),
+        "dropped": [card for card in dropped.values() if card.pk not in done],
+        "moved": list(moved.values()),
+        "comments": comments,
+        "finished_states": finished_states,
+    }
+
+
+@require_GET
+def weekly_update_now(request: HttpRequest) -> HttpResponse:
+    return redirect("weekly_update", week_label(monday_of(timezone.localdate())))
+
+
+@require_GET
+def weekly_update(request: HttpRequest, week: str) -> HttpResponse:
+    """The update as a page, with its markdown to copy, or as bare markdown with ?format=md."""
+    summary = weekly_summary(parse_iso_week(week))
+    summary["site_url"] = request.build_absolute_uri("/").rstrip("/")
+    text = render_to_string("improvements/weekly_update.md", summary)
+    if request.GET.get("format") == "md":
+        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="update-{summary["label"]}.md"'
+        return response
+    return render(request, "improvements/weekly_update.html", {**summary, "markdown": text})
