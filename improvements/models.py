@@ -1,5 +1,7 @@
 """The improvement board: categories, columns, cards, their history and comments."""
 
+import datetime
+
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Q
@@ -10,6 +12,8 @@ from retros.models import Finding, ProcessStep, ProcessStepChange, Unit
 
 # Cards are spaced this far apart so a move usually writes one row: the moved card.
 POSITION_GAP = 1024
+# Done and dropped cards older than this stay off the board unless asked for.
+FINISHED_CARDS_SHOWN_FOR = datetime.timedelta(weeks=4)
 
 
 class MoveError(ValueError):
@@ -59,10 +63,30 @@ class Column(models.Model):
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.DROPPED)
 
+    @property
+    def has_wip_limit(self) -> bool:
+        """WIP limits count work not yet finished; done and dropped columns only collect."""
+        return self.wip_limit is not None and not self.is_finished
+
+    @classmethod
+    def dropped_column(cls) -> "Column | None":
+        return cls.objects.filter(state=cls.State.DROPPED).order_by("position").first()
+
 
 class ImprovementQuerySet(models.QuerySet):
     def open(self) -> "ImprovementQuerySet":
         return self.filter(archived_at__isnull=True)
+
+    def on_board(self, finished_column_ids, show_all: bool = False) -> "ImprovementQuerySet":
+        """Open cards; done and dropped ones that finished long ago only when `show_all`.
+
+        Keeps the board fast after years of use: old finished cards stay out unless asked for.
+        """
+        cards = self.open()
+        if not show_all and finished_column_ids:
+            cutoff = timezone.now() - FINISHED_CARDS_SHOWN_FOR
+            cards = cards.exclude(column_id__in=finished_column_ids, column_entered_at__lt=cutoff)
+        return cards
 
     def with_recurrence(self) -> "ImprovementQuerySet":
         return self.annotate(
@@ -152,62 +176,161 @@ class Improvement(models.Model):
         return (timezone.now() - self.column_entered_at).days
 
     @transaction.atomic
-    def move_to(self, column: Column, after: "Improvement | None" = None, actor=None) -> set[int]:
+    def move_to(
+        self,
+        column: "Column | int",
+        after: "Improvement | int | None" = None,
+        actor=None,
+        *,
+        before: "Improvement | int | None" = None,
+        to_bottom: bool = False,
+    ) -> set[int]:
         """Put this card in `column` right after `after` (at the top when None).
 
-        Naming the neighbour instead of an index keeps a move right on a filtered or stale
-        board. Both affected columns are locked for the transaction, so concurrent moves
-        queue up instead of interleaving. Returns the ids of the columns that changed.
+        `before` lands it right before that card instead, and `to_bottom` at the end. Naming
+        the neighbour instead of an index keeps a move right on a filtered or stale board.
+        Both affected columns are locked for the transaction, so concurrent moves queue up
+        instead of interleaving. Returns the ids of the columns that changed.
+
+        Four queries in the usual case: lock the columns, read the neighbours, update this
+        card, write the event.
         """
-        source_id = self.column_id
-        column_ids = sorted({source_id, column.pk})
-        list(Column.objects.select_for_update().filter(pk__in=column_ids).order_by("pk"))
-
-        siblings = Improvement.objects.filter(column=column).exclude(pk=self.pk)
-        if after is None:
-            lower = None
-            upper = siblings.order_by("position").values_list("position", flat=True).first()
-        else:
-            lower = siblings.filter(pk=after.pk).values_list("position", flat=True).first()
-            if lower is None:
-                raise MoveError("The card to land after is no longer in that column.")
-            upper = (
-                siblings.filter(position__gt=lower)
-                .order_by("position")
-                .values_list("position", flat=True)
-                .first()
+        target_id = column if isinstance(column, int) else column.pk
+        after_id = after.pk if isinstance(after, Improvement) else after
+        before_id = before.pk if isinstance(before, Improvement) else before
+        if self.pk in (after_id, before_id):
+            raise MoveError("A card cannot land next to itself.")
+        for _attempt in range(3):
+            source_id = self.column_id
+            column_ids = sorted({source_id, target_id})
+            locked = {
+                locked.pk: locked
+                for locked in Column.objects.select_for_update()
+                .filter(pk__in=column_ids)
+                .order_by("pk")
+            }
+            if target_id not in locked:
+                raise MoveError("That column no longer exists.")
+            target = locked[target_id]
+            lower, upper = self._neighbour_positions(target_id, after_id, before_id, to_bottom)
+            position = self._position_between(lower, upper)
+            if position is None:
+                # No room between the neighbours: respace this one column and look again.
+                self._respace(target)
+                continue
+            now = timezone.now()
+            changes: dict = {"column_id": target_id, "position": position}
+            if target_id != source_id:
+                changes["column_entered_at"] = now
+                if target.state != Column.State.BACKLOG and self.started_at is None:
+                    changes["started_at"] = now
+                if target.is_finished and self.done_at is None:
+                    changes["done_at"] = now
+                elif not target.is_finished and self.done_at is not None:
+                    changes["done_at"] = None
+            # The column condition catches a card someone else moved since it was read:
+            # then start again from where it is now, under the right locks.
+            if not Improvement.objects.filter(pk=self.pk, column_id=source_id).update(**changes):
+                self.column_id = (
+                    Improvement.objects.filter(pk=self.pk).values_list("column_id", flat=True).get()
+                )
+                continue
+            for field, value in changes.items():
+                setattr(self, field, value)
+            self.column = target
+            Event.objects.create(
+                improvement=self,
+                kind=Event.Kind.MOVED,
+                actor=actor,
+                from_column_id=source_id,
+                to_column_id=target_id,
             )
-        position = self._position_between(lower, upper)
-        if position is None:
-            # No room between the neighbours: respace this one column and try again.
-            self._respace(column)
-            return self.move_to(column, after=after, actor=actor) | set(column_ids)
+            return set(column_ids)
+        raise MoveError("The board changed while moving this card; try again.")
 
-        now = timezone.now()
-        fields = ["column", "position"]
-        moved_column = column.pk != source_id
-        self.column, self.position = column, position
-        if moved_column:
-            self.column_entered_at = now
-            fields.append("column_entered_at")
-            if column.state != Column.State.BACKLOG and self.started_at is None:
-                self.started_at = now
-                fields.append("started_at")
-            if column.is_finished and self.done_at is None:
-                self.done_at = now
-                fields.append("done_at")
-            elif not column.is_finished and self.done_at is not None:
-                self.done_at = None
-                fields.append("done_at")
-        self.save(update_fields=fields)
-        Event.objects.create(
-            improvement=self,
-            kind=Event.Kind.MOVED,
-            actor=actor,
-            from_column_id=source_id,
-            to_column=column,
+    def _neighbour_positions(
+        self, column_id: int, after_id: int | None, before_id: int | None, to_bottom: bool
+    ) -> tuple[int | None, int | None]:
+        """The positions this card lands between, read in one query."""
+        siblings = Improvement.objects.filter(column_id=column_id).exclude(pk=self.pk)
+        if to_bottom:
+            last = siblings.order_by("-position").values_list("position", flat=True).first()
+            return last, None
+        if after_id is None and before_id is None:
+            return None, siblings.order_by("position").values_list("position", flat=True).first()
+        anchor_id = after_id if after_id is not None else before_id
+        anchor = models.Subquery(siblings.filter(pk=anchor_id).values("position"))
+        if after_id is not None:
+            rows = siblings.filter(position__gte=anchor).order_by("position")
+        else:
+            rows = siblings.filter(position__lte=anchor).order_by("-position")
+        rows = list(rows.values_list("pk", "position")[:2])
+        if not rows or rows[0][0] != anchor_id:
+            raise MoveError("The card to land next to is no longer in that column.")
+        neighbour = rows[1][1] if len(rows) > 1 else None
+        if after_id is not None:
+            return rows[0][1], neighbour
+        return neighbour, rows[0][1]
+
+    def record(self, kind: str, actor=None, **fields) -> "Event":
+        """Write one line of this card's history."""
+        return Event.objects.create(improvement=self, kind=kind, actor=actor, **fields)
+
+    def edit(self, changed: dict[str, tuple], actor=None) -> None:
+        """Save the already-assigned `changed` fields ({name: (old, new)}) and log them."""
+        if not changed:
+            return
+        self.save(update_fields=list(changed))
+        self.record(
+            Event.Kind.EDITED,
+            actor,
+            data={"changed": {name: [str(old), str(new)] for name, (old, new) in changed.items()}},
         )
-        return set(column_ids)
+
+    @transaction.atomic
+    def comment(self, body: str, author=None) -> "Comment":
+        comment = Comment.objects.create(improvement=self, author=author, body=body)
+        self.record(Event.Kind.COMMENTED, author, data={"comment": comment.pk})
+        return comment
+
+    @transaction.atomic
+    def archive(self, actor=None) -> None:
+        if self.archived_at is not None:
+            return
+        self.archived_at = timezone.now()
+        self.save(update_fields=["archived_at"])
+        self.record(Event.Kind.ARCHIVED, actor)
+
+    @transaction.atomic
+    def unarchive(self, actor=None) -> None:
+        if self.archived_at is None:
+            return
+        self.archived_at = None
+        self.save(update_fields=["archived_at"])
+        self.record(Event.Kind.UNARCHIVED, actor)
+
+    @transaction.atomic
+    def drop(self, reason: str, actor=None) -> set[int]:
+        """Give up on this card: to the top of a dropped column, or archived if there is none.
+
+        Returns the ids of the board columns that changed.
+        """
+        self.dropped_reason = reason
+        self.save(update_fields=["dropped_reason"])
+        dropped = Column.dropped_column()
+        changed = {self.column_id}
+        if dropped is not None:
+            changed = self.move_to(dropped, actor=actor)
+        else:
+            self.archived_at = timezone.now()
+            self.save(update_fields=["archived_at"])
+        self.record(
+            Event.Kind.DROPPED,
+            actor,
+            data={"reason": reason},
+            to_column=dropped,
+        )
+        return changed
 
     @staticmethod
     def _position_between(lower: int | None, upper: int | None) -> int | None:

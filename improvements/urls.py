@@ -5,8 +5,14 @@ from . import dashboards, process_link, triage, views, weekly_update
 urlpatterns = [
     path("board/", views.board, name="board"),
     path("board/categories.css", views.category_css, name="category_css"),
+    path("board/columns/", views.column_settings, name="column_settings"),
+    path("board/columns/<int:pk>/add/", views.column_add_card, name="column_add_card"),
     path("board/cards/<int:pk>/move/", views.card_move, name="card_move"),
     path("improvements/<int:pk>/", views.improvement_detail, name="improvement_detail"),
+    path("improvements/<int:pk>/edit/", views.improvement_edit, name="improvement_edit"),
+    path("improvements/<int:pk>/comment/", views.improvement_comment, name="improvement_comment"),
+    path("improvements/<int:pk>/archive/", views.improvement_archive, name="improvement_archive"),
+    path("improvements/<int:pk>/drop/", views.improvement_drop, name="improvement_drop"),
     path(
         "improvements/<int:pk>/step-offer/", process_link.step_offer, name="improvement_step_offer"
     ),

@@ -1,13 +1,32 @@
-"""Views for the improvement board, card detail, triage of retro findings and the dashboard."""
+"""Views for the improvement board: columns, moves, quick-add, live updates and card detail."""
 
-from django import forms
+import hashlib
+
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.db import transaction
+from django.db.models import Count, Exists, F, Max, Q, Subquery, Value
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
-from .models import Category, Column, Improvement, MoveError
+from retros.models import Unit
+
+from .forms import (
+    BoardFilterForm,
+    ColumnFormSet,
+    CommentForm,
+    DropForm,
+    ImprovementForm,
+    MoveForm,
+    QuickAddForm,
+)
+from .models import Category, Column, Event, Improvement, MoveError
+from .operations import create_improvement, guess_category
 
 
 def can_edit_board(user) -> bool:
@@ -15,41 +34,132 @@ def can_edit_board(user) -> bool:
     return user.is_staff or user.units.exists()
 
 
+def can_edit_columns(user) -> bool:
+    """Staff and the platform team, who run the board, change its columns."""
+    return user.is_staff or user.units.filter(kind=Unit.Kind.PLATFORM).exists()
+
+
 def _require_board_editor(request: HttpRequest) -> None:
     if not can_edit_board(request.user):
         raise PermissionDenied("Only members of a unit may change the board.")
 
 
-def _board_cards():
+def _get_card_for_editor(request: HttpRequest, pk: int) -> Improvement:
+    """The card with its column, and in the same query whether the user may change it."""
+    cards = Improvement.objects.select_related("column")
+    if request.user.is_staff:
+        cards = cards.annotate(editable=Value(True))
+    else:
+        member = Unit.members.through.objects.filter(user_id=request.user.pk)
+        cards = cards.annotate(editable=Exists(member))
+    card = get_object_or_404(cards, pk=pk)
+    if not card.editable:
+        raise PermissionDenied("Only members of a unit may change the board.")
+    return card
+
+
+def _board_cards(filters: BoardFilterForm, user, columns: list[Column]):
+    finished = [column.pk for column in columns if column.is_finished]
+    cards = Improvement.objects.on_board(finished, show_all=filters.show_all)
     return (
-        Improvement.objects.open()
+        filters.apply(cards, user)
         .select_related("category", "unit", "assignee", "target_step")
         .with_recurrence()
         .order_by("position")
     )
 
 
-def _columns_with_cards(columns, cards) -> list[Column]:
+def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> list[Column]:
+    """Hang each column's cards on it, with its WIP count and each card's neighbours.
+
+    On a filtered board a column's count still covers every open card in it (one more
+    query), so a WIP limit is never hidden by a filter.
+    """
     by_column: dict[int, list[Improvement]] = {column.pk: [] for column in columns}
     for card in cards:
-        by_column.setdefault(card.column_id, []).append(card)
+        if card.column_id in by_column:
+            by_column[card.column_id].append(card)
+    counts = None
+    if filters.is_filtering:
+        counts = dict(
+            Improvement.objects.open()
+            .filter(column__in=columns)
+            .values_list("column")
+            .annotate(total=Count("pk"))
+            .order_by()
+        )
     for column in columns:
         column.cards = by_column[column.pk]
-        column.over_limit = column.wip_limit is not None and len(column.cards) > column.wip_limit
+        column.card_count = counts.get(column.pk, 0) if counts is not None else len(column.cards)
+        column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
+        previous = None
+        for card in column.cards:
+            card.previous_id = previous.pk if previous else None
+            card.next_id = None
+            if previous:
+                previous.next_id = card.pk
+            previous = card
     return columns
 
 
+def _board_etag(request: HttpRequest, latest_event_id: int | None) -> str:
+    """Changes with every card change (each writes an event), the day, the user and the URL."""
+    query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:12]
+    day = timezone.localdate().isoformat()
+    return f'W/"{latest_event_id or 0}-{day}-{request.user.pk}-{query}"'
+
+
+def _latest_event_id() -> int | None:
+    return Event.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+
+def _column_context(filters: BoardFilterForm, **extra) -> dict:
+    return {
+        "filters": filters,
+        "query": filters.querystring(),
+        "show_all_query": filters.querystring(all=True),
+        **extra,
+    }
+
+
+@require_GET
 def board(request: HttpRequest) -> HttpResponse:
-    columns = list(Column.objects.all())
-    return render(
-        request,
-        "improvements/board.html",
-        {
-            "columns": _columns_with_cards(columns, _board_cards()),
-            "all_columns": columns,
-            "can_edit": can_edit_board(request.user),
-        },
-    )
+    """The board. An htmx poll gets the columns only, or 304 when nothing changed."""
+    filters = BoardFilterForm(request.GET)
+    polling = request.htmx and request.headers.get("X-Board-Poll")
+    if polling and request.headers.get("If-None-Match"):
+        etag = _board_etag(request, _latest_event_id())
+        if request.headers["If-None-Match"] == etag:
+            return HttpResponseNotModified(headers={"ETag": etag})
+    # The latest event rides along with the columns: read before the cards, so a change
+    # made while the board renders shows up at the next poll rather than never.
+    latest = Event.objects.order_by("-pk").values("pk")[:1]
+    columns = list(Column.objects.annotate(latest_event_id=Subquery(latest)))
+    etag = _board_etag(request, columns[0].latest_event_id if columns else None)
+    if polling and request.GET.getlist("column"):
+        wanted = set(request.GET.getlist("column"))
+        columns = [column for column in columns if str(column.pk) in wanted]
+    columns = _fill_columns(columns, _board_cards(filters, request.user, columns), filters)
+    can_edit = can_edit_board(request.user)
+    context = _column_context(filters, columns=columns, can_edit=can_edit, etag=etag)
+    if polling:
+        response = render(request, "improvements/board.html#changed-columns", context)
+        response["ETag"] = etag
+        response["Cache-Control"] = "private, no-cache"
+        return response
+    user_model = get_user_model()
+    context |= {
+        "categories": list(Category.objects.all()),
+        "units": list(Unit.objects.filter(is_active=True)),
+        "people": list(
+            user_model.objects.filter(
+                Q(units__isnull=False) | Q(assigned_improvements__isnull=False)
+            )
+            .distinct()
+            .order_by("username")
+        ),
+    }
+    return render(request, "improvements/board.html", context)
 
 
 def category_css(request: HttpRequest) -> HttpResponse:
@@ -63,71 +173,254 @@ def category_css(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class MoveForm(forms.Form):
-    column = forms.ModelChoiceField(queryset=Column.objects.all())
-    after = forms.IntegerField(required=False, min_value=1)
-    place = forms.ChoiceField(
-        choices=[("", "as dragged"), ("top", "top"), ("bottom", "bottom")], required=False
+def _fill_changed_columns(
+    request: HttpRequest, filters: BoardFilterForm, columns: list[Column]
+) -> list[Column]:
+    cards = _board_cards(filters, request.user, columns).filter(column__in=columns)
+    return _fill_columns(columns, cards, filters)
+
+
+def _changed_columns_response(
+    request: HttpRequest, filters: BoardFilterForm, columns: list[Column], announcement: str
+) -> HttpResponse:
+    """Only the columns that changed, swapped out of band, and what to announce."""
+    context = _column_context(filters, columns=columns, can_edit=True, announcement=announcement)
+    return render(request, "improvements/board.html#changed-columns", context)
+
+
+def card_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a card next to a named neighbour, or to the top or bottom of a column.
+
+    htmx gets only the changed columns back (out-of-band swaps); without JavaScript the
+    browser returns to the board at the moved card. GET shows the move form.
+    """
+    if request.method == "GET":
+        return _move_form_page(request, pk)
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    card = _get_card_for_editor(request, pk)
+    source = card.column
+    filters = BoardFilterForm(request.GET)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(form.errors.get("__all__", ["Choose a column to move the card to."]))
+        return HttpResponse(message, status=400, content_type="text/plain")
+    data = form.cleaned_data
+    try:
+        changed = card.move_to(
+            data["column"],
+            after=data["after"],
+            actor=request.user,
+            before=data["before"],
+            to_bottom=data["to_bottom"],
+        )
+    except MoveError as error:
+        if not request.htmx:
+            messages.error(request, str(error))
+            return redirect(reverse("board") + filters.querystring())
+        return HttpResponse(str(error), status=409, content_type="text/plain")
+    target = card.column
+    announcement = f"Moved “{card.title}” to {target.name}."
+    if not request.htmx:
+        messages.success(request, announcement)
+        return redirect(reverse("board") + filters.querystring() + f"#card-{card.pk}")
+    columns = sorted({source.pk: source, target.pk: target}.values(), key=lambda c: c.position)
+    columns = _fill_changed_columns(request, filters, [c for c in columns if c.pk in changed])
+    shown = [c.pk for c in target.cards]
+    if card.pk in shown:
+        announcement = (
+            f"Moved “{card.title}” to {target.name}, "
+            f"position {shown.index(card.pk) + 1} of {len(shown)}."
+        )
+    response = _changed_columns_response(request, filters, columns, announcement)
+    return trigger_client_event(response, "cardMoved", {"card": card.pk}, after="settle")
+
+
+def _move_form_page(request: HttpRequest, pk: int) -> HttpResponse:
+    filters = BoardFilterForm(request.GET)
+    card = get_object_or_404(Improvement.objects.select_related("column"), pk=pk)
+    columns = list(Column.objects.all())
+    neighbours = (
+        _board_cards(filters, request.user, columns)
+        .exclude(pk=card.pk)
+        .values_list("pk", "title", "column_id")
     )
+    by_column: dict[int, list] = {column.pk: [] for column in columns}
+    for neighbour_pk, title, column_id in neighbours:
+        by_column.setdefault(column_id, []).append((neighbour_pk, title))
+    for column in columns:
+        column.neighbours = by_column[column.pk]
+    context = {
+        "improvement": card,
+        "columns": columns,
+        "query": filters.querystring(),
+        "can_edit": can_edit_board(request.user),
+    }
+    if request.htmx:
+        return render(request, "improvements/improvement_detail.html#move-dialog", context)
+    context = {**context, **_full_detail_context(request, card.pk)}
+    return render(request, "improvements/improvement_detail.html", context)
 
 
 @require_POST
-def card_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """Move a card after a named neighbour (or to the top or bottom of a column)."""
+def column_add_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """Quick-add: a card with just a title at the bottom of a column."""
     _require_board_editor(request)
-    card = get_object_or_404(Improvement, pk=pk)
-    form = MoveForm(request.POST)
+    column = get_object_or_404(Column, pk=pk)
+    filters = BoardFilterForm(request.GET)
+    form = QuickAddForm(request.POST)
     if not form.is_valid():
-        return HttpResponseBadRequest("Choose a column to move the card to.")
-    column = form.cleaned_data["column"]
-    after = None
-    if form.cleaned_data["place"] == "bottom":
-        after = (
-            Improvement.objects.filter(column=column)
-            .exclude(pk=card.pk)
-            .order_by("-position")
-            .first()
-        )
-    elif form.cleaned_data["after"] and form.cleaned_data["place"] != "top":
-        after = Improvement.objects.filter(pk=form.cleaned_data["after"]).first()
-        if after is None:
-            return HttpResponseBadRequest("The card to land after no longer exists.")
-    try:
-        changed = card.move_to(column, after=after, actor=request.user)
-    except MoveError as error:
-        return HttpResponse(str(error), status=409)
-    if not request.htmx:
-        messages.success(request, f"Moved “{card.title}” to {column.name}.")
-        return redirect("board")
-    columns = list(Column.objects.filter(pk__in=changed))
-    return render(
-        request,
-        "improvements/board.html#changed-columns",
-        {
-            "columns": _columns_with_cards(columns, _board_cards().filter(column__in=changed)),
-            "all_columns": list(Column.objects.all()),
-            "can_edit": True,
-            "announcement": f"Moved “{card.title}” to {column.name}.",
-        },
+        message = "Give the new card a title."
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect(reverse("board") + filters.querystring())
+        return HttpResponse(message, status=400, content_type="text/plain")
+    title = form.cleaned_data["title"]
+    category = None
+    if filters.values["category"]:
+        category = Category.objects.filter(slug=filters.values["category"]).first()
+    unit = None
+    if filters.values["unit"]:
+        unit = Unit.objects.filter(pk=filters.values["unit"]).first()
+    card = create_improvement(
+        title=title,
+        category=category or guess_category(title),
+        user=request.user,
+        column=column,
+        unit=unit,
+        assignee=request.user if filters.values["mine"] else None,
     )
+    announcement = f"Added “{card.title}” to {column.name}."
+    if not request.htmx:
+        messages.success(request, announcement)
+        return redirect(reverse("board") + filters.querystring() + f"#card-{card.pk}")
+    columns = _fill_changed_columns(request, filters, [column])
+    response = _changed_columns_response(request, filters, columns, announcement)
+    return trigger_client_event(response, "cardAdded", {"card": card.pk}, after="settle")
 
 
-def improvement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _detail_context(improvement: Improvement) -> dict:
+    return {
+        "improvement": improvement,
+        "links": improvement.finding_links.select_related(
+            "finding__retro__duty_week__unit", "finding__author"
+        ),
+        "events": improvement.events.select_related("actor", "from_column", "to_column"),
+        "comments": improvement.comments.select_related("author"),
+    }
+
+
+def _full_detail_context(request: HttpRequest, pk: int, **forms) -> dict:
     improvement = get_object_or_404(
         Improvement.objects.select_related(
             "category", "column", "unit", "assignee", "target_step", "created_by"
         ).with_recurrence(),
         pk=pk,
     )
+    return _detail_context(improvement) | {
+        "can_edit": can_edit_board(request.user),
+        "edit_form": forms.get("edit_form") or ImprovementForm(instance=improvement),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "drop_form": forms.get("drop_form") or DropForm(),
+        "editing": "edit_form" in forms,
+    }
+
+
+def _render_detail(request: HttpRequest, improvement: Improvement, **forms) -> HttpResponse:
+    context = _full_detail_context(request, improvement.pk, **forms)
+    if request.htmx and request.htmx.target in ("card-dialog-body", "card-detail"):
+        return render(request, "improvements/improvement_detail.html#detail", context)
+    return render(request, "improvements/improvement_detail.html", context)
+
+
+def improvement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A card's detail: its own page, or a fragment htmx shows in a dialog over the board."""
+    improvement = get_object_or_404(Improvement, pk=pk)
+    return _render_detail(request, improvement)
+
+
+def _after_change(request: HttpRequest, improvement: Improvement, message: str) -> HttpResponse:
+    if request.htmx:
+        response = _render_detail(request, improvement)
+        return trigger_client_event(response, "cardChanged", {"message": message})
+    messages.success(request, message)
+    return redirect(improvement)
+
+
+@require_POST
+def improvement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    improvement = _get_card_for_editor(request, pk)
+    form = ImprovementForm(request.POST, instance=improvement)
+    if not form.is_valid():
+        return _render_detail(request, improvement, edit_form=form)
+    with transaction.atomic():
+        improvement.edit(form.changes(), actor=request.user)
+    return _after_change(request, improvement, f"Saved “{improvement.title}”.")
+
+
+@require_POST
+def improvement_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    improvement = _get_card_for_editor(request, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, improvement, comment_form=form)
+    improvement.comment(form.cleaned_data["body"], author=request.user)
+    return _after_change(request, improvement, "Comment added.")
+
+
+@require_POST
+def improvement_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Archive (or, with action=unarchive, bring back) a card."""
+    improvement = _get_card_for_editor(request, pk)
+    if request.POST.get("action") == "unarchive":
+        improvement.unarchive(actor=request.user)
+        return _after_change(request, improvement, f"“{improvement.title}” is back on the board.")
+    improvement.archive(actor=request.user)
+    return _after_change(request, improvement, f"Archived “{improvement.title}”.")
+
+
+@require_POST
+def improvement_drop(request: HttpRequest, pk: int) -> HttpResponse:
+    improvement = _get_card_for_editor(request, pk)
+    form = DropForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, improvement, drop_form=form)
+    improvement.drop(form.cleaned_data["reason"], actor=request.user)
+    return _after_change(request, improvement, f"Dropped “{improvement.title}”.")
+
+
+def column_settings(request: HttpRequest) -> HttpResponse:
+    """Name, order, state and WIP limit of every column; staff and the platform team edit."""
+    can_edit = can_edit_columns(request.user)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only staff and the platform team change the columns.")
+        formset = ColumnFormSet(request.POST, queryset=Column.objects.all())
+        if formset.is_valid():
+            with transaction.atomic():
+                _save_columns(formset)
+            messages.success(request, "Saved the board's columns.")
+            return redirect("board")
+    else:
+        formset = ColumnFormSet(queryset=Column.objects.all())
     return render(
         request,
-        "improvements/improvement_detail.html",
-        {
-            "improvement": improvement,
-            "links": improvement.finding_links.select_related(
-                "finding__retro__duty_week__unit", "finding__author"
-            ),
-            "events": improvement.events.select_related("actor", "from_column", "to_column"),
-            "comments": improvement.comments.select_related("author"),
-        },
+        "improvements/column_settings.html",
+        {"formset": formset, "can_edit": can_edit},
     )
+
+
+def _save_columns(formset) -> None:
+    # Positions are unique: first lift every column above the highest position (no clash
+    # row by row), then each form writes its new order.
+    list(Column.objects.select_for_update())
+    offset = (Column.objects.aggregate(highest=Max("position"))["highest"] or 0) + 1000
+    Column.objects.update(position=F("position") + offset)
+    for form in formset.forms:
+        if form.instance.pk is None and not form.has_changed():
+            continue
+        if formset._should_delete_form(form):
+            if form.instance.pk:
+                form.instance.delete()
+            continue
+        form.save()

@@ -1,40 +1,230 @@
-// Drag and drop on the board: SortableJS moves the card in the page, then tells the server
-// which card it now follows. The server answers with the fresh columns (htmx out-of-band swaps).
+// The board: drag and drop with SortableJS, the card dialog, and polling for other people's
+// changes. The server decides every order: a drop only tells it which card the moved one now
+// follows (or precedes), and the answer carries just the changed columns (htmx out-of-band
+// swaps). When a move fails, the affected columns are fetched again so the page never lies.
 (function () {
   "use strict";
 
+  var POLL_SECONDS = 4;
+  var dragging = false;
+  var busy = 0;
+  var pollTimer = null;
+  var opener = null;
+
+  function boardElement() {
+    return document.getElementById("board");
+  }
+
+  function announce(text) {
+    var status = document.getElementById("board-status");
+    if (status) status.textContent = text;
+  }
+
+  // --- Live updates -------------------------------------------------------------------------
+
+  function columnIds(root) {
+    return Array.prototype.map.call(root.querySelectorAll("section.board-column"), function (s) {
+      return s.id;
+    });
+  }
+
+  function applyColumns(html) {
+    var board = boardElement();
+    var incoming = document.createElement("template");
+    incoming.innerHTML = html;
+    var known = columnIds(board);
+    var fresh = columnIds(incoming.content);
+    var missing = fresh.some(function (id) { return known.indexOf(id) === -1; });
+    if (missing) {
+      // Columns were added or reordered in the settings: only a reload shows that right.
+      window.location.reload();
+      return;
+    }
+    htmx.swap(board, html, { swapStyle: "none" });
+    initColumns(board);
+  }
+
+  // Fetch the board's columns (or just `columns`) and swap in what changed. With `force` the
+  // ETag is left out, so the server answers with fresh columns even if it thinks we have them.
+  function refresh(force, columns) {
+    var board = boardElement();
+    if (!board || dragging || (busy && !force)) return Promise.resolve();
+    var url = new URL(board.dataset.pollUrl, window.location.href);
+    (columns || []).forEach(function (id) { url.searchParams.append("column", id); });
+    var headers = { "HX-Request": "true", "X-Board-Poll": "1" };
+    if (!force && board.dataset.etag) headers["If-None-Match"] = board.dataset.etag;
+    return fetch(url, { headers: headers, cache: "no-store", credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 304 || !response.ok) return;
+        var etag = response.headers.get("ETag");
+        return response.text().then(function (html) {
+          if (dragging) return;
+          applyColumns(html);
+          if (etag && !(columns && columns.length)) board.dataset.etag = etag;
+        });
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ });
+  }
+
+  function schedulePoll() {
+    window.clearTimeout(pollTimer);
+    pollTimer = window.setTimeout(function () {
+      var run = document.hidden ? Promise.resolve() : refresh(false);
+      run.then(schedulePoll);
+    }, POLL_SECONDS * 1000);
+  }
+
+  // --- Drag and drop ------------------------------------------------------------------------
+
+  function moveUrl(card) {
+    var form = card.querySelector("form.card-actions");
+    return form ? form.getAttribute("action") : null;
+  }
+
   function initColumns(root) {
-    var board = document.getElementById("board");
+    var board = boardElement();
     if (!board || board.dataset.canEdit !== "true" || !window.Sortable) return;
     root.querySelectorAll(".cards[data-column]").forEach(function (list) {
       if (list.sortable) return;
       list.sortable = Sortable.create(list, {
         group: "board",
         animation: 150,
-        filter: "details, select, button, input",
+        filter: ".card-actions, details, select, button, input",
         preventOnFilter: false,
+        onStart: function () { dragging = true; },
         onEnd: function (event) {
+          dragging = false;
           if (event.from === event.to && event.oldIndex === event.newIndex) return;
           var card = event.item;
           var previous = card.previousElementSibling;
-          htmx.ajax("POST", card.dataset.moveUrl, {
-            source: card,
-            swap: "none",
-            values: {
-              column: event.to.dataset.column,
-              after: previous ? previous.dataset.card : "",
-              place: previous ? "" : "top",
-            },
-          });
+          var next = card.nextElementSibling;
+          var values = { column: event.to.dataset.column };
+          if (previous) values.after = previous.dataset.card;
+          else if (next) values.before = next.dataset.card;
+          else values.place = "top";
+          var affected = [event.from.dataset.column, event.to.dataset.column];
+          card.dataset.affected = affected.join(",");
+          htmx.ajax("POST", moveUrl(card), { source: card, swap: "none", values: values });
         },
       });
     });
   }
 
+  // --- Requests: focus, errors, the dialog --------------------------------------------------
+
+  var focusBefore = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    busy += 1;
+    var active = document.activeElement;
+    focusBefore = active && active.id ? active.id : null;
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    busy = Math.max(0, busy - 1);
+    var elt = event.detail.elt;
+    var failed = !event.detail.successful;
+    var onBoard = elt && elt.closest && (elt.closest("#board") || elt.closest("#card-dialog"));
+    if (failed && onBoard && boardElement()) {
+      // The server refused or never answered: show the columns as they really are.
+      var affected = elt.dataset && elt.dataset.affected ? elt.dataset.affected.split(",") : null;
+      refresh(true, affected);
+    }
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    announce("The server could not be reached; the board shows the last known state.");
+  });
+
+  // Keep focus on the card that moved (WCAG 2.2 SC 2.5.7: the buttons are the non-drag way).
+  document.addEventListener("cardMoved", function (event) {
+    var dialog = document.getElementById("card-dialog");
+    if (dialog && dialog.open) dialog.close();
+    var card = document.getElementById("card-" + event.detail.card);
+    if (!card) return;
+    var active = document.activeElement;
+    if (active && card.contains(active) && !active.disabled) return;
+    var wanted = focusBefore ? document.getElementById(focusBefore) : null;
+    var candidates = [wanted, card.querySelector("button:not([disabled])"), card.querySelector("a.title")];
+    for (var i = 0; i < candidates.length; i++) {
+      var candidate = candidates[i];
+      if (candidate && card.contains(candidate) && !candidate.disabled) {
+        candidate.focus();
+        return;
+      }
+    }
+  });
+
+  document.addEventListener("cardAdded", function (event) {
+    var card = document.getElementById("card-" + event.detail.card);
+    if (card) card.scrollIntoView({ block: "nearest" });
+  });
+
+  document.addEventListener("cardChanged", function (event) {
+    announce(event.detail.message || "Saved.");
+    refresh(false);
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "card-dialog-body") return;
+    var dialog = document.getElementById("card-dialog");
+    if (!dialog) return;
+    if (!dialog.open) {
+      opener = document.activeElement;
+      dialog.showModal();
+    }
+    var first = dialog.querySelector("#move-column") || dialog.querySelector("h1, h2");
+    if (first) {
+      if (!first.matches("select")) first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
+  });
+
+  function initDialog() {
+    var dialog = document.getElementById("card-dialog");
+    if (!dialog) return;
+    dialog.addEventListener("close", function () {
+      document.getElementById("card-dialog-body").textContent = "";
+      if (opener && document.body.contains(opener)) opener.focus();
+      opener = null;
+    });
+    // A click on the backdrop closes the dialog too.
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close();
+    });
+  }
+
+  // In the move form, offer only the cards of the chosen column as neighbours.
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "move-column") return;
+    var place = document.getElementById("move-place");
+    if (!place) return;
+    var column = event.target.value;
+    place.querySelectorAll("optgroup").forEach(function (group) {
+      var other = group.dataset.column !== column;
+      group.disabled = other;
+      group.hidden = other;
+    });
+    var chosen = place.options[place.selectedIndex];
+    if (!chosen || chosen.parentElement.disabled) place.value = "top";
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    var column = event.detail.elt.querySelector && event.detail.elt.querySelector("#move-column");
+    if (column) column.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    initDialog();
+    var board = boardElement();
+    if (!board) return;
     initColumns(document);
     htmx.onLoad(function (element) {
-      initColumns(element.parentElement || element);
+      if (element.querySelectorAll) initColumns(element.parentElement || element);
+    });
+    schedulePoll();
+    document.addEventListener("visibilitychange", function () {
+      if (!document.hidden) refresh(false);
     });
   });
 })();

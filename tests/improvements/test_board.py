@@ -1,0 +1,168 @@
+"""The board page: columns, cards, WIP limits, filters, older finished cards."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from improvements.models import FindingLink, Improvement
+from retros.models import monday_of
+from tests.factories import (
+    DutyWeekFactory,
+    FindingFactory,
+    ImprovementFactory,
+    ProcessStepFactory,
+    RetrospectiveFactory,
+    UnitFactory,
+)
+
+_weeks_back = iter(range(1, 10_000))
+
+
+def raise_in_a_retro(card):
+    """Link `card` to a finding of a new retro, each in its own past week."""
+    week = monday_of(timezone.localdate()) - datetime.timedelta(weeks=next(_weeks_back))
+    retro = RetrospectiveFactory(duty_week=DutyWeekFactory(week_start=week))
+    FindingLink.objects.create(finding=FindingFactory(retro=retro), improvement=card)
+
+
+def column_html(response, column):
+    content = response.content.decode()
+    start = content.rindex("<section", 0, content.index(f'id="column-{column.pk}"'))
+    end = content.find("</section>", start)
+    return content[start:end]
+
+
+def test_it_shows_every_card_with_what_matters_on_it(owner_client, columns, unit, owner):
+    step = ProcessStepFactory(title="Run smoke tests by hand")
+    card = ImprovementFactory(
+        title="Automate the smoke test",
+        column=columns["Next"],
+        unit=unit,
+        assignee=owner,
+        target_step=step,
+        effect_verdict=Improvement.Verdict.CONFIRMED,
+    )
+    for _ in range(2):
+        raise_in_a_retro(card)
+    html = column_html(owner_client.get(reverse("board")), columns["Next"])
+    assert "Automate the smoke test" in html
+    assert f"cat-{card.category_id}" in html
+    assert "Automate</span>" in html
+    assert "Payments" in html
+    assert "@owner" in html
+    assert "0d" in html
+    assert "×2" in html
+    assert "Run smoke tests by hand" in html
+    assert "Confirmed" in html
+
+
+def test_a_pending_verdict_shows_no_badge(owner_client, columns):
+    ImprovementFactory(column=columns["Next"])
+    html = column_html(owner_client.get(reverse("board")), columns["Next"])
+    assert "verdict-" not in html
+
+
+def test_a_column_over_its_wip_limit_is_marked_with_its_count(owner_client, columns):
+    columns["In progress"].wip_limit = 2
+    columns["In progress"].save()
+    for _ in range(3):
+        ImprovementFactory(column=columns["In progress"])
+    html = column_html(owner_client.get(reverse("board")), columns["In progress"])
+    assert "over-limit" in html
+    assert "3 / 2" in html
+    assert "over WIP limit" in html
+
+
+def test_a_column_at_its_wip_limit_is_not_marked(owner_client, columns):
+    columns["In progress"].wip_limit = 2
+    columns["In progress"].save()
+    for _ in range(2):
+        ImprovementFactory(column=columns["In progress"])
+    html = column_html(owner_client.get(reverse("board")), columns["In progress"])
+    assert "over WIP limit" not in html
+
+
+def test_old_done_cards_stay_off_the_board_until_asked_for(owner_client, columns):
+    long_ago = timezone.now() - datetime.timedelta(weeks=5)
+    ImprovementFactory(
+        title="Finished long ago", column=columns["Done"], column_entered_at=long_ago
+    )
+    ImprovementFactory(title="Finished last week", column=columns["Done"])
+    response = owner_client.get(reverse("board"))
+    assert "Finished last week" in response.content.decode()
+    assert "Finished long ago" not in response.content.decode()
+    assert "Show older cards" in response.content.decode()
+    response = owner_client.get(reverse("board") + "?all=1")
+    assert "Finished long ago" in response.content.decode()
+
+
+def test_archived_cards_are_not_on_the_board(owner_client, columns):
+    ImprovementFactory(title="Archived one", archived_at=timezone.now())
+    assert "Archived one" not in owner_client.get(reverse("board")).content.decode()
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("?category=flaky-e2e", {"Flaky"}),
+        ("?q=toggle", {"Toggle"}),
+        ("?assignee=teammate", {"Toggle"}),
+        ("?mine=1", {"Mine"}),
+        ("", {"Flaky", "Toggle", "Mine", "Other unit"}),
+    ],
+)
+def test_filters_in_the_url_narrow_the_board(owner_client, owner, teammate, unit, query, expected):
+    from improvements.models import Category
+
+    ImprovementFactory(title="Flaky", category=Category.objects.get(slug="flaky-e2e"), unit=unit)
+    ImprovementFactory(title="Toggle", description="a release TOGGLE", assignee=teammate, unit=unit)
+    ImprovementFactory(title="Mine", assignee=owner, unit=unit)
+    ImprovementFactory(title="Other unit", unit=UnitFactory())
+    response = owner_client.get(reverse("board") + query)
+    shown = {c.title for col in response.context["columns"] for c in col.cards}
+    assert shown == expected
+
+
+def test_the_unit_filter_keeps_the_full_wip_count(owner_client, unit, columns):
+    columns["In progress"].wip_limit = 1
+    columns["In progress"].save()
+    ImprovementFactory(title="Ours", unit=unit, column=columns["In progress"])
+    ImprovementFactory(title="Theirs", column=columns["In progress"])
+    response = owner_client.get(reverse("board") + f"?unit={unit.pk}")
+    html = column_html(response, columns["In progress"])
+    assert "Ours" in html and "Theirs" not in html
+    assert "2 / 1" in html and "1 shown" in html
+
+
+def test_nonsense_filters_are_ignored(owner_client):
+    ImprovementFactory(title="Still here")
+    response = owner_client.get(reverse("board") + "?unit=abc&category=%%%")
+    assert response.status_code == 200
+    assert "Still here" in response.content.decode()
+
+
+def test_an_outsider_sees_the_board_without_move_or_add_controls(outsider_client):
+    ImprovementFactory(title="Visible")
+    content = outsider_client.get(reverse("board")).content.decode()
+    assert "Visible" in content
+    assert "card-actions" not in content
+    assert "quick-add" not in content
+
+
+def test_the_board_costs_the_same_queries_for_many_cards(
+    owner_client, columns, django_assert_max_num_queries
+):
+    def fill(n):
+        for i in range(n):
+            card = ImprovementFactory(column=list(columns.values())[i % 4], unit=UnitFactory())
+            raise_in_a_retro(card)
+
+    fill(3)
+    with django_assert_max_num_queries(10) as few:
+        owner_client.get(reverse("board") + "?unit=1")
+    fill(30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = owner_client.get(reverse("board") + "?unit=1")
+    assert response.status_code == 200
