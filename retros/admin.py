@@ -54,6 +54,9 @@ class DeploymentAdmin(admin.ModelAdmin):
     list_filter = ["environment", "result", "trigger"]
     date_hierarchy = "started_at"
     search_fields = ["version", "external_id"]
+    # Deployment.save derives these from the start and finish times.
+    readonly_fields = ["duty_week", "elapsed_minutes", "created_at"]
+    list_select_related = ["duty_week"]
 
 
 class ProcessStepChangeInline(admin.TabularInline):
@@ -66,6 +69,15 @@ class ProcessStepAdmin(admin.ModelAdmin):
     list_display = ["position", "title", "mode", "minutes", "unit"]
     list_editable = ["mode"]
     inlines = [ProcessStepChangeInline]
+
+    def save_model(self, request, obj, form, change):
+        """A mode changed here is recorded in the step's history like one changed in the app."""
+        if not change or "mode" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        new_mode, obj.mode = obj.mode, form.initial["mode"]
+        super().save_model(request, obj, form, change)
+        obj.change_mode(new_mode, user=request.user, note="Changed in the admin")
+        return None
 
 
 @admin.register(RetroRevision)
