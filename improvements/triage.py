@@ -94,6 +94,9 @@ def retro_triage(
     categories = list(Category.objects.all())
     by_slug = {category.slug: category for category in categories}
     bound = bound or {}
+    # Every finding's form offers the same choices: read them once, not once per form.
+    shared = PromoteForm()
+    choices = {name: list(shared.fields[name].choices) for name in ("category", "unit", "assignee")}
     for finding in findings:
         guessed = guess_category(finding.text, categories=by_slug)
         finding.promote_form = bound.get(("promote", finding.pk)) or PromoteForm(
@@ -104,6 +107,8 @@ def retro_triage(
             },
             auto_id=f"f{finding.pk}-%s",
         )
+        for name, options in choices.items():
+            finding.promote_form.fields[name].widget.choices = options
         finding.no_action_form = bound.get(("no_action", finding.pk)) or NoActionForm(
             auto_id=f"f{finding.pk}-%s"
         )
