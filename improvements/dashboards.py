@@ -51,8 +51,12 @@ SERIES_COLOURS = ["#94a3b8", "#60a5fa", "#f59e0b", "#16a34a", "#dc2626", "#7c3ae
 
 
 class DashboardFilterForm(forms.Form):
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     unit = forms.ModelChoiceField(
         queryset=Unit.objects.all(), required=False, empty_label="All units"
     )
@@ -149,6 +153,7 @@ def panel_wip(filters: metrics.Filters, user) -> dict:
             "datasets": [{"label": "Cards", "data": [r["count"] for r in rows]}],
             "limits": [r["limit"] for r in rows],
             "y_title": "cards",
+            "integer": True,
         },
     }
 
@@ -167,6 +172,7 @@ def panel_throughput(filters: metrics.Filters, user) -> dict:
             "labels": [_week_label(r["week"]) for r in rows],
             "datasets": [{"label": "Cards done", "data": [r["count"] for r in rows]}],
             "y_title": "cards",
+            "integer": True,
         },
     }
 
@@ -245,6 +251,7 @@ def panel_cfd(filters: metrics.Filters, user) -> dict:
                 for i, c in reversed(list(enumerate(columns)))
             ],
             "y_title": "cards",
+            "integer": True,
         },
     }
 
@@ -458,6 +465,7 @@ def panel_manual_steps(filters: metrics.Filters, user) -> dict:
             "datasets": [{"label": "Manual steps", "data": [r["manual"] for r in rows]}],
             "markers": _markers_by_week(metrics.done_markers(filters), weeks),
             "y_title": "steps",
+            "integer": True,
         },
     }
 
@@ -489,6 +497,7 @@ def panel_dora(filters: metrics.Filters, user) -> dict:
                 },
             ],
             "y_title": "deployments",
+            "integer": True,
         },
     }
 
@@ -508,7 +517,7 @@ def panel_effects(filters: metrics.Filters, user) -> dict:
         else:
             row["initial_verdict"] = Improvement.Verdict.PENDING
     return {
-        "title": "Did it help?",
+        "title": "Before and after each finished improvement",
         "effects": rows,
         "window": filters.window,
         "minimum": metrics.minimum_sample(filters.window),
@@ -577,7 +586,9 @@ def build_panel(name: str, filters: metrics.Filters, user) -> dict:
 
 
 def _filter_form(request: HttpRequest) -> DashboardFilterForm:
-    return DashboardFilterForm(request.GET or None)
+    default = metrics.Filters.default()
+    initial = {"start": default.start, "end": default.end, "window": default.window}
+    return DashboardFilterForm(request.GET or None, initial={**initial, "period": "week"})
 
 
 def _filters(form: DashboardFilterForm) -> metrics.Filters:

@@ -50,6 +50,7 @@
         x: { ticks: { maxRotation: 0, autoSkip: true, autoSkipPadding: 12 } },
         y: {
           beginAtZero: true,
+          ticks: spec.integer ? { precision: 0 } : {},
           title: { display: !!spec.y_title, text: spec.y_title || "" },
         },
       },
