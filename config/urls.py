@@ -17,3 +17,5 @@ urlpatterns = [
     path("", include("retros.urls")),
     path("", include("improvements.urls")),
 ]
+
+handler500 = "config.health.server_error"
