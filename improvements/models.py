@@ -20,6 +20,11 @@ class MoveError(ValueError):
     """A card move that cannot be done as asked; the message says why."""
 
 
+class _CardMovedMeanwhile(Exception):  # noqa: N818 - a signal between attempts, not an error
+    def __init__(self, column_id: int) -> None:
+        self.column_id = column_id
+
+
 class Category(models.Model):
     name = models.CharField(max_length=60, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
@@ -175,7 +180,6 @@ class Improvement(models.Model):
     def days_in_column(self) -> int:
         return (timezone.now() - self.column_entered_at).days
 
-    @transaction.atomic
     def move_to(
         self,
         column: "Column | int",
@@ -201,52 +205,71 @@ class Improvement(models.Model):
         if self.pk in (after_id, before_id):
             raise MoveError("A card cannot land next to itself.")
         for _attempt in range(3):
-            source_id = self.column_id
-            column_ids = sorted({source_id, target_id})
-            locked = {
-                locked.pk: locked
-                for locked in Column.objects.select_for_update()
-                .filter(pk__in=column_ids)
-                .order_by("pk")
-            }
-            if target_id not in locked:
-                raise MoveError("That column no longer exists.")
-            target = locked[target_id]
+            try:
+                # Inside an outer transaction this is a savepoint: rolling it back releases
+                # the column locks, so a retry takes its locks in order again (no deadlock).
+                with transaction.atomic():
+                    return self._move_once(target_id, after_id, before_id, to_bottom, actor)
+            except _CardMovedMeanwhile as moved:
+                self.column_id = moved.column_id
+        raise MoveError("The board changed while moving this card; try again.")
+
+    def _move_once(
+        self,
+        target_id: int,
+        after_id: int | None,
+        before_id: int | None,
+        to_bottom: bool,
+        actor,
+    ) -> set[int]:
+        source_id = self.column_id
+        column_ids = sorted({source_id, target_id})
+        locked = {
+            locked.pk: locked
+            for locked in Column.objects.select_for_update()
+            .filter(pk__in=column_ids)
+            .order_by("pk")
+        }
+        if target_id not in locked:
+            raise MoveError("That column no longer exists.")
+        target = locked[target_id]
+        lower, upper = self._neighbour_positions(target_id, after_id, before_id, to_bottom)
+        position = self._position_between(lower, upper)
+        if position is None:
+            # No room between the neighbours: respace this one column and look again.
+            self._respace(target)
             lower, upper = self._neighbour_positions(target_id, after_id, before_id, to_bottom)
             position = self._position_between(lower, upper)
-            if position is None:
-                # No room between the neighbours: respace this one column and look again.
-                self._respace(target)
-                continue
-            now = timezone.now()
-            changes: dict = {"column_id": target_id, "position": position}
-            if target_id != source_id:
-                changes["column_entered_at"] = now
-                if target.state != Column.State.BACKLOG and self.started_at is None:
-                    changes["started_at"] = now
-                if target.is_finished and self.done_at is None:
-                    changes["done_at"] = now
-                elif not target.is_finished and self.done_at is not None:
-                    changes["done_at"] = None
-            # The column condition catches a card someone else moved since it was read:
-            # then start again from where it is now, under the right locks.
-            if not Improvement.objects.filter(pk=self.pk, column_id=source_id).update(**changes):
-                self.column_id = (
-                    Improvement.objects.filter(pk=self.pk).values_list("column_id", flat=True).get()
-                )
-                continue
-            for field, value in changes.items():
-                setattr(self, field, value)
-            self.column = target
-            Event.objects.create(
-                improvement=self,
-                kind=Event.Kind.MOVED,
-                actor=actor,
-                from_column_id=source_id,
-                to_column_id=target_id,
+        now = timezone.now()
+        changes: dict = {"column_id": target_id, "position": position}
+        if target_id != source_id:
+            changes["column_entered_at"] = now
+            if target.state != Column.State.BACKLOG and self.started_at is None:
+                changes["started_at"] = now
+            if target.is_finished and self.done_at is None:
+                changes["done_at"] = now
+            elif not target.is_finished and self.done_at is not None:
+                changes["done_at"] = None
+        # The column condition catches a card someone else moved since it was read: then
+        # start again from where it is now, under the right locks.
+        if not Improvement.objects.filter(pk=self.pk, column_id=source_id).update(**changes):
+            current = (
+                Improvement.objects.filter(pk=self.pk).values_list("column_id", flat=True).first()
             )
-            return set(column_ids)
-        raise MoveError("The board changed while moving this card; try again.")
+            if current is None:
+                raise MoveError("This card no longer exists.")
+            raise _CardMovedMeanwhile(current)
+        for field, value in changes.items():
+            setattr(self, field, value)
+        self.column = target
+        Event.objects.create(
+            improvement=self,
+            kind=Event.Kind.MOVED,
+            actor=actor,
+            from_column_id=source_id,
+            to_column_id=target_id,
+        )
+        return set(column_ids)
 
     def _neighbour_positions(
         self, column_id: int, after_id: int | None, before_id: int | None, to_bottom: bool

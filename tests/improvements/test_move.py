@@ -66,3 +66,57 @@ def test_it_refuses_a_neighbour_from_another_column(ideas, columns):
     other = ImprovementFactory(column=columns["Next"])
     with pytest.raises(MoveError):
         ideas[0].move_to(columns["Ideas"], after=other)
+
+
+def test_it_lands_a_card_right_before_a_neighbour(ideas, columns):
+    ideas[2].move_to(columns["Ideas"], before=ideas[1])
+    assert order(columns["Ideas"]) == ["A", "C", "B"]
+
+
+def test_it_lands_a_card_before_the_first_one(ideas, columns):
+    ideas[2].move_to(columns["Ideas"], before=ideas[0].pk)
+    assert order(columns["Ideas"]) == ["C", "A", "B"]
+
+
+def test_it_moves_a_card_to_the_bottom(ideas, columns):
+    ideas[0].move_to(columns["Ideas"], to_bottom=True)
+    assert order(columns["Ideas"]) == ["B", "C", "A"]
+
+
+def test_it_moves_a_card_to_the_bottom_of_an_empty_column(ideas, columns):
+    ideas[0].move_to(columns["Next"], to_bottom=True)
+    assert order(columns["Next"]) == ["A"]
+
+
+def test_it_moves_a_card_after_the_last_one(ideas, columns):
+    ideas[0].move_to(columns["Ideas"], after=ideas[2])
+    assert order(columns["Ideas"]) == ["B", "C", "A"]
+
+
+def test_a_card_cannot_land_next_to_itself(ideas, columns):
+    with pytest.raises(MoveError):
+        ideas[0].move_to(columns["Ideas"], after=ideas[0])
+
+
+def test_a_stale_copy_of_a_card_still_moves_it_from_where_it_really_is(ideas, columns):
+    stale = Improvement.objects.get(pk=ideas[0].pk)
+    ideas[0].move_to(columns["Next"])  # someone else moved it meanwhile
+    changed = stale.move_to(columns["Done"])
+    card = Improvement.objects.get(pk=ideas[0].pk)
+    assert card.column == columns["Done"]
+    assert changed == {columns["Next"].pk, columns["Done"].pk}
+    last = Event.objects.filter(improvement=card, kind="moved").last()
+    assert last.from_column == columns["Next"]
+
+
+def test_moving_within_a_column_keeps_the_time_it_entered(ideas, columns):
+    entered = Improvement.objects.get(pk=ideas[2].pk).column_entered_at
+    ideas[2].move_to(columns["Ideas"])
+    assert Improvement.objects.get(pk=ideas[2].pk).column_entered_at == entered
+
+
+def test_a_move_writes_only_the_moved_card_when_there_is_room(ideas, columns):
+    before = dict(Improvement.objects.values_list("pk", "position"))
+    ideas[2].move_to(columns["Ideas"], after=ideas[0])
+    after = dict(Improvement.objects.values_list("pk", "position"))
+    assert [pk for pk in before if before[pk] != after[pk]] == [ideas[2].pk]

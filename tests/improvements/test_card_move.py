@@ -1,0 +1,183 @@
+"""Moving a card through the board's move view: drag and drop, move up/down and the move form."""
+
+import pytest
+from django.urls import reverse
+
+from improvements.models import Event, Improvement
+from tests.factories import ImprovementFactory, UnitFactory, UserFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def titles(column):
+    return list(
+        Improvement.objects.filter(column=column)
+        .order_by("position")
+        .values_list("title", flat=True)
+    )
+
+
+def move(client, card, column, htmx=True, query="", **where):
+    url = reverse("card_move", args=[card.pk]) + query
+    return client.post(url, {"column": column.pk, **where}, **(HTMX if htmx else {}))
+
+
+@pytest.fixture
+def ideas(columns):
+    return [ImprovementFactory(title=title, column=columns["Ideas"]) for title in "ABC"]
+
+
+def test_it_moves_a_card_down_within_its_column(owner_client, ideas, columns):
+    response = move(owner_client, ideas[0], columns["Ideas"], after=ideas[1].pk)
+    assert response.status_code == 200
+    assert titles(columns["Ideas"]) == ["B", "A", "C"]
+
+
+def test_it_moves_a_card_up_by_naming_the_card_it_lands_before(owner_client, ideas, columns):
+    move(owner_client, ideas[2], columns["Ideas"], before=ideas[1].pk)
+    assert titles(columns["Ideas"]) == ["A", "C", "B"]
+
+
+def test_it_moves_a_card_across_columns_after_a_neighbour(owner_client, ideas, columns, owner):
+    x, y = (ImprovementFactory(title=t, column=columns["Next"]) for t in "XY")
+    move(owner_client, ideas[1], columns["Next"], after=x.pk)
+    assert titles(columns["Next"]) == ["X", "B", "Y"]
+    assert titles(columns["Ideas"]) == ["A", "C"]
+    event = Event.objects.get(kind="moved")
+    assert (event.from_column, event.to_column, event.actor) == (
+        columns["Ideas"],
+        columns["Next"],
+        owner,
+    )
+    assert y.pk
+
+
+def test_it_moves_a_card_to_the_top_and_to_the_bottom(owner_client, ideas, columns):
+    move(owner_client, ideas[2], columns["Ideas"], place="top")
+    assert titles(columns["Ideas"]) == ["C", "A", "B"]
+    move(owner_client, ideas[2], columns["Ideas"], place="bottom")
+    assert titles(columns["Ideas"]) == ["A", "B", "C"]
+
+
+def test_the_move_form_lands_a_card_after_a_chosen_card(owner_client, ideas, columns):
+    move(owner_client, ideas[0], columns["Ideas"], place=f"after-{ideas[2].pk}")
+    assert titles(columns["Ideas"]) == ["B", "C", "A"]
+
+
+def test_it_moves_a_card_into_an_empty_column(owner_client, ideas, columns):
+    response = move(owner_client, ideas[0], columns["In progress"], place="top")
+    assert titles(columns["In progress"]) == ["A"]
+    assert Improvement.objects.get(pk=ideas[0].pk).started_at is not None
+    assert "Moved “A” to In progress, position 1 of 1." in response.content.decode()
+
+
+def test_a_move_over_the_wip_limit_is_allowed_and_marked(owner_client, columns):
+    columns["In progress"].wip_limit = 1
+    columns["In progress"].save()
+    ImprovementFactory(column=columns["In progress"])
+    card = ImprovementFactory(column=columns["Ideas"])
+    response = move(owner_client, card, columns["In progress"], place="bottom")
+    assert response.status_code == 200
+    assert Improvement.objects.get(pk=card.pk).column == columns["In progress"]
+    html = response.content.decode()
+    assert "over-limit" in html and "2 / 1" in html
+
+
+def test_htmx_gets_only_the_changed_columns_out_of_band(owner_client, ideas, columns):
+    response = move(owner_client, ideas[0], columns["Next"], place="top")
+    html = response.content.decode()
+    assert html.count("<section") == 2
+    assert f'id="column-{columns["Ideas"].pk}"' in html
+    assert f'id="column-{columns["Next"].pk}"' in html
+    assert 'hx-swap-oob="true"' in html
+    assert "<html" not in html
+    assert "cardMoved" in response["HX-Trigger-After-Settle"]
+
+
+def test_a_move_within_one_column_answers_with_that_column_only(owner_client, ideas, columns):
+    response = move(owner_client, ideas[0], columns["Ideas"], place="bottom")
+    assert response.content.decode().count("<section") == 1
+
+
+def test_without_javascript_it_redirects_to_the_card_on_the_filtered_board(
+    owner_client, ideas, columns
+):
+    response = move(owner_client, ideas[0], columns["Next"], htmx=False, query="?q=A", place="top")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("board") + f"?q=A#card-{ideas[0].pk}"
+    assert titles(columns["Next"]) == ["A"]
+
+
+def test_a_move_on_a_filtered_board_lands_after_the_visible_neighbour(owner_client, columns, unit):
+    # The board shows only Payments' cards: P1, P2. Hidden between them: H.
+    p1 = ImprovementFactory(title="P1", unit=unit, column=columns["Next"])
+    ImprovementFactory(title="H", column=columns["Next"])
+    p2 = ImprovementFactory(title="P2", unit=unit, column=columns["Next"])
+    card = ImprovementFactory(title="N", unit=unit, column=columns["Ideas"])
+    response = move(owner_client, card, columns["Next"], query=f"?unit={unit.pk}", after=p1.pk)
+    assert titles(columns["Next"]) == ["P1", "N", "H", "P2"]
+    html = response.content.decode()
+    assert "P2" in html and ">H<" not in html
+    assert "position 2 of 3" in html
+    assert p2.pk
+
+
+def test_a_stale_neighbour_is_refused_and_nothing_moves(owner_client, ideas, columns):
+    elsewhere = ImprovementFactory(title="Gone", column=columns["Done"])
+    response = move(owner_client, ideas[0], columns["Ideas"], after=elsewhere.pk)
+    assert response.status_code == 409
+    assert titles(columns["Ideas"]) == ["A", "B", "C"]
+    assert not Event.objects.filter(kind="moved").exists()
+
+
+def test_a_missing_column_is_refused(owner_client, ideas):
+    response = owner_client.post(
+        reverse("card_move", args=[ideas[0].pk]), {"column": 999999}, **HTMX
+    )
+    assert response.status_code == 409
+    assert Improvement.objects.get(pk=ideas[0].pk).column_id == ideas[0].column_id
+
+
+def test_naming_two_neighbours_is_a_bad_request(owner_client, ideas, columns):
+    response = move(owner_client, ideas[0], columns["Ideas"], after=ideas[1].pk, before=ideas[2].pk)
+    assert response.status_code == 400
+
+
+def test_it_rejects_get_on_a_move_with_the_move_form(owner_client, ideas):
+    response = owner_client.get(reverse("card_move", args=[ideas[0].pk]), **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="column"' in html and f'value="after-{ideas[1].pk}"' in html
+    assert f'value="after-{ideas[0].pk}"' not in html
+
+
+@pytest.mark.parametrize("who", ["owner", "teammate", "staff"])
+def test_unit_members_and_staff_may_move(client, who, request, unit, ideas, columns):
+    client.force_login(request.getfixturevalue(who))
+    assert move(client, ideas[0], columns["Next"], place="top").status_code == 200
+    assert titles(columns["Next"]) == ["A"]
+
+
+def test_an_outsider_may_not_move(outsider_client, ideas, columns):
+    response = move(outsider_client, ideas[0], columns["Next"], place="top")
+    assert response.status_code == 403
+    assert titles(columns["Next"]) == []
+
+
+def test_a_move_costs_a_fixed_number_of_queries(client, columns, django_assert_max_num_queries):
+    # Queries: session, user, card with permission, lock, neighbours, update, event,
+    # changed columns' cards; plus the savepoint pair that only exists because the test
+    # itself runs inside a transaction.
+    member = UserFactory(username="member")
+    UnitFactory(members=[member])
+    client.force_login(member)
+    for index in range(40):
+        ImprovementFactory(column=columns["Ideas" if index % 2 else "Next"])
+    card = ImprovementFactory(column=columns["Ideas"])
+    neighbour = Improvement.objects.filter(column=columns["Next"]).first()
+    with django_assert_max_num_queries(10) as captured:
+        response = move(client, card, columns["Next"], after=neighbour.pk)
+    real = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(real) <= 8
+    assert response.status_code == 200
+    assert Improvement.objects.get(pk=card.pk).column == columns["Next"]
