@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DEBUG=1
 
-.PHONY: run test lint e2e bench serve clean
+.PHONY: run test lint bench serve backup restore clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@if [[ ! -x $(PY) ]]; then python=$$(.ci/find-python); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
@@ -35,6 +35,28 @@ bench: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input -v0
 	$(VENV)/bin/gunicorn config.wsgi --bind 0.0.0.0:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+
+# Backups: pg_dump/pg_restore for PostgreSQL, dumpdata/loaddata for SQLite (DATABASE_URL decides;
+# FORMAT=json makes a portable dumpdata backup of any database).
+DUMP_EXCLUDES := --exclude contenttypes --exclude auth.permission --exclude sessions \
+	--exclude admin.logentry --exclude axes
+STAMP = $(shell date +%Y%m%d-%H%M%S)
+backup: $(VENV)/.installed
+	@case "$(or $(FORMAT),$(DATABASE_URL),sqlite)" in \
+	  postgres*) file="$(or $(BACKUP),wallbreaker-$(STAMP).dump)"; \
+	    pg_dump --format=custom --no-owner --no-privileges --dbname="$(DATABASE_URL)" --file="$$file";; \
+	  *) file="$(or $(BACKUP),wallbreaker-$(STAMP).json)"; \
+	    $(PY) manage.py dumpdata --natural-foreign $(DUMP_EXCLUDES) --output "$$file";; \
+	esac; echo "Backup written to $$file"
+
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "Say which backup: make restore FILE=path"; exit 2; }
+	@case "$(or $(DATABASE_URL),sqlite)" in \
+	  postgres*) pg_restore --no-owner --no-privileges --clean --if-exists --exit-on-error \
+	    --dbname="$(DATABASE_URL)" "$(FILE)";; \
+	  *) $(PY) manage.py migrate --no-input -v0 && $(PY) manage.py flush --no-input \
+	    && $(PY) manage.py loaddata "$(FILE)";; \
+	esac; echo "Restored $(FILE)"
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
