@@ -174,7 +174,9 @@ class BaseColumnFormSet(forms.BaseModelFormSet):
                 continue
             if self.can_delete and self._should_delete_form(form):
                 if form.instance.pk and form.instance.improvements.exists():
-                    form.add_error(None, f"“{form.instance}” still holds cards; move them first.")
+                    raise forms.ValidationError(
+                        f"“{form.instance}” still holds cards; move them out before deleting it."
+                    )
                 continue
             kept += 1
             orders.append(form.cleaned_data.get("position"))
