@@ -271,7 +271,7 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
 
 
 def _carry_over(retro: Retrospective):
-    """Open improvements this unit raised in earlier retros, or owns."""
+    """Open improvements this unit raised in earlier retros, or owns, but not this retro's."""
     unit = retro.duty_week.unit
     earlier = Q(
         finding_links__finding__retro__duty_week__unit=unit,
@@ -282,6 +282,7 @@ def _carry_over(retro: Retrospective):
         Improvement.objects.open()
         .exclude(column__in=finished)
         .filter(earlier | Q(unit=unit))
+        .exclude(finding_links__finding__retro=retro)
         .values("pk")
     )
     return (

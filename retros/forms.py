@@ -25,6 +25,9 @@ class RetroForm(forms.ModelForm):
         label="Confidence in the deployment process (1 none – 5 full)",
     )
 
+    # The columns this form writes; status and submitted_at are never among them.
+    SAVED_COLUMNS = ["facilitator", "pain_rating", "confidence_rating", "summary"]
+
     class Meta:
         model = Retrospective
         fields = ["facilitator", "attendees", "pain_rating", "confidence_rating", "summary"]
@@ -57,6 +60,8 @@ class RetroForm(forms.ModelForm):
         )
         self.fields["facilitator"].queryset = people
         self.fields["attendees"].queryset = people
+        for name in ("facilitator", "attendees"):
+            self.fields[name].label_from_instance = _person_label
 
     def changes(self) -> dict:
         """What this valid form changes, as {field: [before, after]}, for the revision record."""
@@ -74,6 +79,11 @@ class RetroForm(forms.ModelForm):
                 after = str(after) if after else None
             changes[name] = [before, after]
         return changes
+
+
+def _person_label(user) -> str:
+    name = user.get_full_name()
+    return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 class RetroHistoryFilter(forms.Form):

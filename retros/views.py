@@ -132,49 +132,58 @@ def retro_start(request: HttpRequest) -> HttpResponse:
 
 
 def retro_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if request.method == "POST":
+        return _retro_save(request, pk)
     retro = get_object_or_404(
         Retrospective.objects.select_related(
             "duty_week__unit", "duty_week__qa_person", "duty_week__platform_person", "facilitator"
         ),
         pk=pk,
     )
-    can_edit = retro.can_edit(request.user)
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("You may read this retro, but not change it.")
+    return _render_detail(request, retro, form=RetroForm(instance=retro))
+
+
+def _render_detail(
+    request: HttpRequest, retro: Retrospective, status: int = 200, **forms
+) -> HttpResponse:
+    deployments = Deployment.objects.in_week(retro.duty_week)
+    context = {
+        **_findings_context(retro, request.user),
+        **_missing(retro),
+        "form": RetroForm(instance=retro),
+        "finding_form": FindingForm(),
+        "deployments": deployments.select_related("deployer", "shadow"),
+        "deployment_stats": deployments.stats(),
+        "revisions": retro.revisions.select_related("user")[:20],
+        **forms,
+    }
+    return render(request, "retros/retro_detail.html", context, status=status)
+
+
+def _retro_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save the header fields: by hand, or autosaved by htmx as they change.
+
+    The row is locked and only the form's own columns are written, so an autosave that
+    arrives with (or after) a submit can never turn the retro back into a draft.
+    """
+    with transaction.atomic():
+        retro = _get_retro_for_writing(request, pk, lock=True)
         form = RetroForm(request.POST, instance=retro)
         if form.is_valid():
-            with transaction.atomic():
-                changes = form.changes()
-                form.save()
-                retro.record_revision(request.user, changes)
-            if request.htmx:
-                return render(
-                    request,
-                    "retros/retro_detail.html#save-status",
-                    {"form": form, "saved_at": timezone.now(), **_missing(retro)},
-                )
-            messages.success(request, "Retro saved.")
-            return redirect(retro)
-        if request.htmx:
-            return render(request, "retros/retro_detail.html#save-status", {"form": form})
-    else:
-        form = RetroForm(instance=retro)
-    deployments = Deployment.objects.in_week(retro.duty_week)
-    return render(
-        request,
-        "retros/retro_detail.html",
-        {
-            **_findings_context(retro, request.user, can_edit),
-            **_missing(retro),
-            "form": form,
-            "finding_form": FindingForm(),
-            "deployments": deployments.select_related("deployer", "shadow"),
-            "deployment_stats": deployments.stats(),
-            "revisions": retro.revisions.select_related("user")[:20],
-        },
-        status=400 if form.errors else 200,
-    )
+            changes = form.changes()
+            form.save(commit=False)
+            retro.save(update_fields=[*RetroForm.SAVED_COLUMNS, "updated_at"])
+            form.save_m2m()
+            retro.record_revision(request.user, changes)
+    if request.htmx:
+        context = {"form": form, "retro": retro}
+        if form.is_valid():
+            context.update(saved_at=timezone.now(), **_missing(retro))
+        return render(request, "retros/retro_detail.html#save-status", context)
+    if form.is_valid():
+        messages.success(request, "Retro saved.")
+        return redirect(retro)
+    return _render_detail(request, retro, status=400, form=form)
 
 
 def _missing(retro: Retrospective) -> dict:
@@ -239,18 +248,7 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _detail_with_error(request: HttpRequest, retro: Retrospective, **forms) -> HttpResponse:
     """The retro page again with the rejected input and its errors, status 400."""
-    deployments = Deployment.objects.in_week(retro.duty_week)
-    context = {
-        **_findings_context(retro, request.user),
-        **_missing(retro),
-        "form": RetroForm(instance=retro),
-        "finding_form": FindingForm(),
-        "deployments": deployments.select_related("deployer", "shadow"),
-        "deployment_stats": deployments.stats(),
-        "revisions": retro.revisions.select_related("user")[:20],
-        **forms,
-    }
-    return render(request, "retros/retro_detail.html", context, status=400)
+    return _render_detail(request, retro, status=400, **forms)
 
 
 @require_POST

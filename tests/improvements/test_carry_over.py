@@ -104,3 +104,15 @@ def test_a_card_outside_the_carry_over_cannot_be_noted_through_it(owner_client, 
     )
 
     assert response.status_code == 404
+
+
+def test_improvements_raised_by_this_very_retro_are_not_carried_over(
+    owner_client, owner, retro, unit
+):
+    from improvements.operations import promote_finding
+
+    promote_finding(FindingFactory(retro=retro, text="Raised just now"), owner, unit=unit)
+
+    response = owner_client.get(reverse("carry_over", args=[retro.pk]), HTTP_HX_REQUEST="true")
+
+    assert "Raised just now" not in response.text

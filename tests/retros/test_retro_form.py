@@ -219,3 +219,15 @@ def test_attendee_choices_are_the_people_who_could_be_there(owner_client, retro)
 
     assert "teammate" in response.text
     assert "faraway" not in response.text
+
+
+def test_an_autosave_arriving_after_submit_keeps_the_retro_submitted(owner_client, retro):
+    retro.submit()
+
+    owner_client.post(
+        retro.get_absolute_url(), {"summary": "late keystroke"}, HTTP_HX_REQUEST="true"
+    )
+
+    retro.refresh_from_db()
+    assert retro.is_submitted
+    assert retro.summary == "late keystroke"

@@ -1,0 +1,152 @@
+"""A whole retro filled in with the keyboard, seen by a second attendee, then triaged."""
+
+import datetime
+import re
+import time
+
+from playwright.sync_api import expect
+
+from improvements.models import Comment, Improvement
+from improvements.operations import link_finding
+from retros.models import Finding, Retrospective
+from tests.e2e.conftest import PHONE
+from tests.factories import (
+    DutyWeekFactory,
+    FindingFactory,
+    ImprovementFactory,
+    RetrospectiveFactory,
+)
+
+SHOTS = "/tmp/retro-shots"
+
+
+def wait_until(condition, seconds=5.0):
+    """Autosave runs a moment after typing stops: wait for the row to catch up."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the autosave"
+        time.sleep(0.1)
+
+
+def press_on(locator, key="Enter"):
+    """Focus a control and press a key on it, as a keyboard user would."""
+    locator.focus()
+    locator.page.keyboard.press(key)
+
+
+def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
+    open_page, owner, teammate, unit, duty_week
+):
+    earlier = RetrospectiveFactory(
+        duty_week=DutyWeekFactory(
+            week_start=duty_week.week_start - datetime.timedelta(weeks=2), unit=unit
+        )
+    )
+    smoke = ImprovementFactory(title="Automate the production smoke tests")
+    link_finding(FindingFactory(retro=earlier, text="Smoke tests by hand again"), smoke, owner)
+    owned = ImprovementFactory(title="One-button staging deploy", unit=unit)
+
+    page = open_page(owner)
+    page.goto("/retros/")
+    press_on(page.get_by_role("button", name="Start this week's retro"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Retro")
+    retro = Retrospective.objects.get(duty_week=duty_week)
+
+    # Carry-over first: a one-line progress note on each open improvement of the unit.
+    note = page.get_by_label(f"Progress on “{owned.title}”")
+    note.focus()
+    page.keyboard.type("Pipeline drafted, needs review")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#carry-{owned.pk}")).to_contain_text("Noted: Pipeline drafted")
+
+    # Findings: kind by typing its first letter, Tab to the text, Tab to the button.
+    for letter, text in [
+        ("P", "Manual smoke test of production took 40 minutes"),
+        ("I", "Add a release toggle for the checkout"),
+        ("W", "Rollback was quick"),
+    ]:
+        page.get_by_label("Kind", exact=True).focus()
+        page.keyboard.press(letter)
+        page.keyboard.press("Tab")
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        expect(page.locator("#findings")).to_contain_text(text)
+        expect(page.get_by_role("textbox", name="Finding", exact=True)).to_have_value("")
+    assert Finding.objects.filter(retro=retro).count() == 3
+
+    # An edit is saved as it is typed, without pressing anything.
+    idea = Finding.objects.get(retro=retro, kind="idea")
+    edit = page.locator(f"#finding-{idea.pk}").get_by_label("Edit text")
+    edit.focus()
+    page.keyboard.press("End")
+    page.keyboard.type(" page")
+    expect(page.locator(f"#finding-status-{idea.pk}")).to_contain_text("Saved")
+    idea.refresh_from_db()
+    assert idea.text == "Add a release toggle for the checkout page"
+
+    # A second attendee adds a finding; it appears here without a reload.
+    other = open_page(teammate)
+    other.goto(retro.get_absolute_url())
+    other.get_by_label("Kind", exact=True).select_option("question")
+    other.get_by_role("textbox", name="Finding", exact=True).fill("Who approves hotfixes?")
+    other.get_by_role("button", name="Add finding").click()
+    expect(other.locator("#findings")).to_contain_text("Who approves hotfixes?")
+
+    # Ratings and summary, autosaved as they change; focus leaves the findings list.
+    page.get_by_label(re.compile("How painful")).focus()
+    page.keyboard.press("4")
+    page.keyboard.press("Tab")
+    page.keyboard.press("2")
+    expect(page.locator("#findings")).to_contain_text("Who approves hotfixes?", timeout=15_000)
+    page.get_by_role("textbox", name="Summary").focus()
+    page.keyboard.type("Smoke tests ate the afternoon.")
+    expect(page.locator("#retro-save-status")).to_contain_text("Saved")
+    wait_until(lambda: Retrospective.objects.get(pk=retro.pk).summary.endswith("afternoon."))
+    retro.refresh_from_db()
+    assert (retro.pain_rating, retro.confidence_rating) == (4, 2)
+    assert retro.summary == "Smoke tests ate the afternoon."
+    expect(page.locator("#missing-attendees")).to_contain_text("all here")
+
+    page.set_viewport_size({"width": 1280, "height": 2400})
+    page.screenshot(path=f"{SHOTS}/retro-laptop.png", full_page=True)
+    press_on(page.get_by_role("button", name="Submit retro"))
+    expect(page.locator(".messages")).to_contain_text("Retro submitted")
+    retro.refresh_from_db()
+    assert retro.is_submitted
+
+    # Triage: the pain becomes a new card, the idea joins an existing one.
+    press_on(page.get_by_role("link", name="Triage findings"))
+    pain = Finding.objects.get(retro=retro, kind="pain")
+    pain_item = page.locator(f"#triage-{pain.pk}")
+    expect(pain_item.get_by_label("Improvement title")).to_have_value(
+        "Manual smoke test of production took 40 minutes"
+    )
+    pain_item.get_by_label("Owner").focus()
+    page.keyboard.press("t")  # teammate
+    press_on(pain_item.get_by_role("button", name="Create improvement"))
+    expect(page.locator(".messages")).to_contain_text("Created improvement")
+
+    idea_item = page.locator(f"#triage-{idea.pk}")
+    idea_item.get_by_label("Search open improvements").focus()
+    page.keyboard.type("automate smoke")
+    link = idea_item.get_by_role("button", name=re.compile("Link to “Automate the production"))
+    expect(link).to_be_visible()
+    page.keyboard.press("Tab")  # the first result's link, then its button
+    page.keyboard.press("Tab")
+    expect(link).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".messages")).to_contain_text("now raised by 2 retros")
+    expect(page.get_by_text("Every pain and idea is triaged")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/triage-laptop.png", full_page=True)
+
+    card = Improvement.objects.exclude(pk__in=[smoke.pk, owned.pk]).get()
+    assert card.assignee == teammate
+    assert Improvement.objects.with_recurrence().get(pk=smoke.pk).recurrence == 2
+    assert Comment.objects.get(improvement=owned).body == "Pipeline drafted, needs review"
+
+    phone = open_page(owner, viewport=PHONE)
+    phone.goto(retro.get_absolute_url())
+    phone.screenshot(path=f"{SHOTS}/retro-phone.png", full_page=True)
+    phone.goto(f"/retros/{retro.pk}/triage/")
+    phone.screenshot(path=f"{SHOTS}/triage-phone.png", full_page=True)
