@@ -329,6 +329,8 @@ def _full_detail_context(request: HttpRequest, pk: int, **forms) -> dict:
 def _render_detail(request: HttpRequest, improvement: Improvement, **forms) -> HttpResponse:
     context = _full_detail_context(request, improvement.pk, **forms)
     if request.htmx and request.htmx.target in ("card-dialog-body", "card-detail"):
+        current = request.htmx.current_url_abs_path or ""
+        context["in_dialog"] = current.startswith(reverse("board"))
         return render(request, "improvements/improvement_detail.html#detail", context)
     return render(request, "improvements/improvement_detail.html", context)
 

@@ -166,7 +166,7 @@
   });
 
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.detail.target.id !== "card-dialog-body") return;
+    if (!event.detail.target || event.detail.target.id !== "card-dialog-body") return;
     var dialog = document.getElementById("card-dialog");
     if (!dialog) return;
     if (!dialog.open) {

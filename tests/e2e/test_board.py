@@ -1,0 +1,144 @@
+"""The board in a real browser: drag and drop, the keyboard moves, the dialog, live updates."""
+
+from playwright.sync_api import expect
+
+from improvements.models import Improvement
+from tests.e2e.conftest import PHONE
+from tests.factories import ImprovementFactory
+
+SHOTS = "/tmp/wbb"
+
+
+def drag(page, source, target):
+    """Drag with real pointer steps: SortableJS ignores a single jump."""
+    box = source.bounding_box()
+    goal = target.bounding_box()
+    start_x, start_y = box["x"] + box["width"] / 2, box["y"] + 10
+    end_x, end_y = goal["x"] + goal["width"] / 2, goal["y"] + 20
+    page.mouse.move(start_x, start_y)
+    page.mouse.down()
+    for step in range(1, 16):
+        page.mouse.move(
+            start_x + (end_x - start_x) * step / 15, start_y + (end_y - start_y) * step / 15
+        )
+        page.wait_for_timeout(20)
+    page.mouse.up()
+
+
+def titles_in(column):
+    return list(
+        Improvement.objects.filter(column=column)
+        .order_by("position")
+        .values_list("title", flat=True)
+    )
+
+
+def wait_idle(page):
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
+def test_a_card_dragged_to_another_column_lands_there(page, columns, unit):
+    card = ImprovementFactory(title="Drag me", column=columns["Ideas"])
+    ImprovementFactory(title="Already in progress", column=columns["In progress"])
+    page.goto("/board/")
+    page.screenshot(path=f"{SHOTS}/board-laptop.png", full_page=True)
+    drag(page, page.locator(f"#card-{card.pk}"), page.get_by_label("Cards in In progress"))
+    in_progress = page.locator(f"#column-{columns['In progress'].pk}")
+    expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
+    expect(page.locator("#board-status")).to_contain_text("Moved “Drag me” to In progress")
+    wait_idle(page)
+    assert "Drag me" in titles_in(columns["In progress"])
+    # The server's answer replaced the column: its count is the new one.
+    expect(in_progress.locator(".wip")).to_contain_text("2 / 4")
+
+
+def test_the_move_buttons_work_from_the_keyboard_and_keep_focus(page, columns, unit):
+    a, b, c = (ImprovementFactory(title=t, column=columns["Next"]) for t in ("A1", "B2", "C3"))
+    page.goto("/board/")
+    page.locator(f"#down-{a.pk}").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#board-status")).to_contain_text("position 2 of 3")
+    wait_idle(page)
+    assert titles_in(columns["Next"]) == ["B2", "A1", "C3"]
+    # Focus stays on the moved card, so pressing again keeps moving it.
+    expect(page.locator(f"#down-{a.pk}")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#board-status")).to_contain_text("position 3 of 3")
+    wait_idle(page)
+    assert titles_in(columns["Next"]) == ["B2", "C3", "A1"]
+    # At the bottom "down" is disabled; focus moves to a control of the same card.
+    focused_card = page.evaluate("document.activeElement.closest('li.board-card').id")
+    assert focused_card == f"card-{a.pk}"
+    assert b.pk and c.pk
+
+
+def test_the_move_form_in_a_dialog_moves_a_card_after_a_chosen_card(page, columns, unit):
+    card = ImprovementFactory(title="Form move", column=columns["Ideas"])
+    first = ImprovementFactory(title="First done", column=columns["Done"])
+    ImprovementFactory(title="Second done", column=columns["Done"])
+    page.goto("/board/")
+    page.locator(f"#move-{card.pk}").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#card-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.get_by_label("Column")).to_be_focused()
+    page.get_by_label("Column").select_option(label="Done")
+    page.get_by_label("Position").select_option(value=f"after-{first.pk}")
+    page.screenshot(path=f"{SHOTS}/move-dialog.png")
+    page.get_by_role("button", name="Move", exact=True).press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#board-status")).to_contain_text("to Done, position 2 of 3")
+    wait_idle(page)
+    assert titles_in(columns["Done"]) == ["First done", "Form move", "Second done"]
+    focused_card = page.evaluate("document.activeElement.closest('li.board-card')?.id")
+    assert focused_card == f"card-{card.pk}"
+
+
+def test_another_viewer_sees_a_move_without_reloading(open_page, owner, teammate, columns, unit):
+    card = ImprovementFactory(title="Watched card", column=columns["Ideas"])
+    mover, watcher = open_page(owner), open_page(teammate)
+    watcher.goto("/board/")
+    mover.goto("/board/")
+    mover.locator(f"#move-{card.pk}").click()
+    mover.get_by_label("Column").select_option(label="In progress")
+    mover.get_by_role("button", name="Move", exact=True).click()
+    expect(mover.locator("#board-status")).to_contain_text("Moved")
+    in_progress = watcher.locator(f"#column-{columns['In progress'].pk}")
+    expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible(timeout=8_000)
+    assert watcher.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_the_card_dialog_shows_detail_and_takes_a_comment(page, columns, unit):
+    card = ImprovementFactory(title="Open me", description="Some **bold** plan")
+    page.goto("/board/")
+    page.get_by_role("link", name="Open me", exact=True).click()
+    dialog = page.locator("#card-dialog")
+    expect(dialog.get_by_role("heading", name="Open me")).to_be_visible()
+    expect(dialog.locator("strong")).to_have_text("bold")
+    dialog.get_by_label("Comment").fill("Looking into it")
+    dialog.get_by_role("button", name="Add comment").click()
+    expect(dialog.locator(".comment")).to_contain_text("Looking into it")
+    page.screenshot(path=f"{SHOTS}/card-dialog.png")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    assert card.comments.count() == 1
+
+
+def test_quick_add_puts_a_card_at_the_bottom_without_a_reload(page, columns, unit):
+    page.goto("/board/")
+    page.get_by_label("New card in Next").fill("Automate the changelog")
+    page.get_by_label("New card in Next").press("Enter")
+    column = page.locator(f"#column-{columns['Next'].pk}")
+    expect(column.locator(".board-card").last).to_contain_text("Automate the changelog")
+    expect(page.get_by_label("New card in Next")).to_have_value("")
+
+
+def test_the_board_reads_on_a_phone(open_page, owner, columns, unit):
+    for index in range(3):
+        ImprovementFactory(title=f"Phone card {index}", column=columns["Next"], unit=unit)
+    page = open_page(owner, viewport=PHONE)
+    page.goto("/board/")
+    expect(page.get_by_role("heading", name="Improvement board")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/board-phone.png", full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1
