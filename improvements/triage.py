@@ -48,7 +48,9 @@ class PromoteForm(forms.Form):
     unit = forms.ModelChoiceField(
         queryset=Unit.objects.filter(is_active=True), required=False, label="Owning unit"
     )
-    assignee = forms.ModelChoiceField(queryset=_people(), required=False, label="Owner")
+    assignee = forms.ModelChoiceField(
+        queryset=_people(), required=False, label="Owner", empty_label="Nobody yet"
+    )
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()

@@ -58,9 +58,28 @@
     });
   }
 
-  // The list's data-etag is from page load; later ETags come from the responses.
+  // A finding being typed but not yet added survives a closed tab: keep a draft locally
+  // until the server has it.
+  function keepDraft() {
+    var form = document.getElementById("finding-form");
+    if (!form || !window.localStorage) return;
+    var key = "wallbreaker:draft:" + form.getAttribute("action");
+    var area = function () { return document.querySelector("#finding-form textarea[name=text]"); };
+    if (area() && !area().value && localStorage.getItem(key)) area().value = localStorage.getItem(key);
+    document.addEventListener("input", function (event) {
+      if (event.target === area()) localStorage.setItem(key, event.target.value);
+    });
+    document.body.addEventListener("htmx:afterRequest", function (event) {
+      if (event.detail.successful && event.detail.elt.id === "finding-form") {
+        var fresh = area();
+        if (!fresh || !fresh.value) localStorage.removeItem(key);
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     copyButtons();
+    keepDraft();
     var list = document.getElementById("findings");
     if (list && list.dataset.pollUrl) {
       var interval = parseInt(list.dataset.pollInterval || POLL_MS, 10);

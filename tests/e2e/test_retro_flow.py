@@ -75,6 +75,13 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
         expect(page.get_by_role("textbox", name="Finding", exact=True)).to_have_value("")
     assert Finding.objects.filter(retro=retro).count() == 3
 
+    # A finding typed but not yet added survives a reload (or a closed tab).
+    page.get_by_role("textbox", name="Finding", exact=True).focus()
+    page.keyboard.type("Half a thought")
+    page.reload()
+    expect(page.get_by_role("textbox", name="Finding", exact=True)).to_have_value("Half a thought")
+    page.keyboard.press("Tab")
+
     # An edit is saved as it is typed, without pressing anything.
     idea = Finding.objects.get(retro=retro, kind="idea")
     edit = page.locator(f"#finding-{idea.pk}").get_by_label("Edit text")
