@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Exists, F, Max, Q, Subquery, Value
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django_htmx.http import trigger_client_event
 
 from retros.models import Unit
 
+from .cards import BoardCard, CardRenderer
 from .forms import (
     BoardFilterForm,
     ColumnFormSet,
@@ -61,12 +63,7 @@ def _get_card_for_editor(request: HttpRequest, pk: int) -> Improvement:
 def _board_cards(filters: BoardFilterForm, user, columns: list[Column]):
     finished = [column.pk for column in columns if column.is_finished]
     cards = Improvement.objects.on_board(finished, show_all=filters.show_all)
-    return (
-        filters.apply(cards, user)
-        .select_related("category", "unit", "assignee", "target_step")
-        .with_recurrence()
-        .order_by("position")
-    )
+    return filters.apply(cards, user).with_recurrence().order_by("position")
 
 
 def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> list[Column]:
@@ -75,8 +72,8 @@ def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> lis
     On a filtered board a column's count still covers every open card in it (one more
     query), so a WIP limit is never hidden by a filter.
     """
-    by_column: dict[int, list[Improvement]] = {column.pk: [] for column in columns}
-    for card in cards:
+    by_column: dict[int, list[BoardCard]] = {column.pk: [] for column in columns}
+    for card in BoardCard.rows(cards):
         if card.column_id in by_column:
             by_column[card.column_id].append(card)
     counts = None
@@ -113,7 +110,12 @@ def _latest_event_id() -> int | None:
     return Event.objects.order_by("-pk").values_list("pk", flat=True).first()
 
 
-def _column_context(filters: BoardFilterForm, **extra) -> dict:
+def _column_context(request: HttpRequest, filters: BoardFilterForm, **extra) -> dict:
+    renderer = CardRenderer(
+        can_edit=extra["can_edit"], query=filters.querystring(), csrf_token=get_token(request)
+    )
+    for column in extra["columns"]:
+        column.cards_html = renderer.column(column)
     return {
         "filters": filters,
         "query": filters.querystring(),
@@ -141,7 +143,7 @@ def board(request: HttpRequest) -> HttpResponse:
         columns = [column for column in columns if str(column.pk) in wanted]
     columns = _fill_columns(columns, _board_cards(filters, request.user, columns), filters)
     can_edit = can_edit_board(request.user)
-    context = _column_context(filters, columns=columns, can_edit=can_edit, etag=etag)
+    context = _column_context(request, filters, columns=columns, can_edit=can_edit, etag=etag)
     if polling:
         response = render(request, "improvements/board.html#changed-columns", context)
         response["ETag"] = etag
@@ -184,7 +186,9 @@ def _changed_columns_response(
     request: HttpRequest, filters: BoardFilterForm, columns: list[Column], announcement: str
 ) -> HttpResponse:
     """Only the columns that changed, swapped out of band, and what to announce."""
-    context = _column_context(filters, columns=columns, can_edit=True, announcement=announcement)
+    context = _column_context(
+        request, filters, columns=columns, can_edit=True, announcement=announcement
+    )
     return render(request, "improvements/board.html#changed-columns", context)
 
 
