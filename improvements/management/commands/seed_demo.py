@@ -284,6 +284,8 @@ class Command(BaseCommand):
         for index, improvement in enumerate(improvements):
             age_days = (now - improvement.created_at).days
             steps = 0 if index % 5 == 4 else min(3, age_days // 14 + rng.randint(0, 1))
+            if index % 4 == 1:  # some work is always under way
+                steps = min(steps, 2) if steps else 2
             moment = improvement.created_at
             for target in path[:steps]:
                 moment = min(now, moment + datetime.timedelta(days=rng.randint(2, 9)))
