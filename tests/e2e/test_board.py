@@ -142,3 +142,33 @@ def test_the_board_reads_on_a_phone(open_page, owner, columns, unit):
     page.screenshot(path=f"{SHOTS}/board-phone.png", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
+
+
+def test_a_refused_move_fetches_the_real_columns_at_once(
+    browser, live_server, owner, columns, unit
+):
+    # Its own page: the refused request makes the browser log a 409, which open_page forbids.
+    from django.test import Client
+
+    client = Client()
+    client.force_login(owner)
+    context = browser.new_context(base_url=live_server.url)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    try:
+        first = ImprovementFactory(title="Leaves", column=columns["Next"])
+        second = ImprovementFactory(title="Stays", column=columns["Next"])
+        page.goto("/board/")
+        # Someone else moves the neighbour away; this page still shows it.
+        Improvement.objects.get(pk=first.pk).move_to(columns["Done"])
+        page.locator(f"#up-{second.pk}").click()
+        expect(page.locator("#board-status")).to_contain_text("no longer in that column")
+        # Well before the next poll, the page shows where the cards really are.
+        next_column = page.locator(f"#column-{columns['Next'].pk}")
+        expect(next_column.locator(f"#card-{first.pk}")).to_have_count(0, timeout=2500)
+        expect(page.locator(f"#column-{columns['Done'].pk} #card-{first.pk}")).to_be_visible()
+        assert titles_in(columns["Next"]) == ["Stays"]
+    finally:
+        context.close()

@@ -166,3 +166,23 @@ def test_the_board_costs_the_same_queries_for_many_cards(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = owner_client.get(reverse("board") + "?unit=1")
     assert response.status_code == 200
+
+
+def test_card_text_is_escaped_on_the_board(owner_client, columns, unit):
+    step = ProcessStepFactory(title="<b>step</b>")
+    ImprovementFactory(
+        title="<script>alert(1)</script>", column=columns["Next"], unit=unit, target_step=step
+    )
+    html = column_html(owner_client.get(reverse("board")), columns["Next"])
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;step&lt;/b&gt;" in html
+
+
+def test_each_card_names_its_visible_neighbours_for_move_up_and_down(owner_client, columns):
+    a, b, c = (ImprovementFactory(title=t, column=columns["Next"]) for t in "ABC")
+    html = column_html(owner_client.get(reverse("board")), columns["Next"])
+    assert f'id="up-{a.pk}" name="before" value="" disabled' in html
+    assert f'id="down-{a.pk}" name="after" value="{b.pk}"' in html
+    assert f'id="up-{c.pk}" name="before" value="{b.pk}"' in html
+    assert f'id="down-{c.pk}" name="after" value="" disabled' in html

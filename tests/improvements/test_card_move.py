@@ -181,3 +181,10 @@ def test_a_move_costs_a_fixed_number_of_queries(client, columns, django_assert_m
     assert len(real) <= 8
     assert response.status_code == 200
     assert Improvement.objects.get(pk=card.pk).column == columns["Next"]
+
+
+def test_without_javascript_the_move_form_is_a_page_of_its_own(owner_client, ideas):
+    response = owner_client.get(reverse("card_move", args=[ideas[0].pk]))
+    html = response.content.decode()
+    assert "<html" in html
+    assert 'id="move-column"' in html and 'id="card-detail"' in html
