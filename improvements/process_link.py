@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from retros.models import ProcessStep, ProcessStepChange
 
@@ -66,6 +66,7 @@ def _done_improvements_with_manual_steps():
     )
 
 
+@require_safe
 def pending_step_changes(request: HttpRequest) -> HttpResponse:
     """Done improvements whose target step is still manual, each with its one-click change."""
     return render(
@@ -79,6 +80,7 @@ def pending_step_changes(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
     """The offer for one card, as a fragment the card detail can load or include."""
     improvement = get_object_or_404(

@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from .deployment_forms import DeploymentFilterForm, DeploymentForm, ProcessStepForm
 from .models import Deployment, ProcessStep, ProcessStepChange, monday_of
@@ -44,6 +44,7 @@ def _filtered_deployments(request: HttpRequest) -> tuple[DeploymentFilterForm, o
     return form, deployments
 
 
+@require_safe
 def deployment_list(request: HttpRequest) -> HttpResponse:
     form, deployments = _filtered_deployments(request)
     page = Paginator(
@@ -119,6 +120,7 @@ def _csv_rows(deployments) -> Iterator[str]:
         yield writer.writerow([csv_safe(value) for value in row])
 
 
+@require_safe
 def deployment_csv(request: HttpRequest) -> StreamingHttpResponse:
     _, deployments = _filtered_deployments(request)
     response = StreamingHttpResponse(_csv_rows(deployments), content_type="text/csv")
@@ -127,6 +129,7 @@ def deployment_csv(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
+@require_safe
 def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deployment = get_object_or_404(
         Deployment.objects.select_related("duty_week__unit", "deployer", "shadow"), pk=pk
@@ -237,6 +240,7 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
     return rows
 
 
+@require_safe
 def process_map(request: HttpRequest) -> HttpResponse:
     steps = list(ProcessStep.objects.select_related("unit"))
     recent_changes = ProcessStepChange.objects.select_related("step", "changed_by").order_by(
