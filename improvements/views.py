@@ -106,6 +106,31 @@ def _board_etag(request: HttpRequest, latest_event_id: int | None) -> str:
     return f'W/"{latest_event_id or 0}-{day}-{request.user.pk}-{query}"'
 
 
+# Past this many events since the viewer's copy, send the whole board rather than sift them.
+POLL_EVENTS_SIFTED = 500
+
+
+def _columns_changed_since(request: HttpRequest, columns: list[Column]) -> list[Column]:
+    """The columns touched by events newer than the viewer's ETag, so a poll sends only those.
+
+    Falls back to every column when the ETag is from another day, user or filter.
+    """
+    seen = request.headers.get("If-None-Match", "")
+    since, _, rest = seen.removeprefix('W/"').partition("-")
+    current = _board_etag(request, 0).removeprefix('W/"0')
+    if not since.isdigit() or "-" + rest != current:
+        return columns
+    touched = list(
+        Event.objects.filter(pk__gt=int(since)).values_list(
+            "from_column_id", "to_column_id", "improvement__column_id"
+        )[:POLL_EVENTS_SIFTED]
+    )
+    if len(touched) == POLL_EVENTS_SIFTED:
+        return columns
+    ids = {column_id for row in touched for column_id in row}
+    return [column for column in columns if column.pk in ids]
+
+
 def _latest_event_id() -> int | None:
     return Event.objects.order_by("-pk").values_list("pk", flat=True).first()
 
@@ -141,6 +166,8 @@ def board(request: HttpRequest) -> HttpResponse:
     if polling and request.GET.getlist("column"):
         wanted = set(request.GET.getlist("column"))
         columns = [column for column in columns if str(column.pk) in wanted]
+    elif polling:
+        columns = _columns_changed_since(request, columns)
     columns = _fill_columns(columns, _board_cards(filters, request.user, columns), filters)
     can_edit = can_edit_board(request.user)
     context = _column_context(request, filters, columns=columns, can_edit=can_edit, etag=etag)

@@ -49,7 +49,7 @@ def test_a_poll_after_a_move_gets_the_fresh_columns(owner_client, columns):
     html = response.content.decode()
     done = html.index(f'id="column-{columns["Done"].pk}"')
     assert html.index("Moving card") > done
-    assert html.count('hx-swap-oob="true"') == len(columns)
+    assert html.count('hx-swap-oob="true"') == 2  # Ideas and Done only
 
 
 def test_the_etag_depends_on_the_filters(owner_client):
@@ -70,3 +70,23 @@ def test_an_edit_in_the_card_dialog_changes_the_etag(owner_client, unit):
     etag = poll(owner_client)["ETag"]
     owner_client.post(reverse("improvement_comment", args=[card.pk]), {"body": "progress"})
     assert poll(owner_client, etag).status_code == 200
+
+
+def test_a_poll_after_a_move_sends_only_the_columns_it_touched(owner_client, columns):
+    card = ImprovementFactory(title="Mover", column=columns["Ideas"])
+    ImprovementFactory(title="Bystander", column=columns["In progress"])
+    etag = poll(owner_client)["ETag"]
+    card.move_to(columns["Next"])
+    html = poll(owner_client, etag).content.decode()
+    assert html.count("<section") == 2
+    assert f'id="column-{columns["Ideas"].pk}"' in html and "Mover" in html
+    assert "Bystander" not in html
+
+
+def test_a_poll_after_an_edit_sends_the_card_s_column(owner_client, columns, owner):
+    card = ImprovementFactory(title="Before", column=columns["Done"])
+    etag = poll(owner_client)["ETag"]
+    card.title = "After"
+    card.edit({"title": ("Before", "After")}, actor=owner)
+    html = poll(owner_client, etag).content.decode()
+    assert html.count("<section") == 1 and "After" in html
