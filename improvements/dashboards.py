@@ -396,6 +396,8 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
     return {
         "title": title,
         "xmr": chart,
+        "capped": len(points) >= metrics.XMR_MAX_POINTS,
+        "max_points": metrics.XMR_MAX_POINTS,
         "centre": _round(chart.centre),
         "upper": _round(chart.upper),
         "lower": _round(chart.lower),
@@ -496,6 +498,9 @@ def panel_dora(filters: metrics.Filters, user) -> dict:
                     "colour": "#dc2626",
                 },
             ],
+            "markers": _markers_by_week(
+                metrics.done_markers(filters), [w["week"] for w in d["weeks"]]
+            ),
             "y_title": "deployments",
             "integer": True,
         },
@@ -520,6 +525,8 @@ def panel_effects(filters: metrics.Filters, user) -> dict:
         "title": "Before and after each finished improvement",
         "effects": rows,
         "window": filters.window,
+        "capped": len(rows) >= metrics.EFFECTS_MAX_CARDS,
+        "max_cards": metrics.EFFECTS_MAX_CARDS,
         "minimum": metrics.minimum_sample(filters.window),
         "threshold": round(metrics.CHANGE_THRESHOLD * 100),
         "verdicts": Improvement.Verdict.choices,

@@ -5,12 +5,14 @@ data size: the counting, summing and percentiles happen in the database, and Pyt
 walks the small grouped results (one row per week, column or card shown).
 """
 
+import bisect
 import datetime
 import math
 import re
 import statistics
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Avg,
@@ -22,6 +24,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -425,30 +428,40 @@ def follow_through(filters: Filters) -> dict:
 
 def slipped_actions(filters: Filters, limit: int = 50) -> list[Improvement]:
     """Improvements raised by a retro, not finished, with two or more submitted retros held
-    (by duty week) after the first retro that raised them. One query."""
-    first_week = (
-        FindingLink.objects.filter(improvement=OuterRef("pk"))
-        .order_by("finding__retro__duty_week__week_start")
-        .values("finding__retro__duty_week__week_start")[:1]
-    )
-    later = (
-        Retrospective.objects.filter(
-            status=Retrospective.Status.SUBMITTED,
-            duty_week__week_start__gt=OuterRef("first_week"),
-        )
-        .order_by()
-        .annotate(count=Func(F("id"), function="COUNT"))
-        .values("count")
-    )
-    return list(
+    (by duty week) after the first retro that raised them. Three queries.
+
+    The database finds each open card's first raising week (a grouped minimum) and lists
+    the weeks of submitted retros (one a week at most); counting the later ones is a
+    binary search per card.
+    """
+    first_weeks = dict(
         filters.improvements()
         .filter(archived_at__isnull=True)
         .exclude(column__state__in=[Column.State.DONE, Column.State.DROPPED])
-        .annotate(first_week=Subquery(first_week), later_retros=Subquery(later))
-        .filter(first_week__isnull=False, later_retros__gte=2)
-        .select_related("column", "category", "unit")
-        .order_by("-later_retros", "first_week", "pk")[:limit]
+        .annotate(first_week=Min("finding_links__finding__retro__duty_week__week_start"))
+        .filter(first_week__isnull=False)
+        .values_list("pk", "first_week")
     )
+    if not first_weeks:
+        return []
+    retro_weeks = sorted(
+        Retrospective.objects.filter(status=Retrospective.Status.SUBMITTED).values_list(
+            "duty_week__week_start", flat=True
+        )
+    )
+    later = {
+        pk: len(retro_weeks) - bisect.bisect_right(retro_weeks, week)
+        for pk, week in first_weeks.items()
+    }
+    slipped = sorted(
+        (pk for pk, count in later.items() if count >= 2),
+        key=lambda pk: (-later[pk], first_weeks[pk], pk),
+    )[:limit]
+    cards = Improvement.objects.select_related("column", "category", "unit").in_bulk(slipped)
+    for pk in slipped:
+        cards[pk].first_week = first_weeks[pk]
+        cards[pk].later_retros = later[pk]
+    return [cards[pk] for pk in slipped]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -500,15 +513,20 @@ def mark_signals(values: list[float], centre: float, lower: float, upper: float)
     return marks
 
 
+XMR_MAX_POINTS = 500
+
+
 def xmr_chart(filters: Filters, figure: str = "elapsed") -> XmR:
-    """Deployments in the range, oldest first, as an XmR chart of `figure` minutes.
+    """The range's last XMR_MAX_POINTS deployments, oldest first, as an XmR chart of
+    `figure` minutes (more points than that no longer read as points on a chart).
 
     Two queries: the points, and the mean and average moving range (|x - previous x|, by
-    a window function) computed by the database.
+    a window function) computed by the database over the same deployments.
     """
     column = FIGURES[figure]
-    deployments = filters.deployments()
     order = [F("started_at").asc(), F("id").asc()]
+    latest = filters.deployments().order_by("-started_at", "-id").values("id")[:XMR_MAX_POINTS]
+    deployments = Deployment.objects.filter(pk__in=Subquery(latest)).order_by()
     limits = deployments.annotate(
         previous=Window(Lag(column), order_by=order),
     ).aggregate(
@@ -760,30 +778,61 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(low, high) for low, high in merged]
 
 
+# The page lists the most recently done cards first; older ones are a narrower range away.
+EFFECTS_MAX_CARDS = 60
+
+
+def _deployments_before(cards: list[Improvement]) -> dict[int, int]:
+    """How many deployments started before each card's done time, in one pass.
+
+    Deployments and done times are merged into one timeline ordered by time (a card before
+    a deployment at the same instant); a running count of deployments read at each card's
+    row is its position. One sort of the deployments instead of a count per card.
+    """
+    deployments = Deployment._meta.db_table
+    improvements = Improvement._meta.db_table
+    ids = [card.pk for card in cards]
+    placeholders = ", ".join(["%s"] * len(ids))
+    sql = f"""
+        SELECT card_id, position FROM (
+            SELECT kind, card_id,
+                   SUM(1 - kind) OVER (
+                       ORDER BY at, kind DESC, card_id ROWS UNBOUNDED PRECEDING
+                   ) AS position
+            FROM (
+                SELECT 0 AS kind, 0 AS card_id, started_at AS at FROM {deployments}
+                UNION ALL
+                SELECT 1 AS kind, id AS card_id, done_at AS at FROM {improvements}
+                WHERE id IN ({placeholders})
+            ) timeline
+        ) numbered
+        WHERE kind = 1
+    """  # noqa: S608 - table names from the models, values as parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        return {card_id: int(position or 0) for card_id, position in cursor.fetchall()}
+
+
 def effects(filters: Filters) -> list[dict]:
     """Before and after each finished improvement that targets a step or names an effect.
 
     Deployments (all units and environments: the process is shared) are numbered by start
     time in the database; an improvement done after deployment k compares deployments
-    k-N+1..k with k+1..k+N. Two queries whatever the number of cards or deployments: the
-    cards with k, and the deployments inside the merged windows.
+    k-N+1..k with k+1..k+N. Three queries whatever the number of cards or deployments: the
+    cards, their k, and the deployments inside the merged windows.
     """
     window = filters.window
-    before_count = (
-        Deployment.objects.filter(started_at__lt=OuterRef("done_at"))
-        .order_by()
-        .annotate(count=Func(F("id"), function="COUNT"))
-        .values("count")
-    )
     cards = list(
         done_improvements(filters)
         .filter(Q(target_step__isnull=False) | ~Q(expected_effect=""))
-        .annotate(deployments_before=Subquery(before_count))
         .select_related("target_step", "category", "unit")
-        .order_by("-done_at", "-pk")
+        .order_by("-done_at", "-pk")[:EFFECTS_MAX_CARDS]
     )
     if not cards:
         return []
+    positions = _deployments_before(cards)
+    for card in cards:
+        card.deployments_before = positions.get(card.pk, 0)
     ranges = _merge_ranges(
         [
             (max(1, card.deployments_before - window + 1), card.deployments_before + window)

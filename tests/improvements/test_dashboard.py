@@ -197,11 +197,11 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
 def test_each_panel_runs_a_fixed_number_of_queries(
     owner_client, columns, unit, name, django_assert_max_num_queries
 ):
-    make_data(columns, 2, unit)
+    make_data(columns, 3, unit)  # three, so that one action has slipped already
     url = reverse("dashboard_panel", args=[name])
     with CaptureQueriesContext(connection) as small:
         owner_client.get(url)
-    make_data(columns, 20, unit, offset=2)
+    make_data(columns, 20, unit, offset=3)
     with django_assert_max_num_queries(len(small)):
         owner_client.get(url)
 

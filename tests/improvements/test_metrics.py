@@ -474,3 +474,16 @@ def test_unit_and_category_filters_narrow_cards_and_deployments(columns):
     tooling = Filters(start=START, end=END, category=Category.objects.get(slug="tooling"))
     assert metrics.flow_times(tooling)["overall"]["count"] == 1
     assert Improvement.objects.count() == 2
+
+
+def test_a_deployment_starting_at_the_done_moment_counts_as_after(filters, columns):
+    for day in (1, 2, 3):
+        deploy(day, 100)
+    started = at(4)
+    DeploymentFactory(started_at=started, finished_at=started + datetime.timedelta(minutes=50))
+    card = done_card(columns, created=1, started=1, done=4, expected_effect="Faster")
+    card.done_at = started
+    card.save(update_fields=["done_at"])
+    (row,) = metrics.effects(Filters(START, END, window=4))
+    assert (row["before_count"], row["after_count"]) == (3, 1)
+    assert row["median_after"] == 50
