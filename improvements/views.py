@@ -191,6 +191,7 @@ def board(request: HttpRequest) -> HttpResponse:
     return render(request, "improvements/board.html", context)
 
 
+@require_GET
 def category_css(request: HttpRequest) -> HttpResponse:
     """Category colours as a stylesheet, so no inline style is needed (CSP)."""
     rules = [
@@ -366,6 +367,7 @@ def _render_detail(request: HttpRequest, improvement: Improvement, **forms) -> H
     return render(request, "improvements/improvement_detail.html", context)
 
 
+@require_GET
 def improvement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A card's detail: its own page, or a fragment htmx shows in a dialog over the board."""
     improvement = get_object_or_404(Improvement, pk=pk)
