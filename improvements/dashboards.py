@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from retros.models import Unit
 
@@ -604,6 +604,7 @@ def _filters(form: DashboardFilterForm) -> metrics.Filters:
     return form.filters()
 
 
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     filters = _filters(form)
@@ -635,6 +636,7 @@ def _csv_response(panel: dict, filters: metrics.Filters) -> HttpResponse:
     return response
 
 
+@require_safe
 def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
     """One panel as an HTML fragment, or as CSV with ?format=csv."""
     if name not in PANEL_BUILDERS:
@@ -651,6 +653,7 @@ def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
     )
 
 
+@require_safe
 def dashboard_csv(request: HttpRequest, name: str) -> HttpResponse:
     if name not in PANEL_BUILDERS:
         raise Http404("No such dashboard panel.")
