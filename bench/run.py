@@ -184,6 +184,10 @@ SLOW_MS = 1000
 SLOW_REPEAT = 5
 
 
+# Django 6 also captures BEGIN and COMMIT; the query targets count SQL queries only.
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
 def consume(response) -> int:
     """Read the whole body (streamed or not); returns its size in bytes."""
     if getattr(response, "streaming", False):
@@ -223,7 +227,10 @@ def measure(
                 consume(response)
                 figure.times_ms.append((time.perf_counter() - started) * 1000)
             index += 1
-            figure.queries.append(len(captured.captured_queries))
+            statements = [q["sql"] for q in captured.captured_queries]
+            control = [sql for sql in statements if sql.startswith(TRANSACTION_CONTROL)]
+            figure.queries.append(len(statements) - len(control))
+            figure.extra["transaction_statements"] = len(control)
             figure.statuses[response.status_code] = figure.statuses.get(response.status_code, 0) + 1
             problem = check(response) if check else None
             if problem and not figure.note:
