@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from retros.models import Finding, Retrospective, Unit
 
@@ -84,7 +84,7 @@ def _triage_findings(retro: Retrospective) -> list[Finding]:
     )
 
 
-def retro_triage(
+def _retro_triage_page(
     request: HttpRequest, pk: int, bound: dict | None = None, status: int = 200
 ) -> HttpResponse:
     """Every pain and idea of the retro, each with its three ways out.
@@ -129,6 +129,12 @@ def retro_triage(
     )
 
 
+@require_safe
+def retro_triage(request: HttpRequest, pk: int) -> HttpResponse:
+    """A submitted retro's pains and ideas, each with its three ways out."""
+    return _retro_triage_page(request, pk)
+
+
 def _finding_for_triage(request: HttpRequest, pk: int) -> Finding:
     finding = get_object_or_404(Finding.objects.select_related("retro__duty_week__unit"), pk=pk)
     if not can_triage(finding.retro, request.user):
@@ -164,7 +170,7 @@ def finding_promote(request: HttpRequest, pk: int) -> HttpResponse:
     finding = _finding_for_triage(request, pk)
     form = PromoteForm(request.POST, auto_id=f"f{finding.pk}-%s")
     if not form.is_valid():
-        return retro_triage(
+        return _retro_triage_page(
             request, finding.retro_id, bound={("promote", finding.pk): form}, status=400
         )
     with transaction.atomic():
@@ -190,7 +196,9 @@ def finding_link(request: HttpRequest, pk: int) -> HttpResponse:
     form = LinkForm(request.POST)
     if not form.is_valid():
         error = " ".join(form.errors.get("improvement", ["Choose an improvement."]))
-        return retro_triage(request, finding.retro_id, bound={("link", pk): error}, status=400)
+        return _retro_triage_page(
+            request, finding.retro_id, bound={("link", pk): error}, status=400
+        )
     with transaction.atomic():
         locked = _lock_pending(request, finding)
         if locked is None:
@@ -211,7 +219,7 @@ def finding_no_action(request: HttpRequest, pk: int) -> HttpResponse:
     finding = _finding_for_triage(request, pk)
     form = NoActionForm(request.POST, auto_id=f"f{finding.pk}-%s")
     if not form.is_valid():
-        return retro_triage(
+        return _retro_triage_page(
             request, finding.retro_id, bound={("no_action", finding.pk): form}, status=400
         )
     with transaction.atomic():

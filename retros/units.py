@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import rotation
 from .forms import DutyWeekForm, GenerateRotationForm, MemberAddForm, SwapForm, UnitForm
@@ -27,7 +27,7 @@ def _feed_url(request: HttpRequest, name: str, token: str) -> str:
     return request.build_absolute_uri(reverse(name, args=[token]))
 
 
-def unit_list(request: HttpRequest, form: UnitForm | None = None) -> HttpResponse:
+def _unit_list_page(request: HttpRequest, form: UnitForm | None = None) -> HttpResponse:
     units = Unit.objects.annotate(member_count=Count("members")).order_by("-is_active", "name")
     can_manage = rotation.can_manage(request.user)
     return render(
@@ -38,18 +38,24 @@ def unit_list(request: HttpRequest, form: UnitForm | None = None) -> HttpRespons
     )
 
 
+@require_safe
+def unit_list(request: HttpRequest) -> HttpResponse:
+    """The units and their members."""
+    return _unit_list_page(request)
+
+
 @require_POST
 def unit_create(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form = UnitForm(request.POST)
     if not form.is_valid():
-        return unit_list(request, form=form)
+        return _unit_list_page(request, form=form)
     unit = form.save()
     messages.success(request, f"Unit “{unit}” created. Now add its members.")
     return redirect(unit)
 
 
-def unit_detail(request: HttpRequest, pk: int, form: UnitForm | None = None) -> HttpResponse:
+def _unit_detail_page(request: HttpRequest, pk: int, form: UnitForm | None = None) -> HttpResponse:
     unit = get_object_or_404(Unit, pk=pk)
     can_manage = rotation.can_manage(request.user)
     is_member = unit.members.filter(pk=request.user.pk).exists()
@@ -74,6 +80,12 @@ def unit_detail(request: HttpRequest, pk: int, form: UnitForm | None = None) -> 
     )
 
 
+@require_safe
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One unit: its members, duty weeks and calendar feed."""
+    return _unit_detail_page(request, pk)
+
+
 @require_POST
 def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
@@ -81,7 +93,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     was_active = unit.is_active
     form = UnitForm(request.POST, instance=unit)
     if not form.is_valid():
-        return unit_detail(request, pk, form=form)
+        return _unit_detail_page(request, pk, form=form)
     with transaction.atomic():
         deactivating = was_active and not form.cleaned_data["is_active"]
         unit = form.save()
@@ -130,7 +142,7 @@ def unit_feed_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(unit)
 
 
-def rotation_page(
+def _rotation_page(
     request: HttpRequest,
     generate_form: GenerateRotationForm | None = None,
     swap_form: SwapForm | None = None,
@@ -158,6 +170,12 @@ def rotation_page(
     )
 
 
+@require_safe
+def rotation_page(request: HttpRequest) -> HttpResponse:
+    """The duty rotation: recent and planned weeks, and the viewer's own calendar feed."""
+    return _rotation_page(request)
+
+
 def _swappable_weeks():
     return DutyWeek.objects.select_related("unit").filter(
         week_start__gte=monday_of(timezone.localdate()), retro__isnull=True
@@ -169,12 +187,12 @@ def rotation_generate(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form = GenerateRotationForm(request.POST)
     if not form.is_valid():
-        return rotation_page(request, generate_form=form)
+        return _rotation_page(request, generate_form=form)
     try:
         created = rotation.generate(form.cleaned_data["weeks"])
     except rotation.RotationError as error:
         form.add_error(None, str(error))
-        return rotation_page(request, generate_form=form)
+        return _rotation_page(request, generate_form=form)
     if created:
         messages.success(request, f"Planned {len(created)} more weeks.")
     else:
@@ -187,12 +205,12 @@ def rotation_swap(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form = SwapForm(request.POST, weeks=_swappable_weeks())
     if not form.is_valid():
-        return rotation_page(request, swap_form=form)
+        return _rotation_page(request, swap_form=form)
     try:
         rotation.swap(form.cleaned_data["first"], form.cleaned_data["second"])
     except rotation.RotationError as error:
         form.add_error(None, str(error))
-        return rotation_page(request, swap_form=form)
+        return _rotation_page(request, swap_form=form)
     messages.success(request, "Swapped.")
     return redirect("rotation")
 

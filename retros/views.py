@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from .forms import FindingForm, RetroForm, RetroHistoryFilter
 from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
@@ -46,6 +46,7 @@ def _findings_etag(retro: Retrospective, can_edit: bool) -> str:
     return f'W/"findings-{retro.pk}-{retro.updated_at.timestamp()}-{int(can_edit)}"'
 
 
+@require_safe
 def retro_list(request: HttpRequest) -> HttpResponse:
     """The history of retros, overall or per unit, with a search over their findings."""
     filters = RetroHistoryFilter(request.GET or None)
@@ -323,6 +324,7 @@ def retro_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(retro)
 
 
+@require_safe
 def retro_markdown(request: HttpRequest, pk: int) -> HttpResponse:
     """The retro as markdown: a page to copy it from, or the bare text with ?format=md."""
     retro = get_object_or_404(
