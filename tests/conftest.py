@@ -1,11 +1,22 @@
 """Shared fixtures: the three standing users of every permission test, and seeded board data."""
 
+import datetime
 from importlib import import_module
 
 import pytest
 from django.apps import apps
+from django.utils import timezone
 
-from improvements.models import Column
+from improvements.models import Category, Column, Comment, Event, FindingLink, Improvement
+from retros.models import (
+    Deployment,
+    DutyWeek,
+    Finding,
+    ProcessStep,
+    Retrospective,
+    Unit,
+    monday_of,
+)
 
 from .factories import DutyWeekFactory, UnitFactory, UserFactory
 
@@ -71,3 +82,53 @@ def outsider_client(client, outsider):
 def fast_password_hashing(settings):
     """PBKDF2 takes most of a test's setup on a busy 2-core machine; tests need no real hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+MATRIX_PK = 9001
+
+
+@pytest.fixture
+def world(owner, teammate, outsider, staff):
+    """One of everything a URL can name, each with pk MATRIX_PK, around this week's duty."""
+    unit = Unit.objects.create(pk=MATRIX_PK, name="Payments")
+    unit.members.add(owner, teammate)
+    week = DutyWeek.objects.create(
+        pk=MATRIX_PK,
+        week_start=monday_of(timezone.localdate()),
+        unit=unit,
+        qa_person=UserFactory(username="qa"),
+        platform_person=UserFactory(username="platform"),
+    )
+    retro = Retrospective.objects.create(pk=MATRIX_PK, duty_week=week, facilitator=owner)
+    finding = Finding.objects.create(
+        pk=MATRIX_PK, retro=retro, kind="pain", text="Slow deploys", author=owner
+    )
+    now = timezone.now()
+    Deployment.objects.create(
+        pk=MATRIX_PK, started_at=now - datetime.timedelta(hours=1), finished_at=now, deployer=owner
+    )
+    step = ProcessStep.objects.create(pk=MATRIX_PK, title="Smoke test by hand", position=MATRIX_PK)
+    column = Column.objects.create(pk=MATRIX_PK, name="Parking", position=MATRIX_PK)
+    category = Category.objects.create(pk=MATRIX_PK, name="Hostile", slug="hostile")
+    card = Improvement.objects.create(
+        pk=MATRIX_PK,
+        title="Automate smoke test",
+        category=category,
+        column=column,
+        position=1024,
+        unit=unit,
+        assignee=owner,
+        target_step=step,
+        created_by=owner,
+    )
+    Event.objects.create(improvement=card, kind=Event.Kind.CREATED, actor=owner)
+    Comment.objects.create(improvement=card, author=owner, body="On it")
+    FindingLink.objects.create(finding=finding, improvement=card, linked_by=owner)
+    return {
+        "unit": unit,
+        "week": week,
+        "owner": owner,
+        "teammate": teammate,
+        "outsider": outsider,
+        "staff": staff,
+    }
