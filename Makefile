@@ -25,7 +25,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 test: $(VENV)/.installed lint
-	@.ci/apt-ensure /usr/bin/chromium chromium
+	@.ci/apt-ensure /usr/bin/chromium chromium fonts-liberation
 	$(DEV_ENV) DATABASE_URL=sqlite:///$$(mktemp -d)/demo.sqlite3 bash -c '$(PY) manage.py migrate --no-input -v0 && $(PY) manage.py seed_demo && $(PY) manage.py makemigrations --check --dry-run'
 	$(DEV_ENV) .ci/with-postgres $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
