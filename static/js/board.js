@@ -74,6 +74,30 @@
     }, POLL_SECONDS * 1000);
   }
 
+  // After a move the server sends only the moved card, so the ↑/↓ buttons of its old and new
+  // neighbours are set here from the order on the page.
+  function renumber(root) {
+    (root || document).querySelectorAll("ul.cards[data-column]").forEach(function (list) {
+      var cards = list.querySelectorAll(":scope > li.board-card");
+      cards.forEach(function (card, index) {
+        var previous = cards[index - 1];
+        var next = cards[index + 1];
+        var up = card.querySelector("#up-" + card.dataset.card);
+        var down = card.querySelector("#down-" + card.dataset.card);
+        var column = card.querySelector("input[name=column]");
+        if (up) {
+          up.value = previous ? previous.dataset.card : "";
+          up.disabled = !previous;
+        }
+        if (down) {
+          down.value = next ? next.dataset.card : "";
+          down.disabled = !next;
+        }
+        if (column) column.value = list.dataset.column;
+      });
+    });
+  }
+
   // --- Drag and drop ------------------------------------------------------------------------
 
   function moveUrl(card) {
@@ -104,6 +128,7 @@
           else values.place = "top";
           var affected = [event.from.dataset.column, event.to.dataset.column];
           card.dataset.affected = affected.join(",");
+          renumber(boardElement());
           htmx.ajax("POST", moveUrl(card), { source: card, swap: "none", values: values });
         },
       });
@@ -130,6 +155,16 @@
       var affected = elt.dataset && elt.dataset.affected ? elt.dataset.affected.split(",") : null;
       refresh(true, affected);
     }
+  });
+
+  // A move's answer names the neighbour to land next to; if this page no longer shows it,
+  // fetch the board as it is.
+  document.addEventListener("htmx:oobErrorNoTarget", function () {
+    refresh(true);
+  });
+
+  document.addEventListener("htmx:afterSettle", function () {
+    if (boardElement()) renumber(boardElement());
   });
 
   document.addEventListener("htmx:sendError", function () {

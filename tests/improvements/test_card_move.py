@@ -83,20 +83,52 @@ def test_a_move_over_the_wip_limit_is_allowed_and_marked(owner_client, columns):
     assert "over-limit" in html and "2 / 1" in html
 
 
-def test_htmx_gets_only_the_changed_columns_out_of_band(owner_client, ideas, columns):
+def test_htmx_gets_the_moved_card_and_the_changed_column_headers_only(owner_client, ideas, columns):
     response = move(owner_client, ideas[0], columns["Next"], place="top")
     html = response.content.decode()
-    assert html.count("<section") == 2
-    assert f'id="column-{columns["Ideas"].pk}"' in html
-    assert f'id="column-{columns["Next"].pk}"' in html
-    assert 'hx-swap-oob="true"' in html
-    assert "<html" not in html
+    assert "<section" not in html and "<html" not in html
+    assert html.count('class="board-card') == 1
+    assert f'hx-swap-oob="delete:#card-{ideas[0].pk}"' in html
+    assert f'hx-swap-oob="afterbegin:#cards-{columns["Next"].pk}"' in html
+    assert f'id="column-{columns["Ideas"].pk}-header"' in html
+    assert f'id="column-{columns["Next"].pk}-header"' in html
     assert "cardMoved" in response["HX-Trigger-After-Settle"]
 
 
-def test_a_move_within_one_column_answers_with_that_column_only(owner_client, ideas, columns):
-    response = move(owner_client, ideas[0], columns["Ideas"], place="bottom")
-    assert response.content.decode().count("<section") == 1
+def test_the_moved_card_lands_next_to_the_neighbour_it_names(owner_client, ideas, columns):
+    html = move(owner_client, ideas[2], columns["Ideas"], after=ideas[0].pk).content.decode()
+    assert f'hx-swap-oob="afterend:#card-{ideas[0].pk}"' in html
+    html = move(owner_client, ideas[0], columns["Ideas"], before=ideas[2].pk).content.decode()
+    assert f'hx-swap-oob="beforebegin:#card-{ideas[2].pk}"' in html
+
+
+def test_a_move_within_one_column_answers_with_that_column_header_only(
+    owner_client, ideas, columns
+):
+    html = move(owner_client, ideas[0], columns["Ideas"], place="bottom").content.decode()
+    assert html.count("<header") == 1
+    assert f'hx-swap-oob="beforeend:#cards-{columns["Ideas"].pk}"' in html
+
+
+def test_the_answer_does_not_grow_with_the_column(owner_client, columns):
+    from tests.factories import ImprovementFactory
+
+    cards = [ImprovementFactory(column=columns["Ideas"]) for _ in range(40)]
+    small = move(owner_client, cards[0], columns["Ideas"], place="bottom").content
+    large = move(owner_client, cards[1], columns["Ideas"], place="bottom").content
+    assert abs(len(small) - len(large)) < 200
+    assert len(large) < 4000
+
+
+def test_a_filtered_board_gets_whole_columns(owner_client, ideas, columns):
+    response = owner_client.post(
+        f"/board/cards/{ideas[0].pk}/move/?q=A",
+        {"column": columns["Next"].pk, "place": "top"},
+        headers={"HX-Request": "true"},
+    )
+    html = response.content.decode()
+    assert html.count("<section") == 2
+    assert 'hx-swap-oob="true"' in html
 
 
 def test_without_javascript_it_redirects_to_the_card_on_the_filtered_board(
