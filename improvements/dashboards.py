@@ -47,6 +47,9 @@ SECTIONS = (
     ("deployments", "Deployment trends", PANELS[8:13]),
     ("did-it-help", "Did it help?", PANELS[13:14]),
 )
+# Sections whose panels go over every deployment: the page arrives without them and htmx
+# fetches each panel right after (its own URL, linked for browsers without JavaScript).
+LAZY_SECTIONS = {"deployments", "did-it-help"}
 SERIES_COLOURS = ["#94a3b8", "#60a5fa", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2"]
 
 
@@ -608,9 +611,17 @@ def _filters(form: DashboardFilterForm) -> metrics.Filters:
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = _filter_form(request)
     filters = _filters(form)
-    panels = {name: build_panel(name, filters, request.user) for name in PANELS}
     sections = [
-        {"slug": slug, "title": title, "panels": [panels[name] for name in names]}
+        {
+            "slug": slug,
+            "title": title,
+            "panels": [
+                {"name": name, "lazy": True}
+                if slug in LAZY_SECTIONS
+                else build_panel(name, filters, request.user)
+                for name in names
+            ],
+        }
         for slug, title, names in SECTIONS
     ]
     return render(

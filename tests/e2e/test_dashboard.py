@@ -28,6 +28,8 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     page = open_page(demo)
     page.goto("/dashboard/")
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
+    # The deployment sections load right after the page, each panel on its own request.
+    expect(page.locator(".dash-panel-loading")).to_have_count(0)
     charts = page.locator("canvas[data-chart]")
     assert charts.count() >= 9
     expect(page.locator("canvas[data-drawn]")).to_have_count(charts.count())
