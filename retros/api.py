@@ -25,6 +25,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
 from pydantic import AliasChoices, Strict
+from pydantic import ValidationError as PydanticValidationError
 
 from .models import ApiToken, Deployment
 
@@ -440,13 +441,13 @@ def github_webhook(request: HttpRequest):
         return Status(202, {"reason": f"{event or 'Unnamed'} events are ignored."})
     try:
         data = json.loads(request.body)
+    except ValueError:  # not JSON, or not even text (UnicodeDecodeError)
+        return Status(400, {"reason": "The body is not valid JSON.", "errors": []})
+    try:
         payload = GithubDeploymentStatusEvent.model_validate(data)
-    except ValueError as exc:  # JSON and pydantic errors are both ValueErrors
-        if isinstance(exc, json.JSONDecodeError):
-            return Status(400, {"reason": "The body is not valid JSON.", "errors": []})
+    except PydanticValidationError as exc:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()  # type: ignore[attr-defined]
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         return Status(
             422, {"reason": "Not a deployment_status event GitHub would send.", "errors": errors}

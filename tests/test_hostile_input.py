@@ -269,3 +269,40 @@ def test_the_deployment_api_answers_any_body_with_a_reason_and_never_half_writes
             assert Deployment.objects.count() == count
             assert "reason" in response.json() or "detail" in response.json()
         transaction.set_rollback(True)
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token(world, staff):
+    forms = all_forms(staff)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    accepted = [action for action in sorted(forms) if client.post(action, {}).status_code != 403]
+    assert not accepted, f"these forms took a POST without a CSRF token: {accepted}"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    body=st.one_of(json_values, st.binary(max_size=200)),
+    kind=st.sampled_from(["deployment_status", "push", "ping", "", "x" * 300]),
+)
+def test_signed_github_webhooks_with_any_body_never_fail(db, body, kind):
+    """Even a correctly signed body may be nonsense: a clear 4xx or an acknowledgement."""
+    import hashlib
+    import hmac
+
+    from django.test import override_settings
+
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    signature = "sha256=" + hmac.new(b"fuzz-secret", raw, hashlib.sha256).hexdigest()
+    client = Client(raise_request_exception=False)
+    with override_settings(GITHUB_WEBHOOK_SECRET="fuzz-secret"), transaction.atomic():
+        count = Deployment.objects.count()
+        response = client.post(
+            "/api/webhooks/github",
+            raw,
+            content_type="application/json",
+            headers={"X-Hub-Signature-256": signature, "X-GitHub-Event": kind},
+        )
+        assert response.status_code < 500, response.content[:300]
+        if response.status_code >= 400:
+            assert Deployment.objects.count() == count
+        transaction.set_rollback(True)

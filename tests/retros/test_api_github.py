@@ -219,3 +219,11 @@ def test_an_oversized_delivery_is_a_413(client, db):
     payload["deployment"]["payload"] = {"blob": "x" * (70 * 1024)}
     assert deliver(client, payload).status_code == 413
     assert not Deployment.objects.exists()
+
+
+def test_a_signed_body_that_is_not_text_is_refused_as_bad_json(client, db):
+    # Found by the hypothesis fuzzing: bytes that are not UTF-8 caused a 500.
+    response = deliver(client, b"\x00\x00\x00\x00\x00")
+    assert response.status_code == 400
+    assert response.json()["reason"] == "The body is not valid JSON."
+    assert not Deployment.objects.exists()
