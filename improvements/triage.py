@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from retros.models import Finding, Retrospective, Unit
 
-from .models import Category, Column, Improvement
+from .models import Category, Column, FindingLink, Improvement
 from .operations import (
     add_progress_note,
     dismiss_finding,
@@ -150,7 +150,10 @@ def _lock_pending(request: HttpRequest, finding: Finding) -> Finding | None:
     if not finding.retro.is_submitted:
         messages.error(request, "Submit the retro first, then triage it.")
         return None
-    if locked.outcome != Finding.Outcome.PENDING:
+    if (
+        locked.outcome != Finding.Outcome.PENDING
+        or FindingLink.objects.filter(finding=locked).exists()
+    ):
         messages.info(request, "That finding was already triaged.")
         return None
     return locked

@@ -100,7 +100,7 @@ def world(owner, teammate, outsider, staff):
         platform_person=UserFactory(username="platform"),
     )
     retro = Retrospective.objects.create(pk=MATRIX_PK, duty_week=week, facilitator=owner)
-    finding = Finding.objects.create(
+    Finding.objects.create(
         pk=MATRIX_PK, retro=retro, kind="pain", text="Slow deploys", author=owner
     )
     now = timezone.now()
@@ -123,7 +123,11 @@ def world(owner, teammate, outsider, staff):
     )
     Event.objects.create(improvement=card, kind=Event.Kind.CREATED, actor=owner)
     Comment.objects.create(improvement=card, author=owner, body="On it")
-    FindingLink.objects.create(finding=finding, improvement=card, linked_by=owner)
+    # Finding MATRIX_PK stays untriaged, so triage URLs have work to do; another one is linked.
+    linked = Finding.objects.create(
+        retro=retro, kind="idea", text="Automate it", author=owner, outcome="improvement"
+    )
+    FindingLink.objects.create(finding=linked, improvement=card, linked_by=owner)
     return {
         "unit": unit,
         "week": week,
