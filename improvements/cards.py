@@ -52,23 +52,6 @@ class BoardCard:
         """The board cards of a queryset annotated with `recurrence`, in its order."""
         return [cls(*row) for row in cards.values_list(*CARD_FIELDS.values())]
 
-    @classmethod
-    def of(cls, card: Improvement) -> "BoardCard":
-        """The board row of one card, loaded with its relations and `recurrence`."""
-        return cls(
-            card.pk,
-            card.title,
-            card.column_id,
-            card.category_id,
-            card.category.name,
-            card.unit.name if card.unit_id else None,
-            card.assignee.username if card.assignee_id else None,
-            card.target_step.title if card.target_step_id else None,
-            card.effect_verdict,
-            card.column_entered_at,
-            card.recurrence,
-        )
-
     @property
     def days_in_column(self) -> int:
         return (timezone.now() - self.column_entered_at).days

@@ -5,7 +5,6 @@ import datetime
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Count, Q
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -94,21 +93,7 @@ class ImprovementQuerySet(models.QuerySet):
             cards = cards.exclude(column_id__in=finished_column_ids, column_entered_at__lt=cutoff)
         return cards
 
-    def with_recurrence(self, per_row: bool = False) -> "ImprovementQuerySet":
-        """Annotate `recurrence`: how many distinct retros raised each card.
-
-        `per_row` counts in a correlated subquery instead of a join and GROUP BY: for one
-        card PostgreSQL plans that in a third of the time.
-        """
-        if per_row:
-            retros = (
-                FindingLink.objects.filter(improvement=models.OuterRef("pk"))
-                .order_by()
-                .values("improvement")
-                .annotate(count=Count("finding__retro", distinct=True))
-                .values("count")
-            )
-            return self.annotate(recurrence=Coalesce(models.Subquery(retros), 0))
+    def with_recurrence(self) -> "ImprovementQuerySet":
         return self.annotate(
             recurrence=Count("finding_links__finding__retro", distinct=True),
         )

@@ -12,7 +12,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -47,15 +46,9 @@ def _require_board_editor(request: HttpRequest) -> None:
         raise PermissionDenied("Only members of a unit may change the board.")
 
 
-def _get_card_for_editor(request: HttpRequest, pk: int, board_row: bool = False) -> Improvement:
-    """The card with its column, and in the same query whether the user may change it.
-
-    With `board_row`, also what its card on the board shows (relations and recurrence).
-    """
+def _get_card_for_editor(request: HttpRequest, pk: int) -> Improvement:
+    """The card with its column, and in the same query whether the user may change it."""
     cards = Improvement.objects.select_related("column")
-    if board_row:
-        cards = cards.select_related("category", "unit", "assignee", "target_step")
-        cards = cards.with_recurrence(per_row=True)
     if request.user.is_staff:
         cards = cards.annotate(editable=Value(True))
     else:
@@ -237,7 +230,7 @@ def card_move(request: HttpRequest, pk: int) -> HttpResponse:
         return _move_form_page(request, pk)
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    card = _get_card_for_editor(request, pk, board_row=True)
+    card = _get_card_for_editor(request, pk)
     source = card.column
     filters = BoardFilterForm(request.GET)
     form = MoveForm(request.POST)
@@ -267,7 +260,7 @@ def card_move(request: HttpRequest, pk: int) -> HttpResponse:
     columns = [c for c in columns if c.pk in changed]
     if not filters.is_filtering:
         response = _moved_card_response(request, filters, card, columns, data)
-        return trigger_client_event(response, "cardMoved", {"card": card.pk}, after="settle")
+        return trigger_client_event(response, "cardMoved", _landing(card, data), after="settle")
     columns = _fill_changed_columns(request, filters, columns)
     shown = [c.pk for c in target.cards]
     if card.pk in shown:
@@ -276,18 +269,30 @@ def card_move(request: HttpRequest, pk: int) -> HttpResponse:
             f"position {shown.index(card.pk) + 1} of {len(shown)}."
         )
     response = _changed_columns_response(request, filters, columns, announcement)
-    return trigger_client_event(response, "cardMoved", {"card": card.pk}, after="settle")
+    return trigger_client_event(response, "cardMoved", _landing(card, data), after="settle")
+
+
+def _landing(card: Improvement, data: dict) -> dict:
+    """Where the page puts the moved card: next to the neighbour the move named."""
+    return {
+        "card": card.pk,
+        "column": card.column_id,
+        "after": data["after"],
+        "before": data["before"],
+        "bottom": bool(data["to_bottom"]),
+    }
 
 
 def _moved_card_response(
     request: HttpRequest, filters: BoardFilterForm, card: Improvement, columns: list, data: dict
 ) -> HttpResponse:
-    """The moved card in its new place and the changed columns' headers, nothing more.
+    """The changed columns' headers and an announcement, nothing more.
 
     A move rewrites one card's position, so the rest of each column stays as the page has it:
-    the answer is the same size however long the columns are. board.js renumbers the ↑/↓
-    buttons from the page's order. (A filtered board gets whole columns: its "shown" counts
-    change too.)
+    the page (board.js) puts the card next to the neighbour the move named, as the cardMoved
+    event says, and renumbers the ↑/↓ buttons; the next poll refreshes the card's details.
+    The answer stays the same size however long the columns are. (A filtered board gets whole
+    columns: its "shown" counts change too.)
     """
     finished = [column.pk for column in columns if column.is_finished]
     visible = Improvement.objects.on_board(finished, show_all=filters.show_all).filter(
@@ -300,22 +305,8 @@ def _moved_card_response(
     for column in columns:
         column.card_count = counts[f"column_{column.pk}"]
         column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
-    if data["after"]:
-        place = f"afterend:#card-{data['after']}"
-    elif data["before"]:
-        place = f"beforebegin:#card-{data['before']}"
-    elif data["to_bottom"]:
-        place = f"beforeend:#cards-{card.column_id}"
-    else:
-        place = f"afterbegin:#cards-{card.column_id}"
-    renderer = CardRenderer(
-        can_edit=True, query=filters.querystring(), csrf_token=get_token(request)
-    )
     total = counts[f"column_{card.column_id}"]
     context = {
-        "card": card,
-        "card_html": mark_safe(renderer.card(BoardCard.of(card), card.column)),  # noqa: S308
-        "place": place,
         "columns": columns,
         "announcement": f"Moved “{card.title}” to {card.column.name}, "
         f"position {counts['ahead'] + 1} of {total}.",

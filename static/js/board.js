@@ -171,8 +171,27 @@
     announce("The server could not be reached; the board shows the last known state.");
   });
 
+  // Put a moved card where the server says: next to the neighbour the move named. A drag has
+  // already put it there; the buttons and the move dialog have not. If the neighbour is not
+  // on this page, fetch the board as it is.
+  function land(detail) {
+    var card = document.getElementById("card-" + detail.card);
+    var list = document.getElementById("cards-" + detail.column);
+    var neighbour = document.getElementById("card-" + (detail.after || detail.before));
+    if (!card || !list || ((detail.after || detail.before) && !neighbour)) {
+      refresh(true);
+      return;
+    }
+    if (detail.after) neighbour.after(card);
+    else if (detail.before) neighbour.before(card);
+    else if (detail.bottom) list.append(card);
+    else list.prepend(card);
+    renumber(boardElement());
+  }
+
   // Keep focus on the card that moved (WCAG 2.2 SC 2.5.7: the buttons are the non-drag way).
   document.addEventListener("cardMoved", function (event) {
+    land(event.detail);
     var dialog = document.getElementById("card-dialog");
     if (dialog && dialog.open) dialog.close();
     var card = document.getElementById("card-" + event.detail.card);
