@@ -465,3 +465,11 @@ class FindingLink(models.Model):
 
     def __str__(self) -> str:
         return f"Finding #{self.finding_id} → improvement #{self.improvement_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A linked finding is triaged, however the link was made (triage, admin, shell)."""
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            Finding.objects.filter(pk=self.finding_id).exclude(
+                outcome=Finding.Outcome.IMPROVEMENT
+            ).update(outcome=Finding.Outcome.IMPROVEMENT, no_action_reason="")
