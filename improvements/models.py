@@ -282,7 +282,8 @@ class Improvement(models.Model):
         if after_id is None and before_id is None:
             return None, siblings.order_by("position").values_list("position", flat=True).first()
         anchor_id = after_id if after_id is not None else before_id
-        anchor = models.Subquery(siblings.filter(pk=anchor_id).values("position"))
+        # order_by(): the model's default ordering would join the column table for nothing.
+        anchor = models.Subquery(siblings.filter(pk=anchor_id).order_by().values("position"))
         if after_id is not None:
             rows = siblings.filter(position__gte=anchor).order_by("position")
         else:
@@ -369,15 +370,21 @@ class Improvement(models.Model):
 
     @staticmethod
     def _respace(column: Column) -> None:
-        cards = Improvement.objects.filter(column=column)
-        ids = list(cards.order_by("position", "pk").values_list("pk", flat=True))
-        lowest = cards.aggregate(lowest=models.Min("position"))["lowest"] or 0
+        """Spread a column's cards out evenly again, in the same order, in three statements."""
+        cards = list(
+            Improvement.objects.filter(column=column)
+            .order_by("position", "pk")
+            .only("pk", "position")
+        )
+        if not cards:
+            return
         # SQLite checks uniqueness row by row, so park every card below the lowest position
         # first, then flip them all to their new, evenly spaced places in one statement.
-        offset = min(lowest, 0) - 1
-        for index, pk in enumerate(ids, start=1):
-            Improvement.objects.filter(pk=pk).update(position=offset - index * POSITION_GAP)
-        cards.update(position=offset - models.F("position"))
+        offset = min(cards[0].position, 0) - 1
+        for index, card in enumerate(cards, start=1):
+            card.position = offset - index * POSITION_GAP
+        Improvement.objects.bulk_update(cards, ["position"])
+        Improvement.objects.filter(column=column).update(position=offset - models.F("position"))
 
     @classmethod
     def next_position(cls, column: Column) -> int:

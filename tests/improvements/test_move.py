@@ -62,6 +62,25 @@ def test_it_respaces_a_column_when_neighbours_have_no_gap(columns):
     assert b.pk
 
 
+def test_respacing_a_packed_column_keeps_its_order_in_a_fixed_number_of_queries(
+    columns, django_assert_max_num_queries
+):
+    packed = [
+        ImprovementFactory(title=f"card {i:03}", column=columns["Ideas"], position=i)
+        for i in range(1, 121)
+    ]
+    mover = ImprovementFactory(title="mover", column=columns["Next"])
+    # lock, neighbours, 3 to respace, neighbours again, update, event (+ savepoint)
+    with django_assert_max_num_queries(10):
+        mover.move_to(columns["Ideas"], after=packed[59])
+    titles = [card.title for card in packed]
+    assert order(columns["Ideas"]) == [*titles[:60], "mover", *titles[60:]]
+    positions = sorted(
+        Improvement.objects.filter(column=columns["Ideas"]).values_list("position", flat=True)
+    )
+    assert min(b - a for a, b in zip(positions, positions[1:], strict=False)) >= 2
+
+
 def test_it_refuses_a_neighbour_from_another_column(ideas, columns):
     other = ImprovementFactory(column=columns["Next"])
     with pytest.raises(MoveError):
