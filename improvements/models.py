@@ -3,7 +3,7 @@
 import datetime
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -109,7 +109,11 @@ class Improvement(models.Model):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="improvements")
-    column = models.ForeignKey(Column, on_delete=models.PROTECT, related_name="improvements")
+    # No index of its own: the unique (column, position) index below serves lookups by column,
+    # and every move rewrites each index of this table.
+    column = models.ForeignKey(
+        Column, on_delete=models.PROTECT, related_name="improvements", db_index=False
+    )
     position = models.IntegerField()
     unit = models.ForeignKey(
         Unit,
@@ -274,21 +278,34 @@ class Improvement(models.Model):
     def _neighbour_positions(
         self, column_id: int, after_id: int | None, before_id: int | None, to_bottom: bool
     ) -> tuple[int | None, int | None]:
-        """The positions this card lands between, read in one query."""
-        siblings = Improvement.objects.filter(column_id=column_id).exclude(pk=self.pk)
+        """The positions this card lands between, read in one query.
+
+        Plain SQL: this runs inside the column lock on every move, and building it with the
+        ORM took longer than running it (about 1.5 ms of a 16 ms move on the benchmark VM).
+        """
         if to_bottom:
-            last = siblings.order_by("-position").values_list("position", flat=True).first()
-            return last, None
-        if after_id is None and before_id is None:
-            return None, siblings.order_by("position").values_list("position", flat=True).first()
-        anchor_id = after_id if after_id is not None else before_id
-        # order_by(): the model's default ordering would join the column table for nothing.
-        anchor = models.Subquery(siblings.filter(pk=anchor_id).order_by().values("position"))
-        if after_id is not None:
-            rows = siblings.filter(position__gte=anchor).order_by("position")
+            anchor_id, descending = None, True
+        elif after_id is not None:
+            anchor_id, descending = after_id, False
         else:
-            rows = siblings.filter(position__lte=anchor).order_by("-position")
-        rows = list(rows.values_list("pk", "position")[:2])
+            anchor_id, descending = before_id, before_id is not None
+        # Only the quoted table name is formatted in; every value goes as a parameter.
+        table = connection.ops.quote_name(Improvement._meta.db_table)
+        sql = f"SELECT id, position FROM {table} WHERE column_id = %s AND id <> %s"  # noqa: S608
+        params = [column_id, self.pk]
+        if anchor_id is not None:
+            # The anchor and the card just past it (NULL, so no rows, if it left the column).
+            anchor = f"SELECT position FROM {table} WHERE id = %s AND column_id = %s"  # noqa: S608
+            sql += f" AND position {'<=' if descending else '>='} ({anchor})"
+            params += [anchor_id, column_id]
+        sql += f" ORDER BY position {'DESC' if descending else 'ASC'} LIMIT %s"
+        params.append(1 if anchor_id is None else 2)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if anchor_id is None:
+            nearest = rows[0][1] if rows else None
+            return (nearest, None) if to_bottom else (None, nearest)
         if not rows or rows[0][0] != anchor_id:
             raise MoveError("The card to land next to is no longer in that column.")
         neighbour = rows[1][1] if len(rows) > 1 else None

@@ -295,21 +295,23 @@ def _moved_card_response(
     columns: its "shown" counts change too.)
     """
     finished = [column.pk for column in columns if column.is_finished]
-    visible = Improvement.objects.on_board(finished, show_all=filters.show_all).filter(
-        column__in=columns
-    )
-    counts = visible.aggregate(
-        ahead=Count("pk", filter=Q(column_id=card.column_id, position__lt=card.position)),
-        **{f"column_{column.pk}": Count("pk", filter=Q(column_id=column.pk)) for column in columns},
-    )
+    visible = Improvement.objects.on_board(finished, show_all=filters.show_all)
+    counts = {
+        column_id: (total, ahead)
+        for column_id, total, ahead in visible.filter(column__in=columns)
+        .values("column_id")
+        .annotate(total=Count("pk"), ahead=Count("pk", filter=Q(position__lt=card.position)))
+        .order_by()
+        .values_list("column_id", "total", "ahead")
+    }
     for column in columns:
-        column.card_count = counts[f"column_{column.pk}"]
+        column.card_count = counts.get(column.pk, (0, 0))[0]
         column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
-    total = counts[f"column_{card.column_id}"]
+    total, ahead = counts.get(card.column_id, (0, 0))
     context = {
         "columns": columns,
         "announcement": f"Moved “{card.title}” to {card.column.name}, "
-        f"position {counts['ahead'] + 1} of {total}.",
+        f"position {ahead + 1} of {total}.",
     }
     return render(request, "improvements/board.html#moved-card", context)
 

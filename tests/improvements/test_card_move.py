@@ -1,9 +1,11 @@
 """Moving a card through the board's move view: drag and drop, move up/down and the move form."""
 
+import datetime
 import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from improvements.models import Event, Improvement
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
@@ -83,6 +85,19 @@ def test_a_move_over_the_wip_limit_is_allowed_and_marked(owner_client, columns):
     assert Improvement.objects.get(pk=card.pk).column == columns["In progress"]
     html = response.content.decode()
     assert "over-limit" in html and "2 / 1" in html
+
+
+def test_the_counts_after_a_move_leave_out_long_finished_cards_as_the_board_does(
+    owner_client, ideas, columns
+):
+    long_ago = timezone.now() - datetime.timedelta(weeks=10)
+    ImprovementFactory(column=columns["Done"], column_entered_at=long_ago)
+    ImprovementFactory(column=columns["Done"], archived_at=timezone.now())
+    recent = ImprovementFactory(title="Recent", column=columns["Done"])
+    response = move(owner_client, ideas[1], columns["Done"], after=recent.pk)
+    html = response.content.decode()
+    assert "Moved “B” to Done, position 2 of 2." in html
+    assert '<span class="wip">2<span class="visually-hidden"> cards' in html
 
 
 def landing(response) -> dict:
