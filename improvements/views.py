@@ -294,20 +294,11 @@ def _moved_card_response(
     The answer stays the same size however long the columns are. (A filtered board gets whole
     columns: its "shown" counts change too.)
     """
-    finished = [column.pk for column in columns if column.is_finished]
-    visible = Improvement.objects.on_board(finished, show_all=filters.show_all)
-    counts = {
-        column_id: (total, ahead)
-        for column_id, total, ahead in visible.filter(column__in=columns)
-        .values("column_id")
-        .annotate(total=Count("pk"), ahead=Count("pk", filter=Q(position__lt=card.position)))
-        .order_by()
-        .values_list("column_id", "total", "ahead")
-    }
+    counts = Improvement.board_counts(columns, show_all=filters.show_all, above=card.position)
     for column in columns:
-        column.card_count = counts.get(column.pk, (0, 0))[0]
+        column.card_count = counts[column.pk][0]
         column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
-    total, ahead = counts.get(card.column_id, (0, 0))
+    total, ahead = counts[card.column_id]
     context = {
         "columns": columns,
         "announcement": f"Moved “{card.title}” to {card.column.name}, "
