@@ -1,4 +1,7 @@
+import datetime
+
 import pytest
+from django.utils import timezone
 
 from improvements.models import Event, Improvement, MoveError
 from tests.factories import ImprovementFactory
@@ -139,3 +142,24 @@ def test_a_move_writes_only_the_moved_card_when_there_is_room(ideas, columns):
     ideas[2].move_to(columns["Ideas"], after=ideas[0])
     after = dict(Improvement.objects.values_list("pk", "position"))
     assert [pk for pk in before if before[pk] != after[pk]] == [ideas[2].pk]
+
+
+@pytest.mark.parametrize("show_all", [False, True])
+def test_board_counts_agree_with_the_cards_the_board_shows(columns, show_all):
+    long_ago = timezone.now() - datetime.timedelta(weeks=10)
+    for column in columns.values():
+        ImprovementFactory.create_batch(2, column=column)
+        ImprovementFactory(column=column, column_entered_at=long_ago)
+        ImprovementFactory(column=column, archived_at=timezone.now())
+    all_columns = list(columns.values())
+    finished = [column.pk for column in all_columns if column.is_finished]
+    shown = Improvement.objects.on_board(finished, show_all=show_all)
+    above = Improvement.objects.order_by("position").values_list("position", flat=True)[3]
+    counts = Improvement.board_counts(all_columns, show_all=show_all, above=above)
+    assert counts == {
+        column.pk: (
+            shown.filter(column=column).count(),
+            shown.filter(column=column, position__lt=above).count(),
+        )
+        for column in all_columns
+    }
