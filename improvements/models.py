@@ -57,6 +57,8 @@ class Column(models.Model):
     position = models.PositiveIntegerField(unique=True)
     state = models.CharField(max_length=10, choices=State, default=State.BACKLOG)
     wip_limit = models.PositiveIntegerField(null=True, blank=True)
+    # Part of the board's ETag, so open boards notice a renamed, reordered or new column.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position"]

@@ -1,5 +1,6 @@
 """Views for the improvement board: columns, moves, quick-add, live updates and card detail."""
 
+import datetime
 import hashlib
 
 from django.contrib import messages
@@ -99,25 +100,46 @@ def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> lis
     return columns
 
 
-def _board_etag(request: HttpRequest, latest_event_id: int | None) -> str:
-    """Changes with every card change (each writes an event), the day, the user and the URL."""
+def _board_etag(request: HttpRequest, latest_event_id: int | None, layout: str) -> str:
+    """Changes with every card change (each writes an event), the columns' layout, the day,
+    the user and the URL."""
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:12]
     day = timezone.localdate().isoformat()
-    return f'W/"{latest_event_id or 0}-{day}-{request.user.pk}-{query}"'
+    return f'W/"{latest_event_id or 0}-{layout}-{day}-{request.user.pk}-{query}"'
+
+
+def _layout(count: int, changed: datetime.datetime | None) -> str:
+    """The columns' shape in a word: how many there are and when one last changed."""
+    return f"{count}.{int(changed.timestamp() * 1_000_000) if changed else 0}"
+
+
+def _board_version() -> tuple[int | None, str]:
+    """The latest event and the columns' layout, in one query: all a poll needs for its 304."""
+    latest = Event.objects.order_by("-pk").values("pk")[:1]
+    version = Column.objects.aggregate(
+        count=Count("pk"), changed=Max("updated_at"), latest=Max(Subquery(latest))
+    )
+    return version["latest"], _layout(version["count"], version["changed"])
+
+
+def _etag_layout(etag: str) -> str:
+    return etag.removeprefix('W/"').split("-")[1] if etag.count("-") >= 2 else ""
 
 
 # Past this many events since the viewer's copy, send the whole board rather than sift them.
 POLL_EVENTS_SIFTED = 500
 
 
-def _columns_changed_since(request: HttpRequest, columns: list[Column]) -> list[Column]:
+def _columns_changed_since(
+    request: HttpRequest, columns: list[Column], layout: str
+) -> list[Column]:
     """The columns touched by events newer than the viewer's ETag, so a poll sends only those.
 
     Falls back to every column when the ETag is from another day, user or filter.
     """
     seen = request.headers.get("If-None-Match", "")
     since, _, rest = seen.removeprefix('W/"').partition("-")
-    current = _board_etag(request, 0).removeprefix('W/"0')
+    current = _board_etag(request, 0, layout).removeprefix('W/"0')
     if not since.isdigit() or "-" + rest != current:
         return columns
     touched = list(
@@ -129,10 +151,6 @@ def _columns_changed_since(request: HttpRequest, columns: list[Column]) -> list[
         return columns
     ids = {column_id for row in touched for column_id in row}
     return [column for column in columns if column.pk in ids]
-
-
-def _latest_event_id() -> int | None:
-    return Event.objects.order_by("-pk").values_list("pk", flat=True).first()
 
 
 def _column_context(request: HttpRequest, filters: BoardFilterForm, **extra) -> dict:
@@ -154,20 +172,26 @@ def board(request: HttpRequest) -> HttpResponse:
     """The board. An htmx poll gets the columns only, or 304 when nothing changed."""
     filters = BoardFilterForm(request.GET)
     polling = request.htmx and request.headers.get("X-Board-Poll")
-    if polling and request.headers.get("If-None-Match"):
-        etag = _board_etag(request, _latest_event_id())
-        if request.headers["If-None-Match"] == etag:
+    seen = request.headers.get("If-None-Match", "")
+    if polling and seen:
+        latest, layout = _board_version()
+        etag = _board_etag(request, latest, layout)
+        if seen == etag:
             return HttpResponseNotModified(headers={"ETag": etag})
+        if _etag_layout(seen) != layout:
+            # A column was added, removed, renamed or reordered: the page reloads itself.
+            return HttpResponse(status=205, headers={"X-Board-Layout": "changed"})
     # The latest event rides along with the columns: read before the cards, so a change
     # made while the board renders shows up at the next poll rather than never.
     latest = Event.objects.order_by("-pk").values("pk")[:1]
     columns = list(Column.objects.annotate(latest_event_id=Subquery(latest)))
-    etag = _board_etag(request, columns[0].latest_event_id if columns else None)
+    layout = _layout(len(columns), max((c.updated_at for c in columns), default=None))
+    etag = _board_etag(request, columns[0].latest_event_id if columns else None, layout)
     if polling and request.GET.getlist("column"):
         wanted = set(request.GET.getlist("column"))
         columns = [column for column in columns if str(column.pk) in wanted]
     elif polling:
-        columns = _columns_changed_since(request, columns)
+        columns = _columns_changed_since(request, columns, layout)
     columns = _fill_columns(columns, _board_cards(filters, request.user, columns), filters)
     can_edit = can_edit_board(request.user)
     context = _column_context(request, filters, columns=columns, can_edit=can_edit, etag=etag)
@@ -489,7 +513,7 @@ def _save_columns(formset) -> None:
     # row by row), then each form writes its new order.
     list(Column.objects.select_for_update())
     offset = (Column.objects.aggregate(highest=Max("position"))["highest"] or 0) + 1000
-    Column.objects.update(position=F("position") + offset)
+    Column.objects.update(position=F("position") + offset, updated_at=timezone.now())
     for form in formset.forms:
         if form.instance.pk is None and not form.has_changed():
             continue

@@ -55,6 +55,11 @@
     if (!force && board.dataset.etag) headers["If-None-Match"] = board.dataset.etag;
     return fetch(url, { headers: headers, cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
+        if (response.headers.get("X-Board-Layout") === "changed") {
+          // Someone changed the columns in the settings: only a reload shows that right.
+          window.location.reload();
+          return;
+        }
         if (response.status === 304 || !response.ok) return;
         var etag = response.headers.get("ETag");
         return response.text().then(function (html) {

@@ -108,6 +108,16 @@ def test_another_viewer_sees_a_move_without_reloading(open_page, owner, teammate
     assert watcher.evaluate("performance.getEntriesByType('navigation').length") == 1
 
 
+def test_an_open_board_shows_a_renamed_column_within_seconds(open_page, teammate, columns):
+    watcher = open_page(teammate)
+    watcher.goto("/board/")
+    column = columns["Next"]
+    column.name = "Up next"
+    column.save()
+    heading = watcher.locator(f"#column-{column.pk}-name")
+    expect(heading).to_have_text("Up next", timeout=10_000)
+
+
 def test_the_card_dialog_shows_detail_and_takes_a_comment(page, columns, unit):
     card = ImprovementFactory(title="Open me", description="Some **bold** plan")
     page.goto("/board/")

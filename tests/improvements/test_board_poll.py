@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils.html import escape
 
-from tests.factories import ImprovementFactory
+from tests.factories import ColumnFactory, ImprovementFactory
 
 POLL = {"HTTP_HX_REQUEST": "true", "HTTP_X_BOARD_POLL": "1"}
 
@@ -90,3 +90,31 @@ def test_a_poll_after_an_edit_sends_the_card_s_column(owner_client, columns, own
     card.edit({"title": ("Before", "After")}, actor=owner)
     html = poll(owner_client, etag).content.decode()
     assert html.count("<section") == 1 and "After" in html
+
+
+def test_a_renamed_column_tells_an_open_board_to_reload(owner_client, columns):
+    etag = poll(owner_client)["ETag"]
+    column = columns["Next"]
+    column.name = "Up next"
+    column.save()
+    response = poll(owner_client, etag)
+    assert response.status_code == 205
+    assert response["X-Board-Layout"] == "changed"
+    fresh = poll(owner_client)["ETag"]
+    assert poll(owner_client, fresh).status_code == 304
+
+
+def test_a_deleted_column_tells_an_open_board_to_reload(owner_client, columns):
+    spare = ColumnFactory(name="Spare")
+    etag = poll(owner_client)["ETag"]
+    spare.delete()
+    assert poll(owner_client, etag)["X-Board-Layout"] == "changed"
+
+
+def test_a_card_change_alone_does_not_reload_the_board(owner_client, columns):
+    card = ImprovementFactory(column=columns["Ideas"])
+    etag = poll(owner_client)["ETag"]
+    card.move_to(columns["Next"])
+    response = poll(owner_client, etag)
+    assert response.status_code == 200
+    assert "X-Board-Layout" not in response
