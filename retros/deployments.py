@@ -243,9 +243,12 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
 @require_safe
 def process_map(request: HttpRequest) -> HttpResponse:
     steps = list(ProcessStep.objects.select_related("unit"))
-    recent_changes = ProcessStepChange.objects.select_related("step", "changed_by").order_by(
-        "-changed_at", "-pk"
-    )[:20]
+    # A change made from a done improvement has that card's event pointing at it.
+    recent_changes = (
+        ProcessStepChange.objects.select_related("step", "changed_by")
+        .prefetch_related("events__improvement")
+        .order_by("-changed_at", "-pk")[:20]
+    )
     try:
         weeks = min(max(int(request.GET.get("weeks", 12)), 1), 520)
     except ValueError:
@@ -302,7 +305,11 @@ def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("process_map")
     else:
         form = ProcessStepForm(instance=step)
-    changes = step.changes.select_related("changed_by").order_by("-changed_at", "-pk")
+    changes = (
+        step.changes.select_related("changed_by")
+        .prefetch_related("events__improvement")
+        .order_by("-changed_at", "-pk")
+    )
     return render(
         request, "retros/process_step_form.html", {"form": form, "step": step, "changes": changes}
     )

@@ -127,3 +127,16 @@ def test_it_only_redirects_to_this_site(qa_client, done_card):
         {"mode": "automated", "next": "https://evil.example/"},
     )
     assert response["Location"] == reverse("pending_step_changes")
+
+
+def test_the_process_pages_link_a_change_to_the_improvement_that_made_it(
+    qa_client, done_card, step
+):
+    qa_client.post(reverse("improvement_step_change", args=[done_card.pk]), {"mode": "automated"})
+    step.refresh_from_db()
+    step.change_mode(ProcessStep.Mode.MANUAL, user=qa_client.user, note="Back to hand work")
+    link = f'<a href="{done_card.get_absolute_url()}">Improvement #{done_card.pk} done'
+    for url in (reverse("process_map"), reverse("process_step_edit", args=[step.pk])):
+        body = qa_client.get(url).content.decode()
+        assert link in body
+        assert "— Back to hand work" in body
