@@ -134,6 +134,21 @@ def test_the_card_dialog_shows_detail_and_takes_a_comment(page, columns, unit):
     assert card.comments.count() == 1
 
 
+def test_the_card_dialog_fetches_its_edit_form_when_opened_and_saves(page, columns, unit):
+    card = ImprovementFactory(title="Rename me")
+    page.goto("/board/")
+    page.get_by_role("link", name="Rename me", exact=True).click()
+    dialog = page.locator("#card-dialog")
+    expect(dialog.get_by_role("heading", name="Rename me")).to_be_visible()
+    expect(dialog.get_by_label("Title")).to_have_count(0)
+    dialog.get_by_text("Edit", exact=True).click()
+    dialog.get_by_label("Title").fill("Renamed")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("heading", name="Renamed")).to_be_visible()
+    card.refresh_from_db()
+    assert card.title == "Renamed"
+
+
 def test_quick_add_puts_a_card_at_the_bottom_without_a_reload(page, columns, unit):
     page.goto("/board/")
     page.get_by_label("New card in Next").fill("Automate the changelog")

@@ -186,6 +186,25 @@ def test_teammates_and_staff_may_comment(client, request, unit, who):
     assert Comment.objects.filter(improvement=card).count() == 1
 
 
-def test_the_detail_page_rejects_nothing_but_writes_need_post(owner_client):
+def test_the_edit_form_comes_when_asked_for(owner_client):
+    card = ImprovementFactory(title="Lazy")
+    edit_url = reverse("improvement_edit", args=[card.pk])
+    page = owner_client.get(card.get_absolute_url()).content.decode()
+    assert 'name="assignee"' not in page
+    assert f'hx-get="{edit_url}"' in page and f'<a href="{edit_url}">' in page
+    fragment = owner_client.get(edit_url, HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith("<form") and 'name="assignee"' in fragment
+    assert 'value="Lazy"' in fragment
+    # Without JavaScript the link opens the card's page with the form open.
+    page = owner_client.get(edit_url).content.decode()
+    assert "<details open>" in page and 'name="assignee"' in page and "<html" in page
+
+
+def test_an_outsider_gets_no_edit_form(outsider_client):
     card = ImprovementFactory()
-    assert owner_client.get(reverse("improvement_edit", args=[card.pk])).status_code == 405
+    assert outsider_client.get(reverse("improvement_edit", args=[card.pk])).status_code == 403
+
+
+def test_the_edit_url_takes_only_get_and_post(owner_client):
+    card = ImprovementFactory()
+    assert owner_client.put(reverse("improvement_edit", args=[card.pk])).status_code == 405
