@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.db.utils import OperationalError
+from django.test import Client
 from django.urls import reverse
 
 ROOT = Path(settings.BASE_DIR)
@@ -90,6 +91,51 @@ def test_the_right_password_logs_in_below_the_limit(client, owner):
     response = client.post(reverse("login"), {"username": "owner", "password": "password"})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(owner.pk)
+
+
+def fail_logins(client, address, forwarded, times):
+    for _ in range(times):
+        client.post(
+            reverse("login"),
+            {"username": "owner", "password": "wrong"},
+            REMOTE_ADDR=address,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+
+def log_in(client, address, forwarded):
+    return client.post(
+        reverse("login"),
+        {"username": "owner", "password": "password"},
+        REMOTE_ADDR=address,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_behind_a_trusted_proxy_the_lockout_keys_on_the_client_not_the_proxy(
+    client, owner, settings
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    balancer = "10.0.0.5"
+    fail_logins(client, balancer, "203.0.113.7", settings.AXES_FAILURE_LIMIT)
+    assert log_in(client, balancer, "203.0.113.7").status_code == 429
+    # The same user from another address, through the same balancer, still gets in.
+    assert log_in(Client(), balancer, "198.51.100.20").status_code == 302
+
+
+def test_a_forged_forwarded_address_does_not_dodge_the_lockout(client, owner, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    # The client sends its own X-Forwarded-For; the balancer appends the address it saw.
+    for forged in range(settings.AXES_FAILURE_LIMIT):
+        fail_logins(client, "10.0.0.5", f"192.0.2.{forged}, 203.0.113.7", 1)
+    assert log_in(client, "10.0.0.5", "192.0.2.99, 203.0.113.7").status_code == 429
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(client, owner, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for forged in range(settings.AXES_FAILURE_LIMIT):
+        fail_logins(client, "203.0.113.7", f"192.0.2.{forged}", 1)
+    assert log_in(client, "203.0.113.7", "192.0.2.99").status_code == 429
 
 
 def test_login_form_requires_a_csrf_token(db, owner):
