@@ -22,6 +22,24 @@
 
   // --- Live updates -------------------------------------------------------------------------
 
+  // Text typed on the page and not sent yet: a quick-add title, a card being edited.
+  function unsentText() {
+    return Array.prototype.some.call(
+      document.querySelectorAll("main input[type=text], main input:not([type]), main textarea"),
+      function (field) { return field.value !== field.defaultValue; }
+    );
+  }
+
+  // The columns themselves changed (settings): only a reload shows that right, but never at
+  // the cost of what someone is typing; the next poll asks again.
+  function reloadForNewColumns() {
+    if (unsentText()) {
+      announce("The board's columns were changed; reload the page to see them.");
+      return;
+    }
+    window.location.reload();
+  }
+
   function columnIds(root) {
     return Array.prototype.map.call(root.querySelectorAll("section.board-column"), function (s) {
       return s.id;
@@ -36,8 +54,7 @@
     var fresh = columnIds(incoming.content);
     var missing = fresh.some(function (id) { return known.indexOf(id) === -1; });
     if (missing) {
-      // Columns were added or reordered in the settings: only a reload shows that right.
-      window.location.reload();
+      reloadForNewColumns();
       return;
     }
     htmx.swap(board, html, { swapStyle: "none" });
@@ -56,8 +73,7 @@
     return fetch(url, { headers: headers, cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
         if (response.headers.get("X-Board-Layout") === "changed") {
-          // Someone changed the columns in the settings: only a reload shows that right.
-          window.location.reload();
+          reloadForNewColumns();
           return;
         }
         if (response.status === 304 || !response.ok) return;

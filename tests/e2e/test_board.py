@@ -118,6 +118,22 @@ def test_an_open_board_shows_a_renamed_column_within_seconds(open_page, teammate
     expect(heading).to_have_text("Up next", timeout=10_000)
 
 
+def test_a_column_change_waits_while_someone_is_typing(open_page, teammate, columns, unit):
+    watcher = open_page(teammate)
+    watcher.goto("/board/")
+    typed = watcher.get_by_label("New card in Ideas")
+    typed.fill("Half a thought")
+    column = columns["Next"]
+    column.name = "Up next"
+    column.save()
+    expect(watcher.locator("#board-status")).to_contain_text("columns were changed", timeout=10_000)
+    expect(typed).to_have_value("Half a thought")
+    assert watcher.evaluate("performance.getEntriesByType('navigation').length") == 1
+    typed.fill("")
+    heading = watcher.locator(f"#column-{column.pk}-name")
+    expect(heading).to_have_text("Up next", timeout=10_000)
+
+
 def test_the_card_dialog_shows_detail_and_takes_a_comment(page, columns, unit):
     card = ImprovementFactory(title="Open me", description="Some **bold** plan")
     page.goto("/board/")
