@@ -116,6 +116,7 @@ def _layout(count: int, changed: datetime.datetime | None) -> str:
 def _board_version() -> tuple[int | None, str]:
     """The latest event and the columns' layout, in one query: all a poll needs for its 304."""
     latest = Event.objects.order_by("-pk").values("pk")[:1]
+    # Max() of the scalar subquery only carries the latest event id through aggregate().
     version = Column.objects.aggregate(
         count=Count("pk"), changed=Max("updated_at"), latest=Max(Subquery(latest))
     )
