@@ -252,7 +252,11 @@ class Deployment(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if self.started_at and self.finished_at:
-            seconds = (self.finished_at - self.started_at).total_seconds()
+            # In UTC: Python subtracts two times of one zone by the wall clock, DST or not.
+            utc = datetime.UTC
+            seconds = (
+                self.finished_at.astimezone(utc) - self.started_at.astimezone(utc)
+            ).total_seconds()
             self.elapsed_minutes = max(0, round(seconds / 60))
             self.duty_week = DutyWeek.objects.filter(
                 week_start=monday_of(timezone.localdate(self.started_at))
@@ -677,7 +681,7 @@ class DeploymentRun(models.Model):
     @transaction.atomic
     def start(cls, user, *, environment: str, version: str = "", pipeline_id: str = "", at=None):
         """Start a run over the process steps active now (dropped steps are left out)."""
-        at = at or timezone.now()
+        at = as_utc(at)
         week = DutyWeek.objects.filter(week_start=monday_of(timezone.localdate(at))).first()
         run = cls.objects.create(
             duty_week=week,
@@ -728,13 +732,13 @@ class DeploymentRun(models.Model):
     def step_action(self, step: "RunStep", action: str, user, *, text: str = "", at=None):
         """Apply a step action (RunStep.TRANSITIONS); the caller holds the run row's lock."""
         self._require_running()
-        step.apply(action, user, text=text, at=at or timezone.now())
+        step.apply(action, user, text=text, at=as_utc(at))
         self._bump()
 
     def restart_from(self, step: "RunStep", user, *, reason: str = "", at=None) -> None:
         """Go back to `step`: it and every later step start again from to do; one restart more."""
         self._require_running()
-        at = at or timezone.now()
+        at = as_utc(at)
         later = list(self.steps.filter(position__gte=step.position).order_by("position"))
         if all(s.state == RunStep.State.TODO for s in later):
             raise RunRefused(
@@ -769,7 +773,7 @@ class DeploymentRun(models.Model):
         reason = reason.strip()
         if not reason:
             raise RunRefused("Say why the run is aborted.", status=400)
-        at = at or timezone.now()
+        at = as_utc(at)
         self._close_open_intervals(at, user)
         self.state, self.abort_reason = self.State.ABORTED, reason[:300]
         self.result, self.finished_at, self.ended_by = Deployment.Result.ABORTED, at, user
@@ -789,7 +793,7 @@ class DeploymentRun(models.Model):
                 f"{len(open_steps)} step{'s' if len(open_steps) != 1 else ''} not done or "
                 f"skipped yet (first: “{open_steps[0]}”). Finish them, or finish as a failure."
             )
-        at = at or timezone.now()
+        at = as_utc(at)
         self._close_open_intervals(at, user)
         self.state, self.result, self.finished_at, self.ended_by = (
             self.State.FINISHED,
@@ -884,6 +888,11 @@ class DeploymentRun(models.Model):
         retro.touch()
         self._bump()
         return finding
+
+
+def as_utc(moment: datetime.datetime | None) -> datetime.datetime:
+    """Now, or the given aware moment, in UTC: durations are then real time across DST."""
+    return (moment or timezone.now()).astimezone(datetime.UTC)
 
 
 def clock(moment: datetime.datetime | None) -> str:
