@@ -10,10 +10,12 @@ from django.utils import timezone
 from improvements.models import Category, Column, Comment, Event, FindingLink, Improvement
 from retros.models import (
     Deployment,
+    DeploymentRun,
     DutyWeek,
     Finding,
     ProcessStep,
     Retrospective,
+    RunStep,
     Unit,
     monday_of,
 )
@@ -108,6 +110,10 @@ def world(owner, teammate, outsider, staff):
         pk=MATRIX_PK, started_at=now - datetime.timedelta(hours=1), finished_at=now, deployer=owner
     )
     step = ProcessStep.objects.create(pk=MATRIX_PK, title="Smoke test by hand", position=MATRIX_PK)
+    run = DeploymentRun.objects.create(pk=MATRIX_PK, duty_week=week, started_by=owner)
+    RunStep.objects.create(
+        pk=MATRIX_PK, run=run, process_step=step, position=1, title=step.title, mode="manual"
+    )
     column = Column.objects.create(pk=MATRIX_PK, name="Parking", position=MATRIX_PK)
     category = Category.objects.create(pk=MATRIX_PK, name="Hostile", slug="hostile")
     card = Improvement.objects.create(
