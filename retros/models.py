@@ -677,6 +677,12 @@ class DeploymentRun(models.Model):
     def is_running(self) -> bool:
         return self.state == self.State.RUNNING
 
+    @property
+    def elapsed_seconds(self) -> int | None:
+        if self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds())
+
     @classmethod
     @transaction.atomic
     def start(cls, user, *, environment: str, version: str = "", pipeline_id: str = "", at=None):
