@@ -721,3 +721,13 @@ def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         target = reverse("dashboard") + "#panel-effects"
     return redirect(target)
+
+
+# "Where do the minutes go" lives in its own module and is registered here, last, so the
+# panels above can change without touching it.
+from .step_costs import panel_step_costs  # noqa: E402
+
+PANELS = (*PANELS, "step-costs")
+SECTIONS = (*SECTIONS, ("step-costs", "Where do the minutes go?", ("step-costs",)))
+LAZY_SECTIONS = LAZY_SECTIONS | {"step-costs"}
+PANEL_BUILDERS["step-costs"] = panel_step_costs

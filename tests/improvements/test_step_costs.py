@@ -1,0 +1,106 @@
+"""The "where do the minutes go" panel: per-step hands-on minutes, ranked, with their cards."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from improvements.metrics import Filters
+from improvements.step_costs import step_costs
+from retros.models import DeploymentRun
+from tests.factories import ImprovementFactory
+from tests.retros.run_helpers import make_process
+
+
+def deploy(user, minutes: dict[int, int], when, block: int | None = None, restart=False):
+    """A finished run in which step n took minutes[n] (started, then done)."""
+    run = DeploymentRun.start(user, environment="production", at=when)
+    moment = when
+    for step in run.steps.all():
+        run.step_action(step, "start", user, at=moment)
+        if block == step.position:
+            run.step_action(step, "block", user, text="Waiting", at=moment)
+            run.step_action(step, "unblock", user, at=moment + datetime.timedelta(minutes=1))
+            moment += datetime.timedelta(minutes=1)
+        moment += datetime.timedelta(minutes=minutes.get(step.position, 0))
+        run.step_action(step, "done", user, at=moment)
+    if restart:
+        run.restart_from(run.steps.last(), user, at=moment)
+        last = run.steps.last()
+        run.step_action(last, "start", user, at=moment)
+        run.step_action(last, "done", user, at=moment)
+    run.finish(user, "success", at=moment)
+    return run
+
+
+@pytest.fixture
+def history(owner):
+    steps = make_process("manual", "automated", "manual")
+    now = timezone.now() - datetime.timedelta(days=1)
+    deploy(owner, {1: 10, 2: 30, 3: 2}, now)
+    deploy(owner, {1: 20, 2: 30, 3: 2}, now, block=3)
+    deploy(owner, {1: 30, 2: 30, 3: 2}, now, restart=True)
+    running = DeploymentRun.start(owner, environment="production", at=now)
+    running.step_action(running.steps.first(), "start", owner, at=now - datetime.timedelta(hours=9))
+    return steps
+
+
+def test_steps_are_ranked_by_hands_on_minutes_with_median_and_spread(history):
+    rows = step_costs(Filters.default())
+    first, third, automated = history[0], history[2], history[1]
+    assert [row["step"] for row in rows] == [first, third, automated]
+    top = rows[0]
+    assert (top["runs"], top["hands_on_minutes"], top["median_minutes"]) == (3, 60, 20.0)
+    assert (top["p25_minutes"], top["p75_minutes"]) == (15.0, 25.0)
+    assert round(top["cumulative"], 3) == round(60 / 66, 3)
+    assert rows[-1]["cumulative"] == 1
+    assert (rows[2]["hands_on_minutes"], rows[2]["waiting_minutes"]) == (0, 90)
+    assert (rows[1]["block_count"], rows[1]["blocked_runs"], rows[1]["restart_count"]) == (1, 1, 1)
+
+
+def test_running_runs_and_runs_outside_the_range_do_not_count(history):
+    today = timezone.localdate()
+    assert step_costs(Filters.default(start=today, end=today)) == []
+    long_ago = today - datetime.timedelta(days=400)
+    assert step_costs(Filters.default(start=long_ago, end=long_ago)) == []
+
+
+def test_each_step_lists_the_improvements_that_target_it_with_their_column(history, columns):
+    card = ImprovementFactory(title="Automate the freeze", target_step=history[0])
+    rows = step_costs(Filters.default())
+    assert rows[0]["improvements"] == [card]
+    assert rows[1]["improvements"] == []
+
+
+def test_the_figures_take_three_queries_whatever_the_number_of_runs(owner):
+    make_process("manual", "semi", "automated", "manual")
+    now = timezone.now() - datetime.timedelta(days=1)
+    deploy(owner, {1: 5}, now)
+    with CaptureQueriesContext(connection) as few:
+        step_costs(Filters.default())
+    for minutes in range(6):
+        deploy(owner, {1: minutes, 4: minutes}, now)
+    with CaptureQueriesContext(connection) as many:
+        step_costs(Filters.default())
+    assert len(few) == len(many) == 3
+
+
+def test_the_panel_renders_on_the_dashboard_and_as_csv(owner_client, history):
+    ImprovementFactory(title="Automate the freeze", target_step=history[0])
+    panel = owner_client.get("/dashboard/panel/step-costs/")
+    assert panel.status_code == 200
+    body = panel.content.decode()
+    assert "Where do the minutes go?" in body
+    assert body.index("manual step 1") < body.index("manual step 3")
+    assert "Automate the freeze" in body
+    csv = owner_client.get("/dashboard/step-costs.csv").content.decode()
+    assert csv.splitlines()[1].startswith("manual step 1,3,60,")
+    page = owner_client.get("/dashboard/").content.decode()
+    assert "panel-step-costs" in page or "/dashboard/panel/step-costs/" in page
+
+
+def test_the_panel_says_so_when_no_run_finished(owner_client):
+    body = owner_client.get("/dashboard/panel/step-costs/").content.decode()
+    assert "No deployment run finished in the range yet" in body
