@@ -4,12 +4,15 @@ Three queries whatever the data size: the per-step aggregates (with the percenti
 SQL over the run steps in the range, the steps' titles, and the improvements targeting them.
 """
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum, Window
+from django.db.models.functions import RowNumber
 
 from retros.models import DeploymentRun, ProcessStep, RunStep
 
 from .metrics import Filters, Percentile
 from .models import Improvement
+
+CARDS_PER_STEP = 3
 
 
 def step_costs(filters: Filters) -> list[dict]:
@@ -49,14 +52,28 @@ def step_costs(filters: Filters) -> list[dict]:
     titles = {
         step.pk: step for step in ProcessStep.objects.filter(pk__in=ids).only("title", "mode")
     }
+    # The three most recent cards per step (open ones first), and how many there are in all:
+    # thousands of cards may target the steps over the years.
     targeting: dict[int, list[Improvement]] = {}
-    for card in (
+    cards = (
         Improvement.objects.filter(target_step__in=ids)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("target_step"),
+                order_by=[F("done_at").desc(nulls_first=True), F("pk").desc()],
+            ),
+            of=Window(Count("pk"), partition_by=F("target_step")),
+        )
+        .filter(rank__lte=CARDS_PER_STEP)
+        .order_by("target_step", "rank")
         .select_related("column")
-        .only("title", "target_step_id", "column__name", "column__state")
-        .order_by("pk")
-    ):
+        .only("title", "target_step_id", "done_at", "column__name", "column__state")
+    )
+    card_counts: dict[int, int] = {}
+    for card in cards:
         targeting.setdefault(card.target_step_id, []).append(card)
+        card_counts[card.target_step_id] = card.of
     total = sum(row["hands_on"] for row in rows) or 0
     running = 0
     for row in rows:
@@ -70,6 +87,9 @@ def step_costs(filters: Filters) -> list[dict]:
         row["share"] = row["hands_on"] / total if total else None
         row["cumulative"] = running / total if total else None
         row["improvements"] = targeting.get(row["process_step"], [])
+        row["more_improvements"] = card_counts.get(row["process_step"], 0) - len(
+            row["improvements"]
+        )
     return rows
 
 

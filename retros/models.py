@@ -723,9 +723,9 @@ class DeploymentRun(models.Model):
             )
 
     def _bump(self, *fields: str) -> None:
-        self.revision = F("revision") + 1
+        # Callers hold the run row's lock (select_for_update), so a plain increment is safe.
+        self.revision += 1
         self.save(update_fields=["revision", *fields])
-        self.refresh_from_db(fields=["revision"])
 
     def touch(self) -> None:
         """Mark the run changed, so watchers' polls fetch it again."""

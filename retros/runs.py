@@ -1,12 +1,16 @@
 """Views for deployment runs: start one, do it step by step, watch it live, read it afterwards."""
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from .models import (
@@ -21,6 +25,7 @@ from .models import (
 )
 from .permissions import can_act_on_run, can_edit_how_to, can_start_run
 from .run_forms import RunNoteForm, RunStartForm
+from .templatetags.markdown_extras import render_markdown
 
 RUNS_PER_PAGE = 50
 
@@ -44,6 +49,88 @@ def _run_etag(run: DeploymentRun, can_act: bool) -> str:
     return f'W/"run-{run.pk}-{run.revision}-{int(can_act)}"'
 
 
+# What each step action's button says: (for a manual step, for an automated one), and the
+# text field an action needs (its placeholder and length).
+BUTTON_LABELS = {
+    "start": (("Start", "Start"), ("Start waiting", "Start waiting for")),
+    "done": (("Done", "Done with"), ("Confirm done", "Confirm")),
+    "unblock": (("Unblocked: resume", "Unblock"), ("Unblocked: resume", "Unblock")),
+}
+TEXT_ACTIONS = {
+    "block": ("What blocks it?", "What blocks", 200, "small danger"),
+    "skip": ("Why skip it?", "Why skip", 300, "small"),
+}
+
+
+@functools.lru_cache(maxsize=1024)
+def how_to_html(text: str) -> SafeString:
+    """A how-to rendered once per text: every watcher's poll shows the same 40 how-tos."""
+    return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3
+
+
+class _StepUrls:
+    """Step URLs built from one reverse() each, not one per step and form."""
+
+    def __init__(self, run: DeploymentRun):
+        self.act = reverse("run_step_act", args=[0]).replace("/0/", "/{}/")
+        self.how_to = reverse("run_step_how_to", args=[0]).replace("/0/", "/{}/")
+        self.restart = reverse("run_restart", args=[run.pk])
+
+
+def _decorate(step: RunStep, run: DeploymentRun, can_act: bool, can_edit, urls: _StepUrls):
+    """Give a step what its template needs: its buttons, URLs and rendered how-to."""
+    acting = can_act and run.is_running
+    step.act_url = urls.act.format(step.pk)
+    step.buttons = []
+    for action in step.allowed_actions() if acting else []:
+        if action in TEXT_ACTIONS:
+            placeholder, question, length, css = TEXT_ACTIONS[action]
+            step.buttons.append(
+                {
+                    "action": action,
+                    "label": "Blocked" if action == "block" else "Skip",
+                    "aria": f"{question} “{step.title}”",
+                    "placeholder": placeholder,
+                    "maxlength": length,
+                    "css": css,
+                }
+            )
+        else:
+            label, aria = BUTTON_LABELS[action][0 if step.is_manual else 1]
+            primary = action == "done" or (action == "start" and step.is_next)
+            step.buttons.append(
+                {
+                    "action": action,
+                    "label": label,
+                    "aria": f"{aria} “{step.title}”",
+                    "css": "primary" if primary else "",
+                }
+            )
+    step.can_edit_how_to = acting and step.process_step_id is not None and can_edit(step)
+    step.how_to_url = urls.how_to.format(step.pk)
+    step.restart_url = urls.restart if acting and step.state != RunStep.State.TODO else ""
+    step.how_to_html = how_to_html(step.how_to) if step.how_to else ""
+
+
+def _how_to_editor(user):
+    """can_edit_how_to for many steps of one run in at most two queries."""
+    if ProcessStep.can_be_edited_by(user):
+        return lambda step: True
+    own_units = set(user.units.values_list("pk", flat=True))
+    return lambda step: step.process_step.unit_id in own_units
+
+
+def _counts(run: DeploymentRun) -> dict:
+    counts = run.steps.aggregate(
+        hands_on=Sum("hands_on_seconds"),
+        waiting=Sum("waiting_seconds"),
+        blocked=Sum("blocked_seconds"),
+        ended=Count("pk", filter=Q(state__in=list(RunStep.ENDED))),
+        total=Count("pk"),
+    )
+    return {name: value or 0 for name, value in counts.items()}
+
+
 def _live_context(request: HttpRequest, run: DeploymentRun, can_act: bool) -> dict:
     """Everything the live part of the run page shows, in a fixed number of queries."""
     steps = list(run.steps.select_related("acted_by", "process_step"))
@@ -51,30 +138,24 @@ def _live_context(request: HttpRequest, run: DeploymentRun, can_act: bool) -> di
         Finding.objects.filter(run=run).select_related("author", "run_step").order_by("pk")
     )
     events = list(run.events.select_related("actor", "step").order_by("-at", "-pk"))
-    user = request.user
-    editor = ProcessStep.can_be_edited_by(user)
-    own_units = set(user.units.values_list("pk", flat=True)) if not editor else set()
-    counts = {"hands_on": 0, "waiting": 0, "blocked": 0, "ended": 0}
+    can_edit = _how_to_editor(request.user) if can_act and run.is_running else None
+    urls = _StepUrls(run)
+    counts = {"hands_on": 0, "waiting": 0, "blocked": 0, "ended": 0, "total": len(steps)}
     notes_by_step: dict[int, int] = {}
     for note in notes:
         notes_by_step[note.run_step_id] = notes_by_step.get(note.run_step_id, 0) + 1
+    next_step = next((step for step in steps if step.state not in RunStep.ENDED), None)
     for step in steps:
-        step.actions = step.allowed_actions() if can_act and run.is_running else []
-        step.can_edit_how_to = (
-            can_act
-            and step.process_step is not None
-            and (editor or step.process_step.unit_id in own_units)
-        )
+        step.is_next = step is next_step and run.is_running
         step.note_count = notes_by_step.get(step.pk, 0)
+        _decorate(step, run, can_act, can_edit, urls)
         counts["hands_on"] += step.hands_on_seconds
         counts["waiting"] += step.waiting_seconds
         counts["blocked"] += step.blocked_seconds
         counts["ended"] += step.state in RunStep.ENDED
-    next_step = next((step for step in steps if step.state not in RunStep.ENDED), None)
     return {
         "run": run,
         "steps": steps,
-        "next_step": next_step,
         "notes": notes,
         "events": events,
         "counts": counts,
@@ -82,6 +163,24 @@ def _live_context(request: HttpRequest, run: DeploymentRun, can_act: bool) -> di
         "finish_results": DeploymentRun.FINISH_RESULTS,
         "etag": _run_etag(run, can_act),
     }
+
+
+def _render_pressed(request: HttpRequest, run: DeploymentRun, step: RunStep) -> HttpResponse:
+    """After a step press by htmx: that step, and the run's figures out of band.
+
+    The rest of the page (timeline, the next step's highlight) catches up at the next poll,
+    which the changed ETag makes fetch everything.
+    """
+    step.is_next = (
+        run.is_running
+        and run.steps.exclude(state__in=list(RunStep.ENDED)).values_list("pk", flat=True).first()
+        == step.pk
+    )
+    step.note_count = Finding.objects.filter(run_step=step).count()
+    can_edit = _how_to_editor(request.user)
+    _decorate(step, run, True, can_edit, _StepUrls(run))
+    context = {"run": run, "step": step, "counts": _counts(run)}
+    return render(request, "retros/run_detail.html#step-pressed", context)
 
 
 def _render_live(request: HttpRequest, run: DeploymentRun, can_act: bool) -> HttpResponse:
@@ -194,7 +293,7 @@ def step_act(request: HttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         run = _get_run(step_run_id, lock=True)
         _require_actor(request, run)
-        step = RunStep.objects.select_related("acted_by").get(pk=pk)
+        step = RunStep.objects.select_related("acted_by", "process_step").get(pk=pk)
         try:
             run.step_action(
                 step,
@@ -204,6 +303,8 @@ def step_act(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except RunRefused as refusal:
             return _answer(request, run, refusal)
+    if request.htmx:
+        return _render_pressed(request, run, step)
     return _answer(request, run)
 
 

@@ -74,6 +74,13 @@ def test_each_step_lists_the_improvements_that_target_it_with_their_column(histo
     assert rows[1]["improvements"] == []
 
 
+def test_a_step_shows_its_three_latest_cards_and_how_many_more_there_are(history, columns):
+    cards = [ImprovementFactory(title=f"Card {n}", target_step=history[0]) for n in range(5)]
+    row = step_costs(Filters.default())[0]
+    assert row["improvements"] == cards[:1:-1]
+    assert row["more_improvements"] == 2
+
+
 def test_the_figures_take_three_queries_whatever_the_number_of_runs(owner):
     make_process("manual", "semi", "automated", "manual")
     now = timezone.now() - datetime.timedelta(days=1)

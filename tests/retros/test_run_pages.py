@@ -45,17 +45,31 @@ def test_a_start_with_bad_input_re_renders_the_form_with_errors(owner_client, du
     assert not DeploymentRun.objects.exists()
 
 
-def test_a_step_press_by_htmx_answers_the_live_fragment(owner_client, run):
+def test_a_step_press_by_htmx_answers_that_step_and_the_figures_out_of_band(owner_client, run):
     step = run.steps.first()
     response = owner_client.post(
         reverse("run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
     )
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.lstrip().startswith('<section id="run-live"')
-    assert "<html" not in body
-    assert response["ETag"].startswith('W/"run-')
+    assert body.lstrip().startswith(
+        f'<li class="run-step state-in_progress is-next" id="step-{step.pk}"'
+    )
+    assert '<div id="run-summary" hx-swap-oob="true">' in body
+    assert "0 of 3 steps done or skipped" in body
+    assert "<html" not in body and 'id="run-live"' not in body
     assert RunStep.objects.get(pk=step.pk).state == "in_progress"
+
+
+def test_other_htmx_writes_answer_the_whole_live_part(owner_client, run):
+    step = run.steps.first()
+    run.step_action(step, "start", run.started_by)
+    response = owner_client.post(
+        reverse("run_restart", args=[run.pk]), {"step": step.pk}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<section id="run-live"')
+    assert response["ETag"].startswith('W/"run-')
 
 
 def test_a_refused_press_by_htmx_is_a_409_that_says_who_was_first(owner_client, teammate, run):
