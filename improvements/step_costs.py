@@ -4,12 +4,12 @@ Three queries whatever the data size: the per-step aggregates (with the percenti
 SQL over the run steps in the range, the steps' titles, and the improvements targeting them.
 """
 
-from django.db.models import Count, F, Q, Sum, Window
+from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from retros.models import DeploymentRun, ProcessStep, RunStep
 
-from .metrics import Filters, Percentile
+from .metrics import Filters, Percentile, percentile_cont
 from .models import Improvement
 
 CARDS_PER_STEP = 3
@@ -97,8 +97,20 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
 
+def _card_text(card: Improvement) -> str:
+    text = f"{card.title} ({card.column.name})"
+    effect = getattr(card, "step_effect", None)
+    if effect and effect["before"] is not None and effect["after"] is not None:
+        text += f" step {effect['before']:g} -> {effect['after']:g} min per run"
+    return text
+
+
 def panel_step_costs(filters: Filters, user) -> dict:
     rows = step_costs(filters)
+    cards = [card for row in rows for card in row["improvements"]]
+    effects = step_effects(cards, filters.window)
+    for card in cards:
+        card.step_effect = effects.get(card.pk)
     top = rows[:15]
     return {
         "title": "Where do the minutes go? Hands-on minutes per process step",
@@ -137,7 +149,7 @@ def panel_step_costs(filters: Filters, user) -> dict:
                     row["blocked_runs"],
                     row["restart_count"],
                     row["skipped"],
-                    "; ".join(f"{card.title} ({card.column.name})" for card in row["improvements"]),
+                    "; ".join(_card_text(card) for card in row["improvements"]),
                 ]
                 for row in rows
             ],
@@ -154,3 +166,59 @@ def panel_step_costs(filters: Filters, user) -> dict:
         if top
         else None,
     }
+
+
+def step_effects(cards: list[Improvement], window: int) -> dict[int, dict]:
+    """For done cards that target a step: the step's own minutes per run before and after.
+
+    The median hands-on minutes (waiting minutes for a step that is automated) of that step
+    in the `window` finished runs before the card was done and the `window` runs after. One
+    query for any number of cards: the runs are ranked by distance from each card's done date
+    in SQL, and only those within the window come back.
+    """
+    done = {card.pk: card for card in cards if card.done_at and card.target_step_id}
+    if not done:
+        return {}
+    card_done = F("process_step__improvements__done_at")
+    before = Case(
+        When(run__started_at__lt=card_done, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    partition = [F("process_step__improvements"), before]
+    rows = (
+        RunStep.objects.filter(
+            run__state=DeploymentRun.State.FINISHED,
+            process_step__improvements__in=list(done),
+        )
+        .annotate(
+            card=F("process_step__improvements"),
+            is_before=before,
+            rank=Case(
+                When(
+                    run__started_at__lt=card_done,
+                    then=Window(
+                        RowNumber(), partition_by=partition, order_by=F("run__started_at").desc()
+                    ),
+                ),
+                default=Window(
+                    RowNumber(), partition_by=partition, order_by=F("run__started_at").asc()
+                ),
+            ),
+        )
+        .filter(rank__lte=window)
+        .values_list("card", "is_before", "mode", "hands_on_seconds", "waiting_seconds")
+    )
+    sides: dict[int, dict[bool, list[float]]] = {pk: {True: [], False: []} for pk in done}
+    for card, is_before, mode, hands_on, waiting in rows:
+        automated = mode == ProcessStep.Mode.AUTOMATED
+        sides[card][is_before].append((waiting if automated else hands_on) / 60)
+    effects = {}
+    for pk, side in sides.items():
+        effects[pk] = {
+            "before": round(percentile_cont(side[True], 0.5), 1) if side[True] else None,
+            "after": round(percentile_cont(side[False], 0.5), 1) if side[False] else None,
+            "before_runs": len(side[True]),
+            "after_runs": len(side[False]),
+        }
+    return effects

@@ -111,3 +111,33 @@ def test_the_panel_renders_on_the_dashboard_and_as_csv(owner_client, history):
 def test_the_panel_says_so_when_no_run_finished(owner_client):
     body = owner_client.get("/dashboard/panel/step-costs/").content.decode()
     assert "No deployment run finished in the range yet" in body
+
+
+def test_a_done_card_gets_its_steps_own_minutes_before_and_after(owner, columns):
+    from improvements.step_costs import step_effects
+
+    slow, automated = make_process("manual", "automated")
+    done_at = timezone.now() - datetime.timedelta(days=10)
+    for day, minutes in [(-4, 22), (-3, 20), (-2, 18), (-1, 40), (1, 6), (2, 5), (3, 4)]:
+        deploy(owner, {1: minutes, 2: 10}, done_at + datetime.timedelta(days=day))
+    card = ImprovementFactory(target_step=slow, column=columns["Done"], done_at=done_at)
+    waiting = ImprovementFactory(target_step=automated, column=columns["Done"], done_at=done_at)
+    not_done = ImprovementFactory(target_step=slow)
+    with CaptureQueriesContext(connection) as queries:
+        effects = step_effects([card, waiting, not_done], window=3)
+    assert len(queries) == 1
+    assert effects[card.pk] == {"before": 20.0, "after": 5.0, "before_runs": 3, "after_runs": 3}
+    assert effects[waiting.pk]["before"] == effects[waiting.pk]["after"] == 10.0
+    assert not_done.pk not in effects
+
+
+def test_the_panel_shows_a_done_cards_step_minutes_before_and_after(owner_client, owner, columns):
+    slow = make_process("manual")[0]
+    done_at = timezone.now() - datetime.timedelta(days=10)
+    for day, minutes in [(-2, 20), (-1, 20), (1, 5), (2, 5)]:
+        deploy(owner, {1: minutes}, done_at + datetime.timedelta(days=day))
+    ImprovementFactory(title="Script it", target_step=slow, column=columns["Done"], done_at=done_at)
+    body = owner_client.get("/dashboard/panel/step-costs/?window=2").content.decode()
+    assert "this step per run: 20.0 → 5.0 min (median of 2 runs before, 2 after)" in body
+    csv = owner_client.get("/dashboard/step-costs.csv?window=2").content.decode()
+    assert "Script it (Done) step 20 -> 5 min per run" in csv

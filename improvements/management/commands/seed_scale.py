@@ -686,4 +686,6 @@ class Builder:
             if deployment.duty_week_id not in weeks:
                 weeks.add(deployment.duty_week_id)
                 first.append(deployment)
-        self.log(f"  {add_runs(self.rng, first):,} deployment runs")
+        started = time.monotonic()
+        count = add_runs(self.rng, first)
+        self.log(f"  {count:,} deployment runs ({time.monotonic() - started:.1f} s)")
