@@ -3,12 +3,17 @@ from django.contrib import admin, messages
 from .models import (
     ApiToken,
     Deployment,
+    DeploymentRun,
     DutyWeek,
     Finding,
     ProcessStep,
     ProcessStepChange,
+    ProcessStepRevision,
     RetroRevision,
     Retrospective,
+    RunEvent,
+    RunStep,
+    RunStepInterval,
     Unit,
 )
 
@@ -106,3 +111,70 @@ class ApiTokenAdmin(admin.ModelAdmin):
         from django.utils import timezone
 
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# Deployment runs: their state changes go through the run page (model methods that keep the
+# intervals, events and deployment right), so the admin shows them read-only.
+
+
+class RunStepInline(admin.TabularInline):
+    model = RunStep
+    extra = 0
+    can_delete = False
+    fields = [
+        "position",
+        "title",
+        "mode",
+        "state",
+        "acted_by",
+        "acted_at",
+        "hands_on_seconds",
+        "waiting_seconds",
+        "blocked_seconds",
+        "blocks",
+        "restarts_caused",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeploymentRun)
+class DeploymentRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "state", "result", "duty_week", "started_by", "started_at"]
+    list_filter = ["state", "environment"]
+    search_fields = ["version", "pipeline_id"]
+    readonly_fields = [
+        "duty_week",
+        "state",
+        "result",
+        "restarts",
+        "started_at",
+        "finished_at",
+        "started_by",
+        "ended_by",
+        "revision",
+        "deployment",
+    ]
+    fields = ["environment", "version", "pipeline_id", "abort_reason", *readonly_fields]
+    inlines = [RunStepInline]
+
+
+@admin.register(RunEvent)
+class RunEventAdmin(admin.ModelAdmin):
+    list_display = ["run", "kind", "step", "actor", "at"]
+    list_filter = ["kind"]
+    readonly_fields = ["run", "step", "kind", "actor", "at", "text"]
+
+
+@admin.register(RunStepInterval)
+class RunStepIntervalAdmin(admin.ModelAdmin):
+    list_display = ["step", "kind", "started_at", "ended_at"]
+    readonly_fields = ["step", "kind", "started_at", "ended_at", "started_by", "ended_by"]
+
+
+@admin.register(ProcessStepRevision)
+class ProcessStepRevisionAdmin(admin.ModelAdmin):
+    list_display = ["step", "author", "at", "run"]
+    readonly_fields = ["step", "author", "at", "run"]
