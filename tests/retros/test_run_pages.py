@@ -1,5 +1,7 @@
 """The run pages: start, run, watch (ETag/304), refusals shown as messages, fixed queries."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -195,3 +197,38 @@ def test_the_run_page_and_its_poll_take_a_fixed_number_of_queries(owner_client, 
         polls.append(count_queries(owner_client, url, **HTMX, **{"If-None-Match": etag}))
     assert [response.status_code for _, response in polls] == [304, 304]
     assert polls[0][0] == polls[1][0] <= 5, polls
+
+
+def test_a_deployment_written_by_a_run_links_back_to_it(owner_client, run, owner):
+    deployment = run.abort(owner, "Wrong build")
+    page = owner_client.get(deployment.get_absolute_url()).content.decode()
+    assert f'href="/runs/{run.pk}/"' in page
+
+
+def test_every_state_a_run_and_its_steps_can_be_in_renders(owner_client, owner, duty_week):
+    make_process("manual", "semi", "automated", "manual", "manual")
+    run = start_run(owner, timezone.now())
+    first, second, third, fourth, _ = run.steps.all()
+    run.step_action(first, "start", owner)
+    run.step_action(first, "done", owner)
+    run.step_action(second, "start", owner)
+    run.step_action(third, "block", owner, text="Runner <b>down</b>")
+    run.step_action(fourth, "skip", owner, text="Covered by CI")
+    run.add_note(owner, "question", "Why?", step=fourth)
+    first.process_step.delete()  # a step removed from the process since
+    pages = [owner_client.get(run.get_absolute_url())]
+    assert all(
+        state in pages[0].content.decode()
+        for state in ["To do", "In progress", "Blocked", "Done", "Skipped"]
+    )
+    assert "Runner &lt;b&gt;down&lt;/b&gt;" in pages[0].content.decode()
+    run.abort(owner, "Stopped")
+    pages.append(owner_client.get(run.get_absolute_url()))
+    nobody = start_run(owner, timezone.now() - datetime.timedelta(days=400))
+    nobody.started_by = None
+    nobody.save()
+    pages.append(owner_client.get(nobody.get_absolute_url()))
+    pages.append(owner_client.get(reverse("run_list")))
+    assert [page.status_code for page in pages] == [200, 200, 200, 200]
+    assert "Aborted" in pages[1].content.decode() and "Stopped" in pages[1].content.decode()
+    assert "in a week nobody was on duty" in pages[2].content.decode()
