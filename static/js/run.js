@@ -42,11 +42,46 @@
           var twin = id && fresh.querySelector("#" + id.id + " details." + details.className.split(" ")[0]);
           if (twin) twin.open = true;
         });
+        var keep = focusedPlace(current);
         current.replaceWith(fresh);
         if (window.htmx) window.htmx.process(fresh);
+        if (keep) refocus(keep);
       })
       .catch(function () { /* offline for a moment: try again next time */ });
   }
+
+  // Keyboard users keep their place when a step is redrawn: focus returns to the same
+  // button if it is still there, else to the step's first button (Start -> Done).
+  function focusedPlace(region) {
+    var active = document.activeElement;
+    if (!active || !region.contains(active)) return null;
+    var step = active.closest("[id^=step-]");
+    return step ? { step: step.id, label: active.getAttribute("aria-label") } : null;
+  }
+
+  function refocus(place) {
+    var step = document.getElementById(place.step);
+    if (!step) return;
+    var same = place.label && Array.prototype.find.call(
+      step.querySelectorAll("button[aria-label]"),
+      function (button) { return button.getAttribute("aria-label") === place.label; }
+    );
+    var target = same || step.querySelector(".run-step-actions button.primary, .run-step-actions button");
+    if (!target) {
+      step.setAttribute("tabindex", "-1");
+      target = step;
+    }
+    target.focus();
+  }
+
+  var pressed = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    pressed = target && /^step-/.test(target.id) ? { step: target.id, label: null } : null;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (pressed) { refocus(pressed); pressed = null; }
+  });
 
   document.addEventListener("htmx:afterRequest", function (event) {
     var status = document.getElementById("run-status");
