@@ -870,6 +870,10 @@ class DeploymentRun(models.Model):
             deployment = Deployment.objects.create(
                 notes=f"Done step by step as run #{self.pk}.", **fields
             )
+        # A pipeline run again after an aborted run: its deployment is this run's now.
+        DeploymentRun.objects.filter(deployment=deployment).exclude(pk=self.pk).update(
+            deployment=None
+        )
         self.deployment = deployment
         self.save(update_fields=["deployment"])
         return deployment

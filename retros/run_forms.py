@@ -15,7 +15,13 @@ class RunStartForm(forms.ModelForm):
         return self.cleaned_data["version"].replace("\x00", "").strip()
 
     def clean_pipeline_id(self) -> str:
-        return self.cleaned_data["pipeline_id"].replace("\x00", "").strip()
+        pipeline_id = self.cleaned_data["pipeline_id"].replace("\x00", "").strip()
+        running = DeploymentRun.objects.running().filter(pipeline_id=pipeline_id).first()
+        if pipeline_id and running:
+            raise forms.ValidationError(
+                f"Run #{running.pk} is already running for this pipeline: join it instead."
+            )
+        return pipeline_id
 
 
 class RunNoteForm(forms.Form):

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.test import Client
 
-from retros.models import ApiToken, Deployment, RunEvent, RunRefused, RunStep
+from retros.models import ApiToken, Deployment, DeploymentRun, RunEvent, RunRefused, RunStep
 from tests.factories import DutyWeekFactory
 from tests.retros.run_helpers import at, make_process, start_run
 
@@ -22,12 +22,12 @@ def run(owner, duty_week):
     return start_run(owner, at(10), version="v7", pipeline_id="pipeline-4711")
 
 
-def walk(run, user, upto: int, minute: int = 0):
-    """Start and finish the first `upto` steps, one minute each from 10:<minute>."""
+def walk(run, user, upto: int, minute: int = 0, hour: int = 10):
+    """Start and finish the first `upto` steps, one minute each from <hour>:<minute>."""
     for step in run.steps.filter(position__lte=upto):
         if step.state == RunStep.State.TODO:
-            run.step_action(step, "start", user, at=at(10, minute))
-            run.step_action(step, "done", user, at=at(10, minute + 1))
+            run.step_action(step, "start", user, at=at(hour, minute))
+            run.step_action(step, "done", user, at=at(hour, minute + 1))
             minute += 1
     return minute
 
@@ -177,3 +177,26 @@ def test_a_ci_post_for_another_pipeline_is_its_own_deployment(run, owner, ci):
     run.finish(owner, at=at(10, 25))
     assert ci_post(ci, "pipeline-9").status_code == 201
     assert Deployment.objects.count() == 2
+
+
+def test_a_pipeline_run_again_after_an_abort_gives_its_deployment_to_the_new_run(run, owner):
+    first = run.abort(owner, "Wrong artefact", at=at(10, 5))
+    again = start_run(owner, at(11), pipeline_id="pipeline-4711")
+    walk(again, owner, upto=4, minute=1, hour=11)
+    deployment = again.finish(owner, at=at(11, 30))
+    assert deployment.pk == first.pk
+    assert Deployment.objects.count() == 1
+    run.refresh_from_db()
+    assert run.deployment is None and again.deployment == deployment
+    assert deployment.result == "success"
+
+
+def test_a_second_run_for_a_running_pipeline_is_refused_at_the_start(client, owner, run):
+    DutyWeekFactory(unit=run.duty_week.unit)  # this week's, so the owner may start runs
+    client.force_login(owner)
+    response = client.post(
+        "/runs/start/", {"environment": "production", "pipeline_id": "pipeline-4711"}
+    )
+    assert response.status_code == 400
+    assert f"Run #{run.pk} is already running for this pipeline" in response.content.decode()
+    assert list(DeploymentRun.objects.values_list("pk", flat=True)) == [run.pk]
