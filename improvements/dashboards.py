@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -584,7 +585,10 @@ PANEL_BUILDERS: dict[str, Callable[[metrics.Filters, object], dict]] = {
     "dora": panel_dora,
     "effects": panel_effects,
 }
-assert tuple(PANEL_BUILDERS) == PANELS
+# A check that survives `python -O` (an assert would not): a panel added to one tuple and not
+# the other would otherwise be missing from the page or answer 500 on its URL.
+if tuple(PANEL_BUILDERS) != PANELS:
+    raise ImproperlyConfigured("PANEL_BUILDERS must name every panel of PANELS, in page order.")
 
 
 def build_panel(name: str, filters: metrics.Filters, user) -> dict:

@@ -293,10 +293,6 @@ def flow_times(filters: Filters) -> dict:
     return {"overall": overall, "categories": per_category}
 
 
-def _period_start(day: datetime.date, period: str) -> datetime.date:
-    return monday_of(day) if period == "week" else day
-
-
 def _periods(filters: Filters) -> list[datetime.date]:
     if filters.period == "week":
         return filters.weeks()

@@ -186,12 +186,6 @@ class Improvement(models.Model):
         return reverse("improvement_detail", args=[self.pk])
 
     @property
-    def recurrence_count(self) -> int:
-        if hasattr(self, "recurrence"):
-            return self.recurrence
-        return self.finding_links.values("finding__retro").distinct().count()
-
-    @property
     def days_in_column(self) -> int:
         return (timezone.now() - self.column_entered_at).days
 

@@ -262,10 +262,6 @@ class Deployment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("deployment_detail", args=[self.pk])
 
-    @property
-    def was_blocked(self) -> bool:
-        return self.blocked_minutes > 0
-
     @staticmethod
     def can_be_logged_by(user) -> bool:
         """Members of any unit (and staff) log and correct deployments; everyone else reads."""
