@@ -508,10 +508,14 @@ def column_settings(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied("Only staff and the platform team change the columns.")
         formset = ColumnFormSet(request.POST, queryset=Column.objects.all())
         if formset.is_valid():
-            with transaction.atomic():
-                _save_columns(formset)
-            messages.success(request, "Saved the board's columns.")
-            return redirect("board")
+            try:
+                with transaction.atomic():
+                    _save_columns(formset)
+            except ColumnNotEmpty as error:
+                formset._non_form_errors.append(str(error))
+            else:
+                messages.success(request, "Saved the board's columns.")
+                return redirect("board")
     else:
         formset = ColumnFormSet(queryset=Column.objects.all())
     return render(
@@ -521,10 +525,28 @@ def column_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
+class ColumnNotEmpty(Exception):
+    """A column to delete took a card after the form was checked; nothing was saved."""
+
+
 def _save_columns(formset) -> None:
+    # Moves and new cards lock their columns first, so once every column is locked no card
+    # can arrive: only now is "the column is empty" (checked by the form before) still true.
+    # In id order, as moves take them, so the two never wait on each other (no deadlock).
+    list(Column.objects.select_for_update().order_by("pk"))
+    deleted = [
+        form.instance
+        for form in formset.forms
+        if form.instance.pk and formset._should_delete_form(form)
+    ]
+    for column in deleted:
+        if Improvement.objects.filter(column=column).exists():
+            raise ColumnNotEmpty(
+                f"“{column}” took a card while you were editing; move it out before deleting "
+                "the column. Nothing was saved."
+            )
     # Positions are unique: first lift every column above the highest position (no clash
     # row by row), then each form writes its new order.
-    list(Column.objects.select_for_update())
     offset = (Column.objects.aggregate(highest=Max("position"))["highest"] or 0) + 1000
     Column.objects.update(position=F("position") + offset, updated_at=timezone.now())
     for form in formset.forms:
