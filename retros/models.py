@@ -7,6 +7,8 @@ import secrets
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q, Sum
+from django.db.models.signals import m2m_changed, pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -512,3 +514,34 @@ class ApiToken(models.Model):
         if token:
             cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token
+
+
+# A unit's feed URL is a secret its members share. Someone who leaves the unit (or whose account
+# is deactivated) must not keep reading it, so the URL is renewed then; the members who stay
+# find the new one on the unit's page (their personal feed, which covers their units, is kept).
+# Signals, because members change in the unit pages, in the admin and from the user's side.
+@receiver(m2m_changed, sender=Unit.members.through)
+def _renew_unit_feeds_when_a_member_leaves(
+    sender, instance, action: str, reverse: bool, pk_set, **kwargs
+) -> None:
+    if action == "pre_clear" and reverse:
+        instance._units_before_clear = list(instance.units.all())
+    elif action == "post_clear" and reverse:
+        for unit in getattr(instance, "_units_before_clear", []):
+            unit.regenerate_feed_token()
+    elif action == "post_clear" or (action == "post_remove" and not reverse and pk_set):
+        instance.regenerate_feed_token()
+    elif action == "post_remove" and reverse and pk_set:
+        for unit in Unit.objects.filter(pk__in=pk_set):
+            unit.regenerate_feed_token()
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL)
+def _renew_unit_feeds_when_a_member_is_deactivated(sender, instance, update_fields, **kwargs):
+    if instance.pk is None or instance.is_active:
+        return
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    if sender.objects.filter(pk=instance.pk, is_active=True).exists():
+        for unit in Unit.objects.filter(members=instance):
+            unit.regenerate_feed_token()
