@@ -146,13 +146,15 @@ class DeploymentQuerySet(models.QuerySet):
         return self.filter(duty_week=duty_week)
 
     def record_external(
-        self, external_id: str, on_create: dict | None = None, **fields
+        self, external_id: str, on_create: dict | None = None, *, is_stale=None, **fields
     ) -> tuple["Deployment", bool]:
         """Create or update the deployment a sender knows as `external_id`; True if created.
 
         Identical posts may race: the unique index lets one insert win, and the loser updates
         that row instead, so a pipeline id never yields two deployments. `fields` must already
         be valid (see Deployment.full_clean); `on_create` only applies to a new deployment.
+        `is_stale(deployment)`, asked under the row lock, may refuse an update that is older
+        than what is stored: StaleUpdate is raised and nothing changes.
         """
         with transaction.atomic():
             deployment = self.select_for_update().filter(external_id=external_id).first()
@@ -168,10 +170,20 @@ class DeploymentQuerySet(models.QuerySet):
                     deployment = self.select_for_update().filter(external_id=external_id).first()
                     if deployment is None:
                         raise
+            if is_stale is not None and is_stale(deployment):
+                raise StaleUpdate(deployment)
             for name, value in fields.items():
                 setattr(deployment, name, value)
             deployment.save()
             return deployment, False
+
+
+class StaleUpdate(Exception):
+    """An update older than what its deployment already records; it changed nothing."""
+
+    def __init__(self, deployment: "Deployment") -> None:
+        super().__init__(f"Deployment {deployment.external_id} already has a newer update.")
+        self.deployment = deployment
 
 
 class Deployment(models.Model):
@@ -234,6 +246,12 @@ class Deployment(models.Model):
         unique=True,
         help_text="The sender's id (CI pipeline id): sending it again updates this deployment.",
     )
+    # The GitHub deployment status last applied (its own time and id, and the delivery that
+    # brought it): webhooks arrive late, out of order or replayed, and an older status must
+    # never overwrite a newer one.
+    github_status_at = models.DateTimeField(null=True, blank=True, editable=False)
+    github_status_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    github_delivery = models.CharField(max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DeploymentQuerySet.as_manager()
