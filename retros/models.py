@@ -79,6 +79,49 @@ class DutyWeekQuerySet(models.QuerySet):
             Q(unit__members=user) | Q(qa_person=user) | Q(platform_person=user)
         ).distinct()
 
+    def link_deployments(self) -> int:
+        """Point every deployment that started in one of these weeks at its week.
+
+        A deployment is linked to its duty week when it is saved, so one logged before its
+        week was planned (or moved) had none. Planning, editing and swapping weeks call this.
+        Deployments still linked to one of these weeks but started outside it (its date was
+        changed) go to the week they did start in, if any. Returns how many changed: two
+        queries, plus one update per week that gains or loses deployments.
+        """
+        weeks = dict(self.values_list("week_start", "pk"))
+        if not weeks:
+            return 0
+        zone = timezone.get_current_timezone()
+        in_weeks = Q()
+        for monday in weeks:
+            start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)
+            end = datetime.datetime.combine(
+                monday + datetime.timedelta(weeks=1), datetime.time.min, tzinfo=zone
+            )
+            in_weeks |= Q(started_at__gte=start, started_at__lt=end)
+        rows = list(
+            Deployment.objects.filter(in_weeks | Q(duty_week__in=weeks.values())).values_list(
+                "pk", "started_at", "duty_week_id"
+            )
+        )
+        outside = {
+            monday_of(timezone.localdate(started_at))
+            for _, started_at, _ in rows
+            if monday_of(timezone.localdate(started_at)) not in weeks
+        }
+        if outside:
+            weeks |= dict(
+                DutyWeek.objects.filter(week_start__in=outside).values_list("week_start", "pk")
+            )
+        moves: dict[int | None, list[int]] = {}
+        for pk, started_at, current in rows:
+            week = weeks.get(monday_of(timezone.localdate(started_at)))
+            if week != current:
+                moves.setdefault(week, []).append(pk)
+        for week, pks in moves.items():
+            Deployment.objects.filter(pk__in=pks).update(duty_week=week)
+        return sum(len(pks) for pks in moves.values())
+
 
 class DutyWeek(models.Model):
     """One ISO week: the product unit on deployment duty, its QA shadow and platform member."""
@@ -114,6 +157,10 @@ class DutyWeek(models.Model):
 
     def __str__(self) -> str:
         return f"{self.iso_label} · {self.unit}"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        DutyWeek.objects.filter(pk=self.pk).link_deployments()
 
     @property
     def iso_label(self) -> str:

@@ -93,6 +93,7 @@ def generate(count: int, start: datetime.date | None = None) -> list[DutyWeek]:
     try:
         with transaction.atomic():
             DutyWeek.objects.bulk_create(created)
+            DutyWeek.objects.filter(pk__in=[week.pk for week in created]).link_deployments()
     except IntegrityError as error:
         raise RotationError(
             "Someone planned some of these weeks at the same moment; look again and retry."
@@ -120,7 +121,7 @@ def swap(first: DutyWeek, second: DutyWeek) -> None:
         raise RotationError("A week whose retro has started keeps its unit.")
     one, other = weeks
     one.unit_id, other.unit_id = other.unit_id, one.unit_id
-    one.save(update_fields=["unit"])
+    one.save(update_fields=["unit"])  # each save re-links the week's deployments
     other.save(update_fields=["unit"])
 
 
