@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from retros.models import Unit
 
 from . import metrics
-from .models import Category, Column, Event, Improvement
+from .models import COUNT_RULE, Category, Column, Event, Improvement
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
 PANELS = (
@@ -143,6 +143,7 @@ def panel_wip(filters: metrics.Filters, user) -> dict:
     rows = metrics.wip_per_column(filters)
     return {
         "title": "Work in progress per column",
+        "count_rule": COUNT_RULE,
         "rows_detail": rows,
         "table": {
             "headers": ["Column", "Cards", "WIP limit", "Over limit"],

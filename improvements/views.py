@@ -28,7 +28,7 @@ from .forms import (
     MoveForm,
     QuickAddForm,
 )
-from .models import Category, Column, Event, Improvement, MoveError
+from .models import FINISHED_CARDS_SHOWN_WEEKS, Category, Column, Event, Improvement, MoveError
 from .operations import create_improvement, guess_category
 
 
@@ -70,8 +70,9 @@ def _board_cards(filters: BoardFilterForm, user, columns: list[Column]):
 def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> list[Column]:
     """Hang each column's cards on it, with its WIP count and each card's neighbours.
 
-    On a filtered board a column's count still covers every open card in it (one more
-    query), so a WIP limit is never hidden by a filter.
+    A count means the cards the board shows in the column (models.COUNT_RULE). On a filtered
+    board it still covers every such card, not only the matches (one more query), so a WIP
+    limit is never hidden by a filter; the page says how many are shown.
     """
     by_column: dict[int, list[BoardCard]] = {column.pk: [] for column in columns}
     for card in BoardCard.rows(cards):
@@ -79,16 +80,10 @@ def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> lis
             by_column[card.column_id].append(card)
     counts = None
     if filters.is_filtering:
-        counts = dict(
-            Improvement.objects.open()
-            .filter(column__in=columns)
-            .values_list("column")
-            .annotate(total=Count("pk"))
-            .order_by()
-        )
+        counts = Improvement.board_counts(columns, show_all=filters.show_all)
     for column in columns:
         column.cards = by_column[column.pk]
-        column.card_count = counts.get(column.pk, 0) if counts is not None else len(column.cards)
+        column.card_count = counts[column.pk][0] if counts is not None else len(column.cards)
         column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
         previous = None
         for card in column.cards:
@@ -164,6 +159,8 @@ def _column_context(request: HttpRequest, filters: BoardFilterForm, **extra) -> 
         "filters": filters,
         "query": filters.querystring(),
         "show_all_query": filters.querystring(all=True),
+        "recent_query": filters.querystring(all=False),
+        "finished_weeks": FINISHED_CARDS_SHOWN_WEEKS,
         **extra,
     }
 
