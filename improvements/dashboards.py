@@ -24,6 +24,7 @@ from retros.models import Unit
 
 from . import metrics
 from .models import COUNT_RULE, Category, Column, Event, Improvement
+from .permissions import can_set_verdict
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
 PANELS = (
@@ -514,10 +515,8 @@ def panel_dora(filters: metrics.Filters, user) -> dict:
 
 def panel_effects(filters: metrics.Filters, user) -> dict:
     rows = metrics.effects(filters)
-    unit_ids = set(user.units.values_list("pk", flat=True)) if rows else set()
     for row in rows:
         improvement = row["improvement"]
-        row["can_confirm"] = user.is_staff or improvement.unit_id in unit_ids
         row["change_percent"] = _percent(row["change"])
         suggested = row["suggestion"]
         if improvement.effect_verdict != Improvement.Verdict.PENDING:
@@ -683,17 +682,11 @@ class VerdictForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
 
-def can_confirm_verdict(user, improvement: Improvement) -> bool:
-    if user.is_staff:
-        return True
-    return improvement.unit_id is not None and improvement.unit.members.filter(pk=user.pk).exists()
-
-
 @require_POST
 def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
     """A person confirms (or overrides) the suggested effect verdict of a finished card."""
     improvement = get_object_or_404(Improvement.objects.select_related("unit", "column"), pk=pk)
-    if not can_confirm_verdict(request.user, improvement):
+    if not can_set_verdict(request.user, improvement):
         return HttpResponse(
             "Only staff or members of the card's unit may set its verdict.", status=403
         )

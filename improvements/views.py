@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, Max, Q, Subquery, Value
+from django.db.models import Count, F, Max, Q, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,16 +30,7 @@ from .forms import (
 )
 from .models import FINISHED_CARDS_SHOWN_WEEKS, Category, Column, Event, Improvement, MoveError
 from .operations import create_improvement, guess_category
-
-
-def can_edit_board(user) -> bool:
-    """Staff and members of any unit work the board; everyone else reads it."""
-    return user.is_staff or user.units.exists()
-
-
-def can_edit_columns(user) -> bool:
-    """Staff and the platform team, who run the board, change its columns."""
-    return user.is_staff or user.units.filter(kind=Unit.Kind.PLATFORM).exists()
+from .permissions import can_edit_board, can_edit_board_expression, can_edit_columns
 
 
 def _require_board_editor(request: HttpRequest) -> None:
@@ -49,12 +40,9 @@ def _require_board_editor(request: HttpRequest) -> None:
 
 def _get_card_for_editor(request: HttpRequest, pk: int) -> Improvement:
     """The card with its column, and in the same query whether the user may change it."""
-    cards = Improvement.objects.select_related("column")
-    if request.user.is_staff:
-        cards = cards.annotate(editable=Value(True))
-    else:
-        member = Unit.members.through.objects.filter(user_id=request.user.pk)
-        cards = cards.annotate(editable=Exists(member))
+    cards = Improvement.objects.select_related("column").annotate(
+        editable=can_edit_board_expression(request.user)
+    )
     card = get_object_or_404(cards, pk=pk)
     if not card.editable:
         raise PermissionDenied("Only members of a unit may change the board.")
@@ -453,12 +441,12 @@ def improvement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """
     improvement = _get_card_for_editor(request, pk)
     if request.method == "GET":
-        form = ImprovementForm(instance=improvement)
+        form = ImprovementForm(instance=improvement, user=request.user)
         if request.htmx:
             context = {"improvement": improvement, "edit_form": form}
             return render(request, "improvements/improvement_detail.html#edit-form", context)
         return _render_detail(request, improvement, edit_form=form)
-    form = ImprovementForm(request.POST, instance=improvement)
+    form = ImprovementForm(request.POST, instance=improvement, user=request.user)
     if not form.is_valid():
         return _render_detail(request, improvement, edit_form=form)
     with transaction.atomic():

@@ -15,13 +15,6 @@ class RotationError(ValueError):
     """A rotation change that cannot be made; the message says why."""
 
 
-def can_manage(user) -> bool:
-    """Staff and members of an active platform unit manage units and the rotation."""
-    if user.is_staff:
-        return True
-    return user.units.filter(kind=Unit.Kind.PLATFORM, is_active=True).exists()
-
-
 def people_of(kind: str):
     """Active users in an active unit of this kind, in a stable round-robin order."""
     return (
