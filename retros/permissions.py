@@ -1,7 +1,7 @@
 """Who may change what in the duty rotation, the deployment log, the process map and retros.
 
 Every rule of the app lives here, named for what it allows, and views and templates ask these
-functions (templates through the `permissions` template library). README.md has the same rules
+functions (templates through the `retro_permissions` template library). README.md has the same rules
 as a table; tests/test_permission_table.py walks it.
 
 One meaning of membership everywhere: a person belongs to the units they are a member of that
