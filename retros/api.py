@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Any, Literal
@@ -390,7 +391,7 @@ class GithubDeployment(Schema):
 
 
 class GithubDeploymentStatus(Schema):
-    id: Annotated[int, Strict()] | None = None
+    id: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)] | None = None
     state: str = Field(..., max_length=30)
     environment: str = Field("", max_length=200)
     description: str | None = Field(None, max_length=5000)
@@ -502,7 +503,9 @@ def github_webhook(request: HttpRequest):
     if status.description:
         fields["notes"] = status.description
     status_at = _aware(status.updated_at or status.created_at)
-    delivery = request.headers.get("X-GitHub-Delivery", "")[:100]
+    delivery = request.headers.get("X-GitHub-Delivery", "")
+    if not re.fullmatch(r"[0-9A-Za-z-]{1,100}", delivery):
+        delivery = ""  # GitHub sends a GUID; anything else cannot identify a redelivery
     fields |= {
         "github_status_at": status_at,
         "github_status_id": status.id,

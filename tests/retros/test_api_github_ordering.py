@@ -95,3 +95,14 @@ def test_a_deployment_recorded_before_statuses_were_ordered_takes_the_next_statu
 
     assert deliver(client, event("failure", FIRST)).status_code == 200
     assert stored().result == Deployment.Result.FAILURE
+
+
+def test_a_status_id_beyond_a_bigint_is_refused_as_impossible(client, db):
+    assert deliver(client, event("success", {"id": 2**64})).status_code == 422
+    assert not Deployment.objects.exists()
+
+
+@pytest.mark.parametrize("delivery", ["bad\x00guid", "x" * 500, "<script>"])
+def test_an_odd_delivery_header_is_ignored_not_stored(client, db, delivery):
+    assert deliver(client, event("success", SECOND), delivery=delivery).status_code == 201
+    assert stored().github_delivery == ""
