@@ -67,7 +67,6 @@ def _unit_detail_page(request: HttpRequest, pk: int, form: UnitForm | None = Non
             "unit": unit,
             "members": unit.members.order_by("username"),
             "can_manage": can_manage,
-            "can_see_feed": can_renew_unit_feed(request.user, unit),
             "feed_url": _feed_url(request, "unit_feed", unit.feed_token),
             "form": form or UnitForm(instance=unit),
             "member_form": MemberAddForm(unit=unit),
