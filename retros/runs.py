@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -124,6 +124,7 @@ def _counts(run: DeploymentRun) -> dict:
         blocked=Sum("blocked_seconds"),
         ended=Count("pk", filter=Q(state__in=list(RunStep.ENDED))),
         total=Count("pk"),
+        first_open=Min("position", filter=~Q(state__in=list(RunStep.ENDED))),
     )
     return {name: value or 0 for name, value in counts.items()}
 
@@ -168,15 +169,12 @@ def _render_pressed(request: HttpRequest, run: DeploymentRun, step: RunStep) -> 
     The rest of the page (timeline, the next step's highlight) catches up at the next poll,
     which the changed ETag makes fetch everything.
     """
-    step.is_next = (
-        run.is_running
-        and run.steps.exclude(state__in=list(RunStep.ENDED)).values_list("pk", flat=True).first()
-        == step.pk
-    )
+    counts = _counts(run)
+    step.is_next = run.is_running and counts["first_open"] == step.position
     step.note_count = Finding.objects.filter(run_step=step).count()
     can_edit = _how_to_editor(request.user)
     _decorate(step, run, True, can_edit, _StepUrls(run))
-    context = {"run": run, "step": step, "counts": _counts(run)}
+    context = {"run": run, "step": step, "counts": counts}
     return render(request, "retros/run_detail.html#step-pressed", context)
 
 
@@ -286,9 +284,12 @@ def run_live(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def step_act(request: HttpRequest, pk: int) -> HttpResponse:
     """Start, finish, block, unblock or skip one step; the run row is locked while it happens."""
-    step_run_id = get_object_or_404(RunStep.objects.values_list("run_id", flat=True), pk=pk)
     with transaction.atomic():
-        run = _get_run(step_run_id, lock=True)
+        # The run is found through its step and locked in one query.
+        run = get_object_or_404(
+            DeploymentRun.objects.select_related("duty_week__unit").select_for_update(of=("self",)),
+            steps=pk,
+        )
         _require_actor(request, run)
         step = RunStep.objects.select_related("acted_by", "process_step").get(pk=pk)
         try:

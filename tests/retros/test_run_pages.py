@@ -232,3 +232,19 @@ def test_every_state_a_run_and_its_steps_can_be_in_renders(owner_client, owner, 
     assert [page.status_code for page in pages] == [200, 200, 200, 200]
     assert "Aborted" in pages[1].content.decode() and "Stopped" in pages[1].content.decode()
     assert "in a week nobody was on duty" in pages[2].content.decode()
+
+
+def test_a_step_press_takes_a_fixed_number_of_queries(owner_client, owner, duty_week):
+    counts = []
+    for size in (3, 40):
+        run = run_with(owner, steps=size, notes=2)
+        step = run.steps.filter(state="todo").first()
+        with CaptureQueriesContext(connection) as queries:
+            response = owner_client.post(
+                reverse("run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
+            )
+        assert response.status_code == 200
+        counts.append(
+            sum(not q["sql"].startswith(("SAVEPOINT", "RELEASE")) for q in queries.captured_queries)
+        )
+    assert counts[0] == counts[1] <= 14, counts
