@@ -36,7 +36,7 @@ def _findings_context(retro: Retrospective, user, can_edit: bool | None = None) 
     return {
         "retro": retro,
         "can_edit": can_edit,
-        "findings": retro.findings.select_related("author"),
+        "findings": retro.findings.select_related("author", "run_step"),
         "finding_kinds": Finding.Kind.choices,
         "findings_etag": _findings_etag(retro, can_edit),
     }
