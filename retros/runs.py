@@ -62,7 +62,7 @@ TEXT_ACTIONS = {
 }
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)
 def how_to_html(text: str) -> SafeString:
     """A how-to rendered once per text: every watcher's poll shows the same 40 how-tos."""
     return mark_safe(render_markdown(text))  # noqa: S308 - sanitised by nh3
@@ -387,6 +387,9 @@ def step_how_to(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied(
                 "QA, platform and the step's own unit (when on this run) improve its how-to."
             )
+        if not run.is_running:
+            ended = RunRefused("This run has ended; improve the how-to on the process map.")
+            return _answer(request, run, ended)
         how_to = request.POST.get("how_to", "").replace("\x00", "")
         if len(how_to) > 20_000:
             return _answer(request, run, RunRefused("A how-to is at most 20,000 characters.", 400))

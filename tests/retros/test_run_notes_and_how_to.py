@@ -81,3 +81,15 @@ def test_the_retro_shows_which_run_and_step_a_note_came_from(client, run, owner,
     assert "Script the smoke test" in page
     link = f'href="/runs/{run.pk}/#step-{step.pk}">noted during run #{run.pk}, step 2.'
     assert link in page
+
+
+def test_the_how_to_of_an_ended_run_is_not_edited_in_place(client, staff, run):
+    step = run.steps.first()
+    run.abort(staff, "Stopped")
+    client.force_login(staff)
+    response = client.post(
+        f"/runs/steps/{step.pk}/how-to/", {"how_to": "Late words"}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 409
+    assert "improve the how-to on the process map" in response.content.decode()
+    assert not ProcessStepRevision.objects.exists()
