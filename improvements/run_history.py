@@ -11,6 +11,7 @@ import random
 from collections import defaultdict
 
 from django.db.models import Min
+from django.utils import timezone
 
 from retros.models import (
     Deployment,
@@ -203,3 +204,23 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
     RunStepInterval.objects.bulk_create(intervals, batch_size=BATCH)
     RunEvent.objects.bulk_create(timeline, batch_size=BATCH)
     return len(runs)
+
+
+def add_running_run(user, notes: list[tuple[str, str]]) -> DeploymentRun | None:
+    """A run under way right now: a few steps done, one blocked, notes raised on the way."""
+    begin = timezone.now() - datetime.timedelta(minutes=45)
+    run = DeploymentRun.start(user, environment="staging", version="demo-rc1", at=begin)
+    steps = list(run.steps.all())
+    if len(steps) < 4:
+        return run
+    moment = begin
+    for step in steps[:3]:
+        run.step_action(step, "start", user, at=moment)
+        moment += datetime.timedelta(minutes=8)
+        run.step_action(step, "done", user, at=moment)
+    run.step_action(steps[3], "start", user, at=moment)
+    run.step_action(steps[3], "block", user, text="Waiting for QA sign-off", at=moment)
+    if run.duty_week_id:
+        for (kind, text), step in zip(notes, steps, strict=False):
+            run.add_note(user, kind, text, step=step)
+    return run

@@ -52,3 +52,16 @@ def test_a_step_gets_faster_once_the_improvement_targeting_it_is_done(db, column
     assert median_minutes(slow, before=False) < median_minutes(slow, before=True) * 0.5
     assert median_minutes(other, before=False) > median_minutes(other, before=True) * 0.7
     assert Deployment.objects.filter(run__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_demo_has_past_runs_and_one_under_way(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    finished = DeploymentRun.objects.filter(state="finished")
+    assert finished.count() > 10
+    assert all(run.deployment_id for run in finished)
+    running = DeploymentRun.objects.running().get()
+    states = list(running.steps.values_list("state", flat=True))
+    assert states[:4] == ["done", "done", "done", "blocked"]
+    assert running.notes.count() == 2
