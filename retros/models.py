@@ -760,6 +760,12 @@ class DeploymentRun(models.Model):
                 name="run_abort_has_reason",
                 violation_error_message="An aborted run says why.",
             ),
+            models.UniqueConstraint(
+                fields=["pipeline_id"],
+                condition=Q(state="running") & ~Q(pipeline_id=""),
+                name="one_running_run_per_pipeline",
+                violation_error_message="A run is already running for this pipeline.",
+            ),
         ]
 
     def __str__(self) -> str:

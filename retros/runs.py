@@ -5,7 +5,7 @@ import functools
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
@@ -225,10 +225,14 @@ def run_start(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied("Only the people on duty this week (or staff) start a run.")
         form = RunStartForm(request.POST)
         if form.is_valid():
-            with transaction.atomic():
-                run = DeploymentRun.start(request.user, **form.cleaned_data)
-            messages.success(request, f"Run #{run.pk} started. Work through the steps below.")
-            return redirect(run)
+            try:
+                with transaction.atomic():
+                    run = DeploymentRun.start(request.user, **form.cleaned_data)
+            except IntegrityError:  # the same pipeline started a moment ago by someone else
+                form.add_error("pipeline_id", "A run was just started for this pipeline.")
+            else:
+                messages.success(request, f"Run #{run.pk} started. Work through the steps below.")
+                return redirect(run)
         status = 400
     else:
         form, status = RunStartForm(), 200

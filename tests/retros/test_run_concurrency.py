@@ -108,3 +108,14 @@ def test_two_finishes_at_once_write_one_deployment(crew):
 
     assert Deployment.objects.count() == 1
     assert DeploymentRun.objects.get(pk=run.pk).deployment == Deployment.objects.get()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_for_one_pipeline_at_once_start_one_run(crew):
+    run, clients = crew
+    data = {"environment": "production", "pipeline_id": "pipeline-77"}
+    answers = press_together([lambda c=c: c.post(reverse("run_start"), data) for c in clients[:3]])
+    assert sorted(a.status_code for a in answers) == [302, 400, 400]
+    refusals = [a.content.decode() for a in answers if a.status_code == 400]
+    assert all("for this pipeline" in text for text in refusals)
+    assert DeploymentRun.objects.filter(pipeline_id="pipeline-77").count() == 1
