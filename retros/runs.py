@@ -143,6 +143,7 @@ def _live_context(request: HttpRequest, run: DeploymentRun, can_act: bool) -> di
     for note in notes:
         notes_by_step[note.run_step_id] = notes_by_step.get(note.run_step_id, 0) + 1
     next_step = next((step for step in steps if step.state not in RunStep.ENDED), None)
+    counts["first_open"] = next_step.position if next_step else 0
     for step in steps:
         step.is_next = step is next_step and run.is_running
         step.note_count = notes_by_step.get(step.pk, 0)

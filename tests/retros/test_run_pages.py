@@ -59,6 +59,7 @@ def test_a_step_press_by_htmx_answers_that_step_and_the_figures_out_of_band(owne
     )
     assert '<div id="run-summary" hx-swap-oob="true">' in body
     assert "0 of 3 steps done or skipped" in body
+    assert f'href="#step-at-{step.position}">Go to the current step' in body
     assert "<html" not in body and 'id="run-live"' not in body
     assert RunStep.objects.get(pk=step.pk).state == "in_progress"
 
