@@ -28,7 +28,7 @@ from ninja.security import HttpBearer
 from pydantic import AliasChoices, Strict
 from pydantic import ValidationError as PydanticValidationError
 
-from .models import ApiToken, Deployment, StaleUpdate
+from .models import ApiToken, Deployment, DeploymentRun, StaleUpdate
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -204,6 +204,19 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+# What a deployment run measured itself; a CI post joining its deployment leaves these.
+RUN_MEASURED = {
+    "started_at",
+    "finished_at",
+    "hands_on_minutes",
+    "blocked_minutes",
+    "blocked_cause",
+    "restarts",
+    "manual_steps_done",
+    "trigger",
+}
+
+
 def _store(
     request: HttpRequest,
     external_id: str,
@@ -215,6 +228,10 @@ def _store(
     candidate = Deployment.objects.filter(external_id=external_id).first() or Deployment(
         **on_create
     )
+    if candidate.pk and DeploymentRun.objects.filter(deployment=candidate).exists():
+        # Done step by step in the app: the run measured the whole deployment (manual steps
+        # included), so its times and figures stay; CI adds what else it knows.
+        fields = {name: value for name, value in fields.items() if name not in RUN_MEASURED}
     for name, value in fields.items():
         setattr(candidate, name, value)
     try:

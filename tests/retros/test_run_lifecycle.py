@@ -159,7 +159,8 @@ def test_a_ci_post_after_the_run_joins_its_deployment(run, owner, ci):
     assert Deployment.objects.count() == 1
     deployment.refresh_from_db()
     assert deployment.hands_on_minutes == 3, "the measured figures stay"
-    assert deployment.finished_at == at(10, 24)
+    assert (deployment.started_at, deployment.finished_at) == (at(10), at(10, 25))
+    assert deployment.version == "v7" and deployment.result == "success"
 
 
 def test_a_ci_post_during_the_run_is_joined_when_the_run_finishes(run, owner, ci):
