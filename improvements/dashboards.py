@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from retros.deployments import csv_safe
 from retros.models import Unit
 
 from . import metrics
@@ -641,9 +642,10 @@ def _csv_response(panel: dict, filters: metrics.Filters) -> HttpResponse:
     filename = f"wallbreaker-{panel['name']}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(panel["table"]["headers"])
+    # Card titles, column, category and user names reach these cells: defuse formulas.
+    writer.writerow([csv_safe(value) for value in panel["table"]["headers"]])
     for row in panel["table"]["rows"]:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     return response
 
 
