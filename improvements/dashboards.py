@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from retros.deployments import csv_safe
 from retros.models import Unit
+from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 
 from . import metrics
 from .models import Category, Column, Event, Improvement
@@ -85,6 +86,9 @@ class DashboardFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not within_app_years(data[name]):
+                self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", "The end date comes after the start date.")

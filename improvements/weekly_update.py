@@ -8,23 +8,19 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from retros import weeks
 from retros.models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+from retros.weeks import week_label
 
 from .models import Column, Event
 
 
 def parse_iso_week(label: str) -> datetime.date:
-    """The Monday of an ISO week written like 2026-W07."""
+    """The Monday of an ISO week written like 2026-W07; 404 with the reason otherwise."""
     try:
-        year, week = label.upper().split("-W")
-        return datetime.date.fromisocalendar(int(year), int(week), 1)
-    except ValueError as error:
-        raise Http404("Write the week like 2026-W07.") from error
-
-
-def week_label(monday: datetime.date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
+        return weeks.parse_iso_week(label)
+    except weeks.WeekError as error:
+        raise Http404(str(error)) from error
 
 
 def weekly_summary(monday: datetime.date) -> dict:
