@@ -1,5 +1,6 @@
 """Availability: /healthz for load balancers, and a clean 503 while the database is away."""
 
+import logging
 import sys
 from collections.abc import Callable
 
@@ -71,3 +72,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
     )
     response["Retry-After"] = "5"
     return response
+
+
+class OneLineForDatabaseOutage(logging.Filter):
+    """Logs a request that failed because the database is away as one line, not a traceback.
+
+    During an outage every request fails the same way; a traceback each would bury the log.
+    Set on the django.request logger; other errors keep their traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, (OperationalError, InterfaceError)):
+            first_line = (str(error).strip().splitlines() or [""])[0]
+            record.msg = f"{record.getMessage()} (database unavailable: {first_line})"
+            record.args = ()
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -45,9 +45,9 @@ def production_env(tmp_path: Path, database: str) -> dict[str, str]:
     }
 
 
-def request(port: int, method: str, path: str = "/healthz", host: str | None = None):
+def request(port: int, method: str, path: str = "/healthz", host: str | None = None, **headers):
     probe = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    probe.request(method, path, headers={"Host": host or f"127.0.0.1:{port}"})
+    probe.request(method, path, headers={"Host": host or f"127.0.0.1:{port}", **headers})
     response = probe.getresponse()
     body = response.read()
     probe.close()
@@ -57,6 +57,7 @@ def request(port: int, method: str, path: str = "/healthz", host: str | None = N
 @pytest.fixture
 def gunicorn(db, tmp_path):
     started = []
+    logs: dict[int, Path] = {}
 
     def start(database: str) -> int:
         env = production_env(tmp_path, database)
@@ -77,6 +78,7 @@ def gunicorn(db, tmp_path):
             stderr=subprocess.STDOUT,
         )
         started.append(process)
+        logs[port] = log
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -86,6 +88,7 @@ def gunicorn(db, tmp_path):
                 time.sleep(0.2)
         pytest.fail("gunicorn did not come up:\n" + log.read_text())
 
+    start.logs = logs
     yield start
     for process in started:
         process.send_signal(signal.SIGTERM)
@@ -124,3 +127,18 @@ def test_healthz_answers_503_to_get_and_head_without_the_database(gunicorn):
     assert body == b'{"status": "error", "database": "unreachable"}'
     response, body = request(port, "HEAD", host="wallbreaker.example.com")
     assert (response.status, body) == (503, b"")
+
+    # A page (its session needs the database) answers 503 too, logged as one line.
+    response, _ = request(
+        port,
+        "GET",
+        "/board/",
+        host="wallbreaker.example.com",
+        Cookie="sessionid=" + "a" * 32,
+        **{"X-Forwarded-Proto": "https"},
+    )
+    assert response.status == 503
+    assert response.getheader("Retry-After") == "5"
+    log = gunicorn.logs[port].read_text()
+    assert log.count("Service Unavailable: /board/ (database unavailable:") == 1, log
+    assert "Traceback" not in log, log
