@@ -343,7 +343,9 @@ class Deployment(models.Model):
         """
         errors = {}
         latest = timezone.now() + FUTURE_SLACK
-        for name in ("started_at", "finished_at"):
+        # github_status_at orders webhook statuses: one far ahead would make every later
+        # status look stale, and one outside the years cannot be stored.
+        for name in ("started_at", "finished_at", "github_status_at"):
             moment = getattr(self, name)
             if moment is None:
                 continue

@@ -174,3 +174,22 @@ def test_a_dashboard_date_outside_the_app_years_is_explained(outsider_client, na
     for panel in ("wip", "cfd"):
         response = outsider_client.get(reverse("dashboard_csv", args=[panel]), {name: value})
         assert response.status_code == 200
+
+
+@pytest.mark.parametrize("updated_at", ["0001-01-01T00:00:00+05:00", "2999-01-01T00:00:00Z"])
+def test_a_signed_webhook_whose_status_time_cannot_be_is_a_422(client, db, settings, updated_at):
+    settings.GITHUB_WEBHOOK_SECRET = "s3cret"
+    event = {
+        "action": "created",
+        "deployment_status": {
+            "state": "success",
+            "environment": "production",
+            "created_at": "2026-03-03T10:42:00Z",
+            "updated_at": updated_at,
+        },
+        "deployment": {"id": 7, "sha": "abc", "created_at": "2026-03-03T10:00:00Z"},
+    }
+    response = signed(client, json.dumps(event).encode())
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "github_status_at"
+    assert not Deployment.objects.exists()
