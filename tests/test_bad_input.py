@@ -90,6 +90,7 @@ def test_a_weekly_update_for_a_week_that_cannot_be_shown_is_not_found(
 ):
     response = outsider_client.get(f"/updates/{label}/")
     assert response.status_code == 404
+    assert reason in response.content.decode()
     assert weeks.parse_iso_week("2026-W53") == datetime.date(2026, 12, 28)
     with pytest.raises(weeks.WeekError, match=reason):
         weeks.parse_iso_week(label)
