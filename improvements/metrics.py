@@ -944,7 +944,8 @@ def effects_of(
         windows = {cards[0].pk: _windows_of_one(cards[0], window, environment)}
     else:
         windows = _windows_of_many(cards, window, environment)
-    by_step = step_minutes([card for card in cards if card.target_step_id], environment, window)
+    targeting = [card for card in cards if card.target_step_id]
+    by_step = step_minutes(targeting, environment, window) if targeting else {}
     column = {"elapsed": 1, "hands_on": 2}
     rows, spans = [], {}
     for card in cards:
