@@ -88,15 +88,22 @@ def test_the_card_shows_the_same_sentence_as_the_dashboard(owner_client, helped)
     assert "among 60 cards, about 3 may read “likely helped” by chance" in html
 
 
-def test_the_card_names_another_improvement_done_inside_its_window(owner_client, helped, columns):
+def test_the_card_and_panel_name_another_improvement_done_inside_its_window(
+    owner_client, helped, columns
+):
     other = ImprovementFactory(
         title="Drop the manual changelog",
         column=columns["Done"],
         done_at=helped.done_at + datetime.timedelta(hours=3),
     )
+    link = f'href="{other.get_absolute_url()}">Drop the manual changelog</a>'
     html = owner_client.get(helped.get_absolute_url()).content.decode()
     assert "Also finished inside this window" in html
-    assert f'href="{other.get_absolute_url()}">Drop the manual changelog</a>' in html
+    assert link in html
+    panel = owner_client.get(reverse("dashboard_panel", args=["effects"])).content.decode()
+    row = panel[panel.index(f'id="effect-{helped.pk}"') :]
+    assert "1 other improvement done in this window: effects mixed in" in row
+    assert link in row
 
 
 def test_only_a_finished_card_has_the_section(owner_client, columns, unit):
