@@ -6,7 +6,9 @@ import io
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -165,3 +167,20 @@ def test_the_dashboard_compares_another_environment_when_asked(owner_client, hel
     unknown = owner_client.get(url, {"environment": "moon"})
     assert unknown.status_code == 200
     assert "12 production deployments" in unknown.content.decode()
+
+
+def test_a_finished_card_needs_the_same_queries_for_many_deployments_and_cards(
+    owner_client, helped, columns, django_assert_max_num_queries
+):
+    url = helped.get_absolute_url()
+    owner_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        owner_client.get(url)
+    deployments([45] * 80, helped.done_at - datetime.timedelta(days=5))
+    for n in range(5):
+        ImprovementFactory(
+            column=columns["Done"], done_at=helped.done_at + datetime.timedelta(hours=n)
+        )
+    with django_assert_max_num_queries(len(few)):
+        response = owner_client.get(url)
+    assert "Also finished inside this window" in response.content.decode()
