@@ -130,7 +130,8 @@ class Comparison:
 def format_minutes(minutes: float | None) -> str:
     if minutes is None:
         return "–"
-    return f"{minutes:.0f}" if float(minutes).is_integer() else f"{minutes:.1f}"
+    rounded = round(float(minutes), 1)
+    return f"{rounded:.0f}" if rounded.is_integer() else f"{rounded:.1f}"
 
 
 def format_change(change: float | None) -> str:

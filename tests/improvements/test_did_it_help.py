@@ -155,6 +155,7 @@ def test_the_csv_carries_the_interval_and_the_p_value(owner_client, helped):
     assert data["Environment"] == "production"
     assert data["Change (%)"] == "-47.7"  # 32/62 − 1
     assert (data["95 % CI low (%)"], data["95 % CI high (%)"]) == ("-50.0", "-45.9")
+    assert data["Test"] == "normal approximation, widened for dependence"
     assert data["Suggestion"] == "likely helped"
     assert data["Verdict"] == "Pending"
 

@@ -14,6 +14,7 @@ from improvements.effect_statistics import (
     Outcome,
     compare,
     format_change,
+    format_minutes,
     format_p,
     lag1_autocorrelation,
     u_cdf,
@@ -228,6 +229,16 @@ def test_the_exact_distribution_of_u_matches_hand_counts_and_scipy():
 )
 def test_p_values_read_with_two_significant_digits(p, text):
     assert format_p(p) == text
+
+
+def test_minutes_read_with_at_most_one_decimal():
+    assert [format_minutes(m) for m in (104, 51.5, 957.99999, 0, None)] == [
+        "104",
+        "51.5",
+        "958",
+        "0",
+        "–",
+    ]
 
 
 def test_changes_read_as_signed_percentages():
