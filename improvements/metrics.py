@@ -756,10 +756,13 @@ def step_minutes(cards: list[Improvement], environment: str, window: int) -> dic
     """The minutes the targeted step itself took in the deployment runs around each done date.
 
     The hook for deployment runs (issue 13), which time every process step: for the cards
-    that target a step, return by card id the step's hands-on minutes in the
-    HISTORY_DEPLOYMENTS + `window` runs of `environment` that started before the card's done
-    time and the `window` runs from it on, in one query. A card left out (its step never ran
-    in a recorded run) compares whole deployments. Nothing records step times yet.
+    that target a step, return by card id the step's own minutes in the runs of
+    `environment` around the card's done time: the HISTORY_DEPLOYMENTS + `window` runs that
+    started before it (history, then before) and the `window` from it on, oldest first, in
+    one query for all cards. A step's own minutes are its hands-on time when the card's
+    expected effect is about hands-on work (effect_figure), else its whole time (hands-on,
+    waiting and blocked). A card left out (its step never ran in a finished run) compares
+    whole deployments. Nothing records step times on this branch yet.
     """
     return {}
 
