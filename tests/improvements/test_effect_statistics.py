@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from bench.verdict_simulation import NOISE_MODELS, simulate
@@ -195,6 +197,28 @@ def test_a_history_of_slow_and_fast_weeks_widens_the_test():
     assert dependent.autocorrelation > 0.8 and dependent.variance_factor == pytest.approx(9)
     assert dependent.p_helped > independent.p_helped
     assert dependent.change == independent.change  # the estimate does not depend on it
+
+
+# --- Properties --------------------------------------------------------------------------
+
+MIRROR = {
+    Outcome.LIKELY_HELPED: Outcome.LIKELY_WORSE,
+    Outcome.LIKELY_WORSE: Outcome.LIKELY_HELPED,
+}
+minutes_lists = st.lists(st.integers(min_value=0, max_value=600), min_size=6, max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(before=minutes_lists, after=minutes_lists)
+def test_swapping_before_and_after_mirrors_the_result(before, after):
+    forward, backward = compare(before, after), compare(after, before)
+    assert backward.outcome == MIRROR.get(forward.outcome, forward.outcome)
+    assert backward.p_worse == pytest.approx(forward.p_helped)
+    assert (1 + backward.change) * (1 + forward.change) == pytest.approx(1)
+    assert 0 <= forward.p_helped <= 1 and 0 <= forward.p_worse <= 1
+    if forward.change_low is not None:
+        assert forward.change_low <= forward.change <= forward.change_high
+        assert (1 + backward.change_high) * (1 + forward.change_low) == pytest.approx(1)
 
 
 # --- The exact distribution --------------------------------------------------------------
