@@ -177,7 +177,8 @@ def lag1_autocorrelation(segments: Sequence[Sequence[float]]) -> float | None:
     if pairs < 10 or squares == 0:
         return None
     r = products / squares
-    return (r * count + 1) / (count - 3)  # r + (1 + 3r) / n, solved for ρ
+    corrected = (r * count + 1) / (count - 3)  # solves r = ρ − (1 + 3ρ) / n for ρ
+    return max(-1.0, min(1.0, corrected))
 
 
 def variance_factor(autocorrelation: float | None) -> float:

@@ -175,6 +175,8 @@ def test_lag_one_autocorrelation_centres_each_segment_and_corrects_its_bias():
     r = lag1_autocorrelation([alternating, [x * 2 for x in alternating]])
     raw = -(19 / 20)  # 19 products of −d² over 20 squares d², per segment
     assert r == pytest.approx((raw * 40 + 1) / (40 - 3))
+    # A long slow run then a long fast one: near 1, and the correction keeps it at most 1.
+    assert lag1_autocorrelation([[30] * 6 + [90] * 6]) == 1.0
     assert lag1_autocorrelation([[60, 70, 80]]) is None  # fewer than 10 pairs
     assert lag1_autocorrelation([[60] * 30]) is None
 
