@@ -222,3 +222,68 @@ def step_effects(cards: list[Improvement], window: int) -> dict[int, dict]:
             "after_runs": len(side[False]),
         }
     return effects
+
+
+def step_minutes_around(cards: list[Improvement], environment: str, window: int) -> dict:
+    """metrics.step_minutes, from the runs: each card's targeted step, in the runs around it.
+
+    For each card that targets a step, the step's own minutes in the finished runs of
+    `environment`: the HISTORY_DEPLOYMENTS + `window` runs before the done time (history,
+    then before) and the `window` runs from it on, oldest first. Its hands-on minutes when
+    the card's expected effect is about hands-on work, else all its time (hands-on, waiting
+    and blocked). One query for all cards; a card whose step never ran is left out.
+    """
+    from .effect_statistics import HISTORY_DEPLOYMENTS
+    from .metrics import StepMinutes, effect_figure
+
+    wanted = {card.pk: card for card in cards if card.done_at and card.target_step_id}
+    if not wanted:
+        return {}
+    card_done = F("process_step__improvements__done_at")
+    before = Q(run__started_at__lt=card_done)
+    side = Case(When(before, then=Value(True)), default=Value(False), output_field=BooleanField())
+    partition = [F("process_step__improvements"), side]
+    rows = (
+        RunStep.objects.filter(
+            run__state=DeploymentRun.State.FINISHED,
+            run__environment=environment,
+            process_step__improvements__in=list(wanted),
+        )
+        .annotate(
+            card=F("process_step__improvements"),
+            is_before=side,
+            started=F("run__started_at"),
+            rank=Case(
+                When(
+                    before,
+                    then=Window(
+                        RowNumber(), partition_by=partition, order_by=F("run__started_at").desc()
+                    ),
+                ),
+                default=Window(
+                    RowNumber(), partition_by=partition, order_by=F("run__started_at").asc()
+                ),
+            ),
+            limit=Case(
+                When(before, then=Value(HISTORY_DEPLOYMENTS + window)), default=Value(window)
+            ),
+        )
+        .filter(rank__lte=F("limit"))
+        .values_list(
+            "card", "is_before", "started", "hands_on_seconds", "waiting_seconds", "blocked_seconds"
+        )
+    )
+    found: dict[int, dict[bool, list]] = {}
+    for card, is_before, started, hands_on, waiting, blocked in rows:
+        seconds = hands_on
+        if effect_figure(wanted[card]) != "hands_on":
+            seconds = hands_on + waiting + blocked
+        found.setdefault(card, {True: [], False: []})[is_before].append(
+            (started, round(seconds / 60, 1))
+        )
+    result = {}
+    for card, sides in found.items():
+        earlier = [minutes for _, minutes in sorted(sides[True], key=lambda row: row[0])]
+        later = [minutes for _, minutes in sorted(sides[False], key=lambda row: row[0])]
+        result[card] = StepMinutes(history=earlier[:-window], before=earlier[-window:], after=later)
+    return result

@@ -141,3 +141,40 @@ def test_the_panel_shows_a_done_cards_step_minutes_before_and_after(owner_client
     assert "this step per run: 20.0 → 5.0 min (median of 2 runs before, 2 after)" in body
     csv = owner_client.get("/dashboard/step-costs.csv?window=2").content.decode()
     assert "Script it (Done) step 20 -> 5 min per run" in csv
+
+
+def test_the_did_it_help_check_reads_the_targeted_steps_own_minutes_from_the_runs(owner, columns):
+    from improvements import metrics
+
+    slow, other = make_process("manual", "manual")
+    done_at = timezone.now() - datetime.timedelta(days=20)
+    minutes_before = [30, 28, 26, 24, 22]
+    for day, minutes in enumerate(minutes_before, start=-5):
+        deploy(owner, {1: minutes, 2: 3}, done_at + datetime.timedelta(days=day), block=2)
+    for day in range(1, 4):
+        deploy(owner, {1: 6, 2: 3}, done_at + datetime.timedelta(days=day))
+    # A staging run right after the done time, far slower: production's check never sees it.
+    staging = DeploymentRun.start(owner, environment="staging", at=done_at)
+    for step in staging.steps.all():
+        staging.step_action(step, "start", owner, at=done_at)
+        staging.step_action(step, "done", owner, at=done_at + datetime.timedelta(minutes=99))
+    staging.finish(owner, at=done_at + datetime.timedelta(minutes=99))
+    toil = ImprovementFactory(
+        target_step=slow, column=columns["Done"], done_at=done_at, expected_effect="less toil"
+    )
+    whole = ImprovementFactory(target_step=other, column=columns["Done"], done_at=done_at)
+    never_ran = ImprovementFactory(
+        target_step=make_process("manual")[0], column=columns["Done"], done_at=done_at
+    )
+    with CaptureQueriesContext(connection) as queries:
+        found = metrics.step_minutes([toil, whole, never_ran], "production", window=3)
+    assert len(queries) == 1
+    assert found[toil.pk] == metrics.StepMinutes(
+        history=[30.0, 28.0], before=[26.0, 24.0, 22.0], after=[6.0, 6.0, 6.0]
+    )
+    # Not about hands-on work: the step's whole time, its blocked minute included.
+    assert found[whole.pk].before == [4.0, 4.0, 4.0] and found[whole.pk].after == [3.0] * 3
+    assert never_ran.pk not in found
+
+    rows = {row["improvement"].pk: row for row in metrics.effects(Filters.default(window=3))}
+    assert rows[toil.pk]["figure"] == "step"
