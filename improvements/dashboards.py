@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST, require_safe
 from retros.models import Unit
 
 from . import metrics
+from .headline import headline as headline_figures
 from .models import Category, Column, Event, Improvement
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
@@ -384,7 +385,8 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
             "lines": [
                 {"label": "Centre (mean)", "y": _round(chart.centre), "dash": False},
                 {"label": "Upper limit", "y": _round(chart.upper), "dash": True},
-                {"label": "Lower limit", "y": _round(chart.lower), "dash": True},
+                # Minutes are never negative: a negative limit is drawn at 0 (the notes say so).
+                {"label": "Lower limit", "y": _round(max(chart.lower, 0)), "dash": True},
             ]
             if chart.centre is not None and chart.upper is not None
             else [],
@@ -403,7 +405,9 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
         "max_points": metrics.XMR_MAX_POINTS,
         "centre": _round(chart.centre),
         "upper": _round(chart.upper),
-        "lower": _round(chart.lower),
+        "lower": _round(max(chart.lower, 0)) if chart.lower is not None else None,
+        "lower_computed": _round(chart.lower),
+        "lower_clamped": chart.lower is not None and chart.lower < 0,
         "markers": markers,
         "table": {
             "headers": ["Deployment", "Started", "Minutes", "Signal", "Run"],
@@ -632,6 +636,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "sections": sections,
             "query": request.GET.urlencode(),
+            "headline": headline_figures(filters),
         },
     )
 

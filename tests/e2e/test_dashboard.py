@@ -41,7 +41,8 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     throughput.get_by_text("Numbers").click()
     expect(throughput.get_by_role("columnheader", name="Cards done")).to_be_visible()
 
-    # Filters land in the URL, and the CSV links keep them.
+    # Filters land in the URL, and the CSV links keep them; they fold under the range.
+    page.get_by_text("Change", exact=True).click()
     page.get_by_label("Unit").select_option(label="Payments")
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"unit=\d+"))
