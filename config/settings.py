@@ -84,7 +84,7 @@ TEMPLATES = [
                 "retros.context_processors.on_duty",
             ],
             # `{{ user|person }}` names people the same way on every page.
-            "builtins": ["retros.templatetags.people"],
+            "builtins": ["retros.templatetags.people", "retros.templatetags.form_labels"],
         },
     },
 ]

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from .models import Deployment, ProcessStep, Unit
+from .people import name_people_in
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -62,6 +63,8 @@ class DeploymentForm(forms.ModelForm):
         people = get_user_model().objects.filter(is_active=True).order_by("username")
         self.fields["deployer"].queryset = people
         self.fields["shadow"].queryset = people
+        name_people_in(self.fields["deployer"])
+        name_people_in(self.fields["shadow"])
         for name in ["hands_on_minutes", "blocked_minutes", "restarts", "manual_steps_done"]:
             self.fields[name].widget.attrs["min"] = 0
 

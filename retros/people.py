@@ -12,3 +12,10 @@ def display_name(user) -> str:
     if user is None:
         return ""
     return name_from_parts(user.first_name, user.last_name, user.get_username())
+
+
+def name_people_in(field, nobody: str = "Nobody") -> None:
+    """Make a form's person select show names; an optional one offers `nobody` as empty."""
+    field.label_from_instance = display_name
+    if not field.required:
+        field.empty_label = nobody
