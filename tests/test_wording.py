@@ -83,5 +83,5 @@ def test_the_deployment_log_shows_the_columns_that_matter(client, staff):
         "Hands-on min",
         "Deployer",
     ]
-    assert 'class="deployments stack-on-phone"' in page and 'data-label="Result"' in page
+    assert 'class="deployments stack-on-phone"' in page and 'data-after="min elapsed"' in page
     assert "2026.11.30-build-4711" not in page

@@ -33,7 +33,15 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     charts = page.locator("canvas[data-chart]")
     assert charts.count() >= 9
     expect(page.locator("canvas[data-drawn]")).to_have_count(charts.count())
+    # The sections are tabs under the headline; each opens in place.
+    expect(page.get_by_role("heading", name="Is it getting better?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Did it help?")).to_be_hidden()
+    page.get_by_role("tab", name="Did it help?").click()
     expect(page.get_by_role("heading", name="Did it help?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Improvement flow")).to_be_hidden()
+    page.get_by_role("tab", name="Did it help?").press("Home")
+    expect(page.get_by_role("tab", name="Improvement flow")).to_be_focused()
+    expect(page.get_by_role("heading", name="Improvement flow")).to_be_visible()
     screenshot(page, tmp_path, "laptop")
 
     # The numbers behind a chart open as a table.
