@@ -56,6 +56,7 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     expect(page).to_have_url(re.compile(r"unit=\d+"))
     csv_link = page.locator("#panel-wip").get_by_role("link", name=re.compile("CSV"))
     assert "unit=" in csv_link.get_attribute("href")
+    expect(page.locator(".dash-panel-loading")).to_have_count(0)  # count after the lazy panels
     expect(page.locator("canvas[data-drawn]")).to_have_count(page.locator("canvas").count())
 
     # A person confirms the suggested verdict of a finished improvement.
