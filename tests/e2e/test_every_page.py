@@ -129,3 +129,22 @@ def test_every_main_page_fits_a_phone_and_passes_axe(
         f"{name}: {line}" for name, lines in violations.items() for line in lines
     )
     assert not problems, "The browser reported errors:\n" + "\n".join(problems)
+
+
+def test_the_board_with_its_move_controls_and_card_dialog_passes_axe(browser, live_server, demo):
+    context, session = open_context(browser, live_server, demo, PHONE)
+    problems = []
+    try:
+        page = visit(context, session, live_server, "board", "/board/", problems)
+        card = page.locator("#board li.board-card").first
+        card.locator("a").focus()
+        assert page.locator(".card-moves:not([hidden])").count() == 1
+        with_controls = axe_violations(page)
+        card.locator("a").click()
+        page.wait_for_selector("#card-dialog[open] #card-title")
+        in_dialog = axe_violations(page)
+    finally:
+        context.close()
+    assert not with_controls, with_controls
+    assert not in_dialog, in_dialog
+    assert not problems, problems
