@@ -240,3 +240,29 @@ def test_move_controls_show_on_hover_only_and_a_title_opens_the_card(page, colum
     page.locator(f"#card-{first.pk} > a").click()
     expect(page.locator("#card-dialog")).to_be_visible()
     expect(page.locator("#card-dialog #card-title")).to_have_text("Hover me")
+
+
+def test_without_javascript_a_card_moves_from_its_page(browser, live_server, owner, columns, unit):
+    from django.test import Client
+
+    card = ImprovementFactory(title="No script", column=columns["Ideas"])
+    client = Client()
+    client.force_login(owner)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    try:
+        page.goto("/board/")
+        page.get_by_role("link", name="No script").click()
+        expect(page.get_by_role("heading", name="No script")).to_be_visible()
+        page.get_by_role("link", name="Move…").click()
+        page.get_by_label("Column").select_option(label="In progress")
+        page.get_by_role("button", name="Move", exact=True).click()
+        expect(page).to_have_url(f"{live_server.url}/board/#card-{card.pk}")
+        in_progress = page.locator(f"#column-{columns['In progress'].pk}")
+        expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
+        assert titles_in(columns["In progress"]) == ["No script"]
+    finally:
+        context.close()
