@@ -1,4 +1,7 @@
-"""`{{ user|person }}`: a person's display name (retros.people), loaded in every template."""
+"""The `person` filter: how a user is named on a page, including when there is no user.
+
+Loaded in every template (a builtin in settings); the rule itself is retros.people.display_name.
+"""
 
 from django import template
 
@@ -8,6 +11,12 @@ register = template.Library()
 
 
 @register.filter
-def person(user) -> str:
-    """The person's full name, or their username when they have none; "" for nobody."""
+def person(user, missing: str = "—") -> str:
+    """Full name, else username; `missing` when the user is None (an empty or deleted role).
+
+    A filter rather than `user.get_full_name|default:user.get_username`: Django resolves a
+    filter's argument strictly, so that form raises (a 500) when the user is None.
+    """
+    if user is None or user == "":
+        return missing
     return display_name(user)
