@@ -49,12 +49,13 @@ def _run_etag(run: DeploymentRun, can_act: bool) -> str:
     return f'W/"run-{run.pk}-{run.revision}-{int(can_act)}"'
 
 
-# What each step action's button says: (for a manual step, for an automated one), and the
-# text field an action needs (its placeholder and length).
+# What each step action's button says: (for a manual step, for an automated one), as (its
+# text, its accessible name before the step's title; the name contains the text, WCAG 2.5.3),
+# and the text field an action needs (its placeholder and length).
 BUTTON_LABELS = {
     "start": (("Start", "Start"), ("Start waiting", "Start waiting for")),
-    "done": (("Done", "Done with"), ("Confirm done", "Confirm")),
-    "unblock": (("Unblocked: resume", "Unblock"), ("Unblocked: resume", "Unblock")),
+    "done": (("Done", "Done with"), ("Confirm done", "Confirm done:")),
+    "unblock": (("Unblocked: resume", "Unblocked: resume"),) * 2,
 }
 TEXT_ACTIONS = {
     "block": ("What blocks it?", "What blocks", 200, "small danger"),

@@ -51,8 +51,8 @@ def test_the_unit_runs_a_deployment_while_the_shadow_sees_each_step_change(
     cause.press("Enter")
     expect(steps.nth(1).locator(".step-state")).to_have_text("Blocked")
     expect(steps.nth(1)).to_contain_text("Registry is down")
-    deployer.get_by_role("button", name="Unblock “Build and push images”").click()
-    deployer.get_by_role("button", name="Confirm “Build and push images”").click()
+    deployer.get_by_role("button", name="Unblocked: resume “Build and push images”").click()
+    deployer.get_by_role("button", name="Confirm done: “Build and push images”").click()
     expect(steps.nth(1).locator(".step-state")).to_have_text("Done")
 
     deployer.get_by_label("Kind").select_option("question")
