@@ -62,30 +62,46 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
 
     runs, plans = [], []
     for deployment in deployments:
-        moment = deployment.started_at
-        step_rows, total = [], {"hands_on": 0, "waiting": 0, "blocked": 0, "manual": 0}
-        causes, restarts = [], 0
+        # The deployment's own figures are the story the seed tells (hands-on minutes that
+        # fall over the years); the run splits them over its steps. A step's share shrinks
+        # once the improvement targeting it is done.
+        active = []
         for step in steps:
-            mode = _mode_at(step, history[step.pk], moment)
+            mode = _mode_at(step, history[step.pk], deployment.started_at)
             if mode == ProcessStep.Mode.DROPPED:
                 continue
+            weight = max(1, step.minutes) * rng.lognormvariate(0, 0.3)
+            if step.pk in improved and improved[step.pk] <= deployment.started_at:
+                weight *= 0.3
+            active.append((step, mode, weight))
+        manual_weight = sum(w for _, mode, w in active if mode in MANUAL) or 1
+        waiting_weight = sum(w for _, mode, w in active if mode not in MANUAL) or 1
+        hands_on_total = deployment.hands_on_minutes * 60
+        waiting_total = max(
+            0,
+            (deployment.elapsed_minutes - deployment.hands_on_minutes - deployment.blocked_minutes)
+            * 60,
+        )
+        blocked_at = rng.randrange(len(active)) if active and deployment.blocked_minutes else None
+        restart_at = rng.randrange(len(active)) if active and deployment.restarts else None
+        moment = deployment.started_at
+        step_rows, total = [], {"hands_on": 0, "waiting": 0, "blocked": 0, "manual": 0}
+        for index, (step, mode, weight) in enumerate(active):
             manual = mode in MANUAL
-            base = max(1, step.minutes) * (1 if manual else 0.4)
-            if step.pk in improved and improved[step.pk] <= moment:
-                base *= 0.35  # the improvement that targeted this step is done
-            seconds = max(30, round(base * 60 * rng.lognormvariate(0, 0.3)))
-            blocked = 0
-            if rng.random() < (0.06 if manual else 0.03):
-                blocked = rng.choice([5, 10, 20, 40]) * 60
-                causes.append(rng.choice(BLOCK_CAUSES))
-            restarted = rng.random() < 0.01
-            restarts += restarted
+            share = weight / (manual_weight if manual else waiting_weight)
+            seconds = max(30, round((hands_on_total if manual else waiting_total) * share))
+            blocked = deployment.blocked_minutes * 60 if index == blocked_at else 0
+            restarted = deployment.restarts if index == restart_at else 0
             start = moment
             moment = start + datetime.timedelta(seconds=seconds + blocked)
             step_rows.append((step, mode, start, moment, seconds, blocked, restarted))
             total["hands_on" if manual else "waiting"] += seconds
             total["blocked"] += blocked
             total["manual"] += manual
+        causes = (
+            [deployment.blocked_cause or rng.choice(BLOCK_CAUSES)] if blocked_at is not None else []
+        )
+        restarts = deployment.restarts
         aborted = deployment.result == Deployment.Result.ABORTED
         run = DeploymentRun(
             duty_week=deployment.duty_week,
@@ -154,7 +170,7 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
                     waiting_seconds=0 if manual else seconds,
                     blocked_seconds=blocked,
                     blocks=1 if blocked else 0,
-                    restarts_caused=int(restarted),
+                    restarts_caused=restarted,
                 )
             )
     RunStep.objects.bulk_create(run_steps, batch_size=BATCH)
