@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from .issue_links import issue_reference
 from .models import Column, Improvement
 
 # What a card on the board needs, read as plain rows: building 1,000 model instances (and
@@ -28,6 +29,7 @@ CARD_FIELDS = {
     "effect_verdict": "effect_verdict",
     "column_entered_at": "column_entered_at",
     "recurrence": "recurrence",
+    "external_link": "external_link",
 }
 
 
@@ -44,6 +46,7 @@ class BoardCard:
     effect_verdict: str
     column_entered_at: datetime.datetime
     recurrence: int
+    external_link: str
     previous_id: int | None = None
     next_id: int | None = None
 
@@ -103,6 +106,10 @@ class CardRenderer:
         if card.target_step_title:
             meta.append(
                 f'<span title="targets process step">⚙ {escape(card.target_step_title)}</span>'
+            )
+        if card.external_link and (issue := issue_reference(card.external_link)):
+            meta.append(
+                f'<span class="issue-key" title="{issue.label} issue">{escape(issue.key)}</span>'
             )
         if card.effect_verdict != Improvement.Verdict.PENDING:
             verdict = Improvement.Verdict(card.effect_verdict)

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from retros.models import Finding, ProcessStep, ProcessStepChange, Unit
 
+from .issue_links import IssueReference, issue_reference
+
 # Cards are spaced this far apart so a move usually writes one row: the moved card.
 POSITION_GAP = 1024
 # Done and dropped cards older than this stay off the board unless asked for.
@@ -194,6 +196,11 @@ class Improvement(models.Model):
     @property
     def days_in_column(self) -> int:
         return (timezone.now() - self.column_entered_at).days
+
+    @property
+    def issue(self) -> "IssueReference | None":
+        """The issue tracker key its external link names (PLAT-123, shop#42), if any."""
+        return issue_reference(self.external_link)
 
     def move_to(
         self,

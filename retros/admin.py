@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 
 from .models import (
@@ -85,17 +86,39 @@ class RetroRevisionAdmin(admin.ModelAdmin):
     list_display = ["retro", "user", "at"]
 
 
+class ApiTokenForm(forms.ModelForm):
+    """Scopes as checkboxes; at least one, so no token is issued that can do nothing."""
+
+    scopes = forms.MultipleChoiceField(
+        choices=ApiToken.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Card writes act as the token's user, with that user's rights on the board.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "user", "scopes", "revoked_at"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["scopes"] = self.instance.scope_list if self.instance.pk else []
+
+    def clean_scopes(self) -> str:
+        return " ".join(self.cleaned_data["scopes"])
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    form = ApiTokenForm
+    list_display = ["name", "prefix", "user", "scopes", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
-    fields = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "user", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        token, key = ApiToken.issue(obj.name, user=obj.user)
+        token, key = ApiToken.issue(obj.name, user=obj.user, scopes=obj.scopes.split())
         obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
         obj.created_at = token.created_at
         messages.warning(request, f"Copy the token now, it is not shown again: {key}")

@@ -484,7 +484,16 @@ class RetroRevision(models.Model):
 
 
 class ApiToken(models.Model):
-    """A token for CI and other machines; only its SHA-256 is stored."""
+    """A token for CI and other machines; only its SHA-256 is stored.
+
+    Its scopes (space-separated, as OAuth writes them) say which endpoints it may call; a
+    card write acts as the token's user, with that user's rights on the board.
+    """
+
+    class Scope(models.TextChoices):
+        DEPLOYMENTS_WRITE = "deployments:write", "deployments:write (record and read deployments)"
+        CARDS_READ = "cards:read", "cards:read (read the board's cards)"
+        CARDS_WRITE = "cards:write", "cards:write (create, edit, move and comment on cards)"
 
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, editable=False)
@@ -495,19 +504,35 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=200, blank=True, help_text="Space-separated scopes.")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list
 
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, name: str, user=None) -> tuple["ApiToken", str]:
+    def issue(
+        cls, name: str, user=None, scopes=(Scope.DEPLOYMENTS_WRITE,)
+    ) -> tuple["ApiToken", str]:
         """Create a token and return it with its key, which is never stored or shown again."""
         key = "wb_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(name=name, user=user, prefix=key[:10], key_hash=cls.hash(key))
+        token = cls.objects.create(
+            name=name,
+            user=user,
+            prefix=key[:10],
+            key_hash=cls.hash(key),
+            scopes=" ".join(str(scope) for scope in scopes),
+        )
         return token, key
 
     @classmethod
