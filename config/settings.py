@@ -200,6 +200,17 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Shared secret for GitHub deployment_status webhooks (X-Hub-Signature-256).
 GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
 
+# The outbox (chat messages, outgoing webhooks), sent by `manage.py deliver_outbox`. Outgoing
+# webhooks are signed with this secret (HMAC-SHA256 over "<timestamp>.<body>").
+WEBHOOK_SIGNING_SECRET = os.environ.get("WEBHOOK_SIGNING_SECRET", "")
+OUTBOX_TIMEOUT_SECONDS = float(os.environ.get("OUTBOX_TIMEOUT_SECONDS", "10"))
+OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "10"))
+OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "30"))
+# A claimed delivery comes back to the other workers this long after its worker died.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
+RUN_BLOCKED_ALERT_MINUTES = int(os.environ.get("RUN_BLOCKED_ALERT_MINUTES", "20"))
+
 # Django's tasks framework: tasks run at once in-process unless a real backend is configured.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 

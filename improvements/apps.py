@@ -8,6 +8,9 @@ class ImprovementsConfig(AppConfig):
     name = "improvements"
 
     def ready(self) -> None:
+        from . import notifications
         from .metrics import register_sqlite_functions
+
+        notifications.register()
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="wb_percentile")

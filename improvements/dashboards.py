@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from retros import outbox
 from retros.models import Unit
 
-from . import metrics
+from . import metrics, notifications
 from .models import Category, Column, Event, Improvement
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
@@ -712,6 +713,7 @@ def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
                 "suggested": form.cleaned_data["suggested"][:20],
             },
         )
+        outbox.enqueue(notifications.verdict_set(improvement, request.user, previous))
     messages.success(
         request, f"“{improvement.title}”: verdict {improvement.get_effect_verdict_display()}."
     )

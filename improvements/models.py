@@ -4,11 +4,19 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from retros.models import Finding, ProcessStep, ProcessStepChange, Unit
+from retros.models import (
+    ChatWebhook,
+    Finding,
+    OutgoingWebhook,
+    ProcessStep,
+    ProcessStepChange,
+    Unit,
+)
+from retros.outbox import enqueue
 
 from .issue_links import IssueReference, issue_reference
 
@@ -246,10 +254,16 @@ class Improvement(models.Model):
     ) -> set[int]:
         source_id = self.column_id
         column_ids = sorted({source_id, target_id})
+        # Whether anyone listens (chat, outgoing webhooks) rides along with the lock, so a
+        # move that tells nobody costs no query for it.
         locked = {
             locked.pk: locked
-            for locked in Column.objects.select_for_update()
+            for locked in Column.objects.select_for_update(of=("self",))
             .filter(pk__in=column_ids)
+            .annotate(
+                chat_listens=Exists(ChatWebhook.objects.filter(is_active=True)),
+                hooks_listen=Exists(OutgoingWebhook.objects.filter(is_active=True)),
+            )
             .order_by("pk")
         }
         if target_id not in locked:
@@ -291,7 +305,20 @@ class Improvement(models.Model):
             from_column_id=source_id,
             to_column_id=target_id,
         )
+        if target.chat_listens or target.hooks_listen:
+            self._tell_about_move(source_id, target, actor)
         return set(column_ids)
+
+    def _tell_about_move(self, source_id: int, target: Column, actor) -> None:
+        """Outbox messages for this move, in its transaction (see improvements.notifications)."""
+        from . import notifications
+
+        over_by = 0
+        if target.chat_listens and target.pk != source_id and target.has_wip_limit:
+            count = Improvement.objects.open().filter(column=target).count()
+            # Only the move that crosses the limit says so, not every move after it.
+            over_by = 1 if count == target.wip_limit + 1 else 0
+        enqueue(*notifications.card_moved(self, source_id, target, actor, over_limit_by=over_by))
 
     def _neighbour_positions(
         self, column_id: int, after_id: int | None, before_id: int | None, to_bottom: bool

@@ -3,9 +3,13 @@ from django.contrib import admin, messages
 
 from .models import (
     ApiToken,
+    ChatWebhook,
+    Delivery,
     Deployment,
     DutyWeek,
     Finding,
+    OutboxMessage,
+    OutgoingWebhook,
     ProcessStep,
     ProcessStepChange,
     RetroRevision,
@@ -129,3 +133,41 @@ class ApiTokenAdmin(admin.ModelAdmin):
         from django.utils import timezone
 
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+
+
+@admin.register(OutgoingWebhook)
+class OutgoingWebhookAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "topics", "is_active"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["topic", "unit", "created_at", "fanned_out_at"]
+    list_filter = ["topic"]
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "message", "attempts", "next_attempt_at", "sent_at", "gave_up_at"]
+    list_filter = [
+        ("sent_at", admin.EmptyFieldListFilter),
+        ("gave_up_at", admin.EmptyFieldListFilter),
+    ]
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    actions = ["retry_now"]
+
+    @admin.action(description="Try the selected deliveries again now")
+    def retry_now(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(sent_at__isnull=True).update(
+            gave_up_at=None, next_attempt_at=timezone.now()
+        )
+        messages.success(request, f"{count} deliveries will be tried again within seconds.")

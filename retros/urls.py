@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import deployments, feeds, units, views
+from . import deployments, feeds, integrations, units, views
 
 urlpatterns = [
     path("retros/", views.retro_list, name="retro_list"),
@@ -39,4 +39,14 @@ urlpatterns = [
     path("process/steps/new/", deployments.process_step_create, name="process_step_create"),
     path("process/steps/<int:pk>/edit/", deployments.process_step_edit, name="process_step_edit"),
     path("process/steps/<int:pk>/move/", deployments.process_step_move, name="process_step_move"),
+    path("integrations/chat/", integrations.chat_webhooks, name="chat_webhooks"),
+    path("integrations/chat/new/", integrations.chat_webhook_add, name="chat_webhook_add"),
+    path(
+        "integrations/chat/<int:pk>/delete/",
+        integrations.chat_webhook_delete,
+        name="chat_webhook_delete",
+    ),
+    path(
+        "integrations/chat/<int:pk>/test/", integrations.chat_webhook_test, name="chat_webhook_test"
+    ),
 ]

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from improvements.models import Category, Column, Comment, Event, FindingLink, Improvement
 from retros.models import (
+    ChatWebhook,
     Deployment,
     DutyWeek,
     Finding,
@@ -128,6 +129,7 @@ def world(owner, teammate, outsider, staff):
         retro=retro, kind="idea", text="Automate it", author=owner, outcome="improvement"
     )
     FindingLink.objects.create(finding=linked, improvement=card, linked_by=owner)
+    ChatWebhook.objects.create(pk=MATRIX_PK, unit=unit, url="https://chat.example/hooks/9001")
     return {
         "unit": unit,
         "week": week,
