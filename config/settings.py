@@ -124,6 +124,31 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "config.auth.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# Single sign-on with the company's OpenID Connect provider (config/sso.py). On when
+# OIDC_ISSUER and OIDC_CLIENT_ID are set; LOCAL_LOGIN=0 then leaves it the only way in.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your company account")
+OIDC_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("OIDC_ALLOWED_EMAIL_DOMAINS")]
+OIDC_REQUIRE_VERIFIED_EMAIL = env_bool("OIDC_REQUIRE_VERIFIED_EMAIL", True)
+OIDC_STAFF_CLAIM = os.environ.get("OIDC_STAFF_CLAIM", "")
+OIDC_STAFF_VALUES = env_list("OIDC_STAFF_VALUES")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATE_CLASS = "config.sso.SignInView"
+OIDC_CALLBACK_CLASS = "config.sso.CallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "config.sso.provider_logout_url"
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+if OIDC_ISSUER and OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("config.sso.CompanyAccountBackend")
+    if not LOCAL_LOGIN:
+        AUTHENTICATION_BACKENDS.remove("config.auth.LoginThrottleBackend")
+        AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
