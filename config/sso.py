@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.views import View
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 from mozilla_django_oidc.views import (
@@ -100,8 +101,40 @@ def _refuse(request: HttpRequest | None, reason: str) -> None:
     raise SuspiciousOperation(reason)
 
 
+# What the backend reads, with the library's defaults; looked up when a sign-in needs it.
+BACKEND_SETTINGS = {
+    "OIDC_OP_TOKEN_ENDPOINT": (),
+    "OIDC_OP_USER_ENDPOINT": (),
+    "OIDC_OP_JWKS_ENDPOINT": (None,),
+    "OIDC_RP_CLIENT_ID": (),
+    "OIDC_RP_CLIENT_SECRET": (),
+    "OIDC_RP_SIGN_ALGO": ("HS256",),
+    "OIDC_RP_IDP_SIGN_KEY": (None,),
+}
+
+
 class CompanyAccountBackend(OIDCAuthenticationBackend):
+    """The library's backend, reading the provider's endpoints only during a sign-in.
+
+    Its own __init__ resolves them when Django builds the backend list, which is at every
+    password login too: that would fetch the discovery document then, and fail every local
+    login while the provider is away.
+    """
+
     get_settings = staticmethod(sso_setting)
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.UserModel = get_user_model()
+
+    def __getattr__(self, name: str):
+        if name in BACKEND_SETTINGS:
+            return sso_setting(name, *BACKEND_SETTINGS[name])
+        raise AttributeError(name)
+
+    def authenticate(self, request, **kwargs):
+        if request is None or "code" not in request.GET or not sso_enabled():
+            return None
+        return super().authenticate(request, **kwargs)
 
     def verify_claims(self, claims: dict) -> bool:
         email = (claims.get("email") or "").strip()
@@ -156,15 +189,28 @@ class CompanyAccountBackend(OIDCAuthenticationBackend):
         return any(str(v) in wanted for v in values if v is not None) if wanted else bool(value)
 
 
+UNREACHABLE = "The sign-in service cannot be reached just now; try again in a minute."
+
+
 class SignInView(OIDCAuthenticationRequestView):
     """Sends the browser to the provider (state, nonce and PKCE kept in the session)."""
 
     get_settings = staticmethod(sso_setting)
 
     def __init__(self, *args, **kwargs) -> None:
+        View.__init__(self, *args, **kwargs)  # the endpoints are read in get()
+
+    def get(self, request: HttpRequest):
         if not sso_enabled():
             raise Http404("Single sign-on is not configured.")
-        super().__init__(*args, **kwargs)
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = sso_setting("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except (requests.RequestException, ValueError, KeyError, ImproperlyConfigured):
+            logger.exception("OpenID Connect discovery failed")
+            messages.error(request, UNREACHABLE)
+            return redirect("login")
+        self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
+        return super().get(request)
 
 
 class CallbackView(OIDCAuthenticationCallbackView):
@@ -178,7 +224,12 @@ class CallbackView(OIDCAuthenticationCallbackView):
     def get(self, request: HttpRequest):
         if not sso_enabled():
             raise Http404("Single sign-on is not configured.")
-        return super().get(request)
+        try:
+            return super().get(request)
+        except (requests.RequestException, ImproperlyConfigured):
+            logger.exception("OpenID Connect sign-in could not reach the provider")
+            self.request.sso_refusal = UNREACHABLE
+            return self.login_failure()
 
     def login_failure(self):
         reason = getattr(self.request, "sso_refusal", "") or "Single sign-on did not complete."

@@ -248,3 +248,22 @@ def test_without_configuration_the_sso_urls_do_not_exist(client, settings):
     assert client.get("/oidc/authenticate/").status_code == 404
     assert client.get("/oidc/callback/?code=x&state=y").status_code == 404
     assert "Sign in with" not in client.get("/accounts/login/").content.decode()
+
+
+def test_password_login_works_while_the_provider_is_away(client, settings):
+    settings.OIDC_ISSUER = "http://127.0.0.1:9/nobody-listens"
+    sso._discovered.clear()
+    UserFactory(username="local", password="local-password-1")
+    response = client.post(
+        "/accounts/login/", {"username": "local", "password": "local-password-1"}
+    )
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
+
+
+def test_a_provider_that_is_away_is_said_so(client, settings):
+    settings.OIDC_ISSUER = "http://127.0.0.1:9/nobody-listens"
+    sso._discovered.clear()
+    response = client.get("/oidc/authenticate/", follow=True)
+    assert response.redirect_chain[-1][0] == "/accounts/login/"
+    assert "cannot be reached" in response.content.decode()

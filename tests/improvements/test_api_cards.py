@@ -429,3 +429,43 @@ def test_the_openapi_description_covers_the_card_endpoints(client):
     assert "post" in paths["/api/cards/{pk}/comments"]
     assert "cards:write" in paths["/api/cards/{pk}/move"]["post"]["summary"]
     assert "CardDetailOut" in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?unit=99999999999999999999",
+        "?column=99999999999999999999",
+        "?q=%00",
+        "?category=%00",
+        "?assignee=" + "x" * 151,
+        "?offset=99999999999",
+        "?mine=maybe",
+    ],
+)
+def test_hostile_list_queries_answer_without_a_server_error(client, owner_key, query):
+    response = client.get("/api/cards" + query, **bearer(owner_key))
+    assert response.status_code in (200, 422), response.content
+
+
+def test_hostile_ids_in_the_path_are_404(client, owner_key):
+    for url in ["/api/cards/99999999999999999999", "/api/cards/0"]:
+        assert client.get(url, **bearer(owner_key)).status_code == 404
+
+
+def test_existing_tokens_keep_recording_deployments_after_the_scopes_migration(
+    transactional_db,
+):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("retros", "0002_person_duty_feed")])
+    old_apps = executor.loader.project_state([("retros", "0002_person_duty_feed")]).apps
+    old_apps.get_model("retros", "ApiToken").objects.create(
+        name="CI", prefix="wb_x", key_hash="0" * 64
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert ApiToken.objects.get(name="CI").scope_list == ["deployments:write"]
