@@ -234,6 +234,9 @@ OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "360
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "30"))
 # A claimed delivery comes back to the other workers this long after its worker died.
 OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
+# Webhook URLs are typed in by unit members: the worker refuses internal addresses unless this
+# is on (for a chat server inside your network).
+OUTBOX_ALLOW_INTERNAL_URLS = env_bool("OUTBOX_ALLOW_INTERNAL_URLS", DEBUG)
 RUN_BLOCKED_ALERT_MINUTES = int(os.environ.get("RUN_BLOCKED_ALERT_MINUTES", "20"))
 
 # Django's tasks framework: tasks run at once in-process unless a real backend is configured.

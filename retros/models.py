@@ -428,8 +428,9 @@ class Retrospective(models.Model):
         """Mark the retro changed, so attendees polling its findings fetch them again."""
         self.save(update_fields=["updated_at"])
 
-    @transaction.atomic
+    @transaction.atomic(savepoint=False)
     def submit(self) -> None:
+        """Submit, and queue the chat message in the same transaction."""
         from . import outbox  # outbox builds on these models
 
         self.status = self.Status.SUBMITTED

@@ -19,14 +19,17 @@ delivery's id (X-Wallbreaker-Delivery) so a receiver can drop the repeat.
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import random
+import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -131,14 +134,9 @@ def retro_reminder(week, retro) -> OutboxMessage:
 
 
 def retro_submitted(retro) -> OutboxMessage:
+    """The short line; the worker adds the week's update (improvements registers it)."""
     week = retro.duty_week
-    counts = {kind: 0 for kind in ("pain", "idea", "question", "well")}
-    for kind in retro.findings.values_list("kind", flat=True):
-        counts[kind] = counts.get(kind, 0) + 1
-    text = (
-        f"{week.unit} submitted the retro for deployment week {week.iso_label}: "
-        f"{counts['pain']} pains, {counts['idea']} ideas, {counts['well']} went well."
-    )
+    text = f"{week.unit} submitted the retro for deployment week {week.iso_label}."
     return message(
         "retro.submitted",
         text,
@@ -313,6 +311,8 @@ def post(delivery: Delivery) -> Answer:
         headers["X-Wallbreaker-Signature"] = signature(secret, timestamp, body)
     if not delivery.url.startswith(("http://", "https://")):
         return Answer(None, "Only http and https URLs are posted to.")
+    if refusal := internal_address(delivery.url):
+        return Answer(None, refusal)
     request = urllib.request.Request(  # noqa: S310 - the scheme is checked just above
         delivery.url, data=body, headers=headers, method="POST"
     )
@@ -325,6 +325,24 @@ def post(delivery: Delivery) -> Answer:
         return Answer(error.code, f"HTTP {error.code}")
     except (OSError, ValueError) as error:  # refused, timed out, DNS, a malformed URL
         return Answer(None, str(error)[:500] or error.__class__.__name__)
+
+
+def internal_address(url: str) -> str:
+    """Why `url` may not be posted to, or "": unless OUTBOX_ALLOW_INTERNAL_URLS is on, no
+    loopback, private, link-local or reserved address, so a webhook URL typed in by a unit
+    member cannot make the worker probe the company's own network."""
+    if settings.OUTBOX_ALLOW_INTERNAL_URLS:
+        return ""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return ""  # unresolvable: the post itself fails and is retried
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            return f"{host} is an internal address ({ip}); set OUTBOX_ALLOW_INTERNAL_URLS to allow."
+    return ""
 
 
 def backoff(attempts: int) -> datetime.timedelta:

@@ -53,6 +53,7 @@ def unfinished() -> int:
 
 def test_a_worker_killed_mid_batch_loses_nothing(receiver, settings, capsys):
     settings.OUTBOX_RETRY_BASE_SECONDS = 0.05
+    settings.OUTBOX_ALLOW_INTERNAL_URLS = True
     # Slow answers, so the kill lands while a post is in flight.
     receiver.answer = lambda n: (200, 0.15)
     ChatWebhook.objects.create(url=receiver.url())
@@ -64,6 +65,7 @@ def test_a_worker_killed_mid_batch_loses_nothing(receiver, settings, capsys):
         "OUTBOX_LEASE_SECONDS": "2",
         "OUTBOX_TIMEOUT_SECONDS": "5",
         "LOG_LEVEL": "CRITICAL",
+        "OUTBOX_ALLOW_INTERNAL_URLS": "1",
     }
     worker = subprocess.Popen(  # noqa: S603 - our own manage.py
         [sys.executable, "manage.py", "deliver_outbox", "--batch", "10", "--interval", "0.1"],
@@ -114,6 +116,7 @@ def test_twenty_clients_and_a_flaky_receiver_get_every_message_once(receiver, se
     settings.OUTBOX_RETRY_MAX_SECONDS = 0.5
     settings.OUTBOX_MAX_ATTEMPTS = 100
     settings.WEBHOOK_SIGNING_SECRET = "load-secret"
+    settings.OUTBOX_ALLOW_INTERNAL_URLS = True
     receiver.answer = lambda n: (500, 0) if n % 5 == 4 else (200, 0)
     OutgoingWebhook.objects.create(name="Data lake", url=receiver.url("/hook"))
     unit = UnitFactory(name="Payments")
