@@ -3,8 +3,9 @@
 A Router added to the deployments API (retros.api) by config.urls, so it shares its token
 authentication, error shape and OpenAPI document. Reads need the cards:read scope, writes
 cards:write; a write acts as the token's user and is allowed by the same rules as on the
-board (improvements.views.can_edit_board), and goes through the same model methods, so the
-history, the neighbour semantics of a move and the outbox messages are the board's own.
+board (improvements.permissions.can_edit_board, and the edit form's ownership rule), and goes
+through the same model methods, so the history, the neighbour semantics of a move and the
+outbox messages are the board's own.
 """
 
 import datetime
@@ -25,7 +26,7 @@ from retros.models import ApiToken, ProcessStep, Unit
 from .forms import BoardFilterForm, ImprovementForm
 from .models import Category, Column, Improvement, MoveError
 from .operations import create_improvement, guess_category
-from .views import can_edit_board
+from .permissions import can_edit_board
 
 router = Router(tags=["cards"])
 read = TokenAuth(ApiToken.Scope.CARDS_READ)
@@ -333,7 +334,7 @@ def create_card(request: HttpRequest, payload: CardIn):
     if "category" not in data:
         guessed = guess_category(payload.title)
         data["category"] = guessed.pk if guessed else ""
-    form = ImprovementForm(data)
+    form = ImprovementForm(data, user=user)
     if errors or not form.is_valid():
         return _invalid(errors or _form_errors(form))
     fields = {name: value for name, value in form.cleaned_data.items() if value is not None}
@@ -357,7 +358,7 @@ def update_card(request: HttpRequest, pk: int, payload: CardFields):
     if card is None:
         return _not_found()
     data, errors = _form_data(payload, card)
-    form = ImprovementForm(data, instance=card)
+    form = ImprovementForm(data, instance=card, user=user)
     if errors or not form.is_valid():
         return _invalid(errors or _form_errors(form))
     with transaction.atomic():

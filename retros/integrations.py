@@ -13,8 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from . import outbox
 from .models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook
-from .permissions import can_manage_chat, chat_units_for
-from .rotation import can_manage
+from .permissions import can_manage_chat, can_manage_rotation, chat_units_for
 
 
 class ChatWebhookForm(forms.ModelForm):
@@ -39,7 +38,7 @@ class ChatWebhookForm(forms.ModelForm):
         self.fields["unit"].queryset = chat_units_for(user)
         self.fields["unit"].required = False
         self.fields["unit"].empty_label = (
-            "The whole organisation" if can_manage(user) else "Choose your unit"
+            "The whole organisation" if can_manage_rotation(user) else "Choose your unit"
         )
 
     def clean_unit(self):
@@ -56,7 +55,7 @@ def _page(request: HttpRequest, form: ChatWebhookForm | None = None) -> HttpResp
     context = {
         "webhooks": webhooks,
         "form": form or ChatWebhookForm(user=request.user),
-        "can_add": can_manage(request.user) or chat_units_for(request.user).exists(),
+        "can_add": can_manage_rotation(request.user) or chat_units_for(request.user).exists(),
         "outgoing": list(OutgoingWebhook.objects.all()) if request.user.is_staff else [],
     }
     if request.user.is_staff:
@@ -80,7 +79,7 @@ def chat_webhooks(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def chat_webhook_add(request: HttpRequest) -> HttpResponse:
-    if not (can_manage(request.user) or chat_units_for(request.user).exists()):
+    if not (can_manage_rotation(request.user) or chat_units_for(request.user).exists()):
         raise PermissionDenied("Members of a unit set up their unit's chat channels.")
     form = ChatWebhookForm(request.POST, user=request.user)
     if not form.is_valid():

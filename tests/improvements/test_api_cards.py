@@ -269,7 +269,7 @@ def test_a_card_that_cannot_be_is_refused_with_a_reason(client, owner_key, body,
 
 
 def test_an_update_changes_only_what_was_sent_and_logs_it(client, card, owner, owner_key):
-    unit_two = UnitFactory(name="Checkout")
+    unit_two = UnitFactory(name="Checkout", members=[owner])
     response = client.patch(
         f"/api/cards/{card.pk}",
         {"unit": unit_two.pk, "external_link": "https://github.com/acme/shop/issues/42"},
@@ -469,3 +469,17 @@ def test_existing_tokens_keep_recording_deployments_after_the_scopes_migration(
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert ApiToken.objects.get(name="CI").scope_list == ["deployments:write"]
+
+
+def test_a_card_is_not_handed_to_a_unit_the_token_user_is_not_in(client, card, owner_key, unit):
+    """The board's ownership rule: a card's owner confirms its verdict, so it is not lent."""
+    foreign = UnitFactory(name="Search")
+    response = client.patch(
+        f"/api/cards/{card.pk}", {"unit": foreign.pk}, "application/json", **bearer(owner_key)
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "unit", "message": "Only staff and members of Search give it a card."}
+    ]
+    card.refresh_from_db()
+    assert card.unit == unit
