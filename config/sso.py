@@ -259,6 +259,12 @@ def provider_logout_url(request: HttpRequest) -> str:
     return f"{end_session}?{urlencode(query)}"
 
 
+def local_login() -> bool:
+    """Username and password login: on unless switched off, and never off without SSO (or
+    nobody could log in)."""
+    return settings.LOCAL_LOGIN or not sso_enabled()
+
+
 class LoginView(auth_views.LoginView):
     """Django's login page, with the company sign-in button and, unless switched off, the
     local username and password form."""
@@ -267,11 +273,11 @@ class LoginView(auth_views.LoginView):
         return super().get_context_data(**kwargs) | {
             "sso_enabled": sso_enabled(),
             "sso_name": settings.OIDC_PROVIDER_NAME,
-            "local_login": settings.LOCAL_LOGIN,
+            "local_login": local_login(),
         }
 
     def post(self, request, *args, **kwargs):
-        if not settings.LOCAL_LOGIN:
+        if not local_login():
             messages.error(request, "Sign in with your company account.")
             return redirect("login")
         return super().post(request, *args, **kwargs)

@@ -51,6 +51,7 @@ CHAT_TOPICS = frozenset(
     }
 )
 WEBHOOK_TOPICS = frozenset(OutgoingWebhook.Topic.values)
+CHAT_TEXT_LIMIT = 4000
 
 # Fuller chat text for a topic, built when the message is fanned out: the improvements app
 # registers the weekly update for "retro.submitted" (retros cannot import it).
@@ -241,6 +242,9 @@ def _deliveries_of(outgoing: OutboxMessage, chats, hooks) -> list[Delivery]:
                 text = EXPANDERS[outgoing.topic](outgoing)
             except Exception:  # a broken expander must not hold up the message itself
                 logger.exception("Expanding %s failed; sending the short text", outgoing.pk)
+        if len(text) > CHAT_TEXT_LIMIT:
+            # Chat tools cap a message (Teams near 28 KB); the link has the rest.
+            text = text[: CHAT_TEXT_LIMIT - 40].rsplit("\n", 1)[0] + "\n… (more on the page)"
         for chat in chats:
             if chat.unit_id is not None and chat.unit_id != outgoing.unit_id:
                 continue

@@ -267,3 +267,12 @@ def test_a_provider_that_is_away_is_said_so(client, settings):
     response = client.get("/oidc/authenticate/", follow=True)
     assert response.redirect_chain[-1][0] == "/accounts/login/"
     assert "cannot be reached" in response.content.decode()
+
+
+def test_local_login_stays_when_switched_off_without_sso(client, settings):
+    settings.OIDC_ISSUER = ""
+    settings.LOCAL_LOGIN = False
+    UserFactory(username="local", password="local-password-1")
+    assert 'name="password"' in client.get("/accounts/login/").content.decode()
+    client.post("/accounts/login/", {"username": "local", "password": "local-password-1"})
+    assert "_auth_user_id" in client.session

@@ -367,3 +367,14 @@ def test_internal_addresses_are_refused_unless_allowed(settings, columns, owner,
     settings.OUTBOX_ALLOW_INTERNAL_URLS = True
     make_due()
     assert outbox.drain().sent == 1  # the loopback one; the other has nobody listening
+
+
+def test_a_long_chat_message_is_cut_at_a_line_with_the_link_kept(unit, receiver):
+    ChatWebhook.objects.create(url=receiver.url())
+    lines = "\n".join(f"Line {n} of a very long weekly update" for n in range(500))
+    outbox.enqueue(outbox.message("card.done", lines, link="https://wallbreaker.example/x/"))
+    outbox.drain()
+    text = receiver.requests[0].json["text"]
+    assert len(text) <= outbox.CHAT_TEXT_LIMIT + 40
+    assert text.endswith("… (more on the page)\nhttps://wallbreaker.example/x/")
+    assert "Line 0 of" in text and "Line 499" not in text
