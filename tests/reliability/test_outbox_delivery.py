@@ -107,6 +107,58 @@ def test_a_worker_killed_mid_batch_loses_nothing(receiver, settings, capsys):
         )
 
 
+def restart_postgres() -> None:
+    pg_ctl = [f"{os.environ['PG_BIN']}/pg_ctl", "-D", os.environ["PG_DATA"], "restart"]
+    pg_ctl += ["-m", "fast", "-w"]
+    if os.geteuid() == 0:
+        pg_ctl = ["runuser", "-u", "postgres", "--", *pg_ctl]
+    subprocess.run(  # noqa: S603
+        pg_ctl, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
+    )
+
+
+@pytest.mark.skipif(not os.environ.get("PG_DATA"), reason="needs the server of .ci/with-postgres")
+def test_the_worker_carries_on_after_a_database_restart(receiver, capsys):
+    ChatWebhook.objects.create(url=receiver.url())
+    outbox.enqueue(outbox.message("card.done", "Before the restart"))
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url(),
+        "LOG_LEVEL": "CRITICAL",
+        "OUTBOX_ALLOW_INTERNAL_URLS": "1",
+        "CONN_MAX_AGE": "60",
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "deliver_outbox", "--interval", "0.2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(receiver.requests) == 1
+        connection.close()
+        restart_postgres()
+        time.sleep(1)  # the worker polls into the restart and fails a round or two
+        outbox.enqueue(outbox.message("card.done", "After the restart"))
+        deadline = time.monotonic() + 30
+        while len(receiver.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker.poll() is None, "the worker died with the database"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
+    assert [r.json["text"] for r in receiver.requests] == [
+        "Before the restart",
+        "After the restart",
+    ]
+    assert worker.returncode == 0  # SIGTERM: finished cleanly
+
+
 CLIENTS = 20
 CHANGES_PER_CLIENT = 10
 

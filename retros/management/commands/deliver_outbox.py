@@ -4,7 +4,7 @@ import signal
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from retros import outbox
 
@@ -48,6 +48,7 @@ class Command(BaseCommand):
             except Exception:  # the database away for a moment: keep the worker alive
                 self.stderr.write("Outbox round failed; trying again.")
                 outbox.logger.exception("Outbox round failed")
+                connection.close()  # reconnect next round rather than reuse a broken link
                 tally = None
             if tally and tally.sent + tally.failed:
                 self.stdout.write(f"Sent {tally.sent}, failed {tally.failed}.")
