@@ -104,8 +104,10 @@ class CardRenderer:
                 f'<span title="targets process step">⚙ {escape(card.target_step_title)}</span>'
             )
         if card.external_link and (issue := issue_reference(card.external_link)):
+            # issue_reference only reads http(s) URLs, so the href is never javascript: etc.
             meta.append(
-                f'<span class="issue-key" title="{issue.label} issue">{escape(issue.key)}</span>'
+                f'<a class="issue-key" href="{escape(card.external_link)}" '
+                f'rel="noopener noreferrer" title="{issue.label} issue">{escape(issue.key)}</a>'
             )
         if card.effect_verdict != Improvement.Verdict.PENDING:
             verdict = Improvement.Verdict(card.effect_verdict)

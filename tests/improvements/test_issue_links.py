@@ -49,7 +49,10 @@ def test_the_board_and_the_card_show_the_key_and_link(owner_client, columns):
         title="Automate smoke", external_link="https://github.com/acme/shop/issues/42"
     )
     board = owner_client.get("/board/").content.decode()
-    assert '<span class="issue-key" title="GitHub issue">shop#42</span>' in board
+    assert (
+        '<a class="issue-key" href="https://github.com/acme/shop/issues/42" '
+        'rel="noopener noreferrer" title="GitHub issue">shop#42</a>'
+    ) in board
     detail = owner_client.get(card.get_absolute_url()).content.decode()
     assert "GitHub issue" in detail
     assert 'href="https://github.com/acme/shop/issues/42"' in detail
