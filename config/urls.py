@@ -9,6 +9,7 @@ from improvements.api import router as card_api
 from retros.api import api, machine_urls
 
 from . import sso
+from .auth import ThrottledPasswordResetView
 from .health import healthz
 
 # The card endpoints join the deployments API (retros must not import improvements).
@@ -18,6 +19,11 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="board", permanent=False), name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", login_not_required(sso.LoginView.as_view()), name="login"),
+    path(
+        "accounts/password_reset/",
+        ThrottledPasswordResetView.as_view(),
+        name="password_reset",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     # The way in through the company's provider (config/sso.py); 404 until it is configured.
     path(

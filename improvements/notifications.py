@@ -103,7 +103,9 @@ def verdict_set(card: Improvement, actor, previous: str) -> OutboxMessage:
 
 def weekly_update_text(submitted: OutboxMessage) -> str:
     """The retro-submitted line followed by the week's update, in markdown."""
-    from .weekly_update import parse_iso_week, weekly_summary
+    from retros.weeks import parse_iso_week
+
+    from .weekly_update import weekly_summary
 
     monday: datetime.date = parse_iso_week(submitted.data["week"])
     summary = weekly_summary(monday) | {"site_url": absolute("")}

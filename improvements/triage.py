@@ -247,7 +247,8 @@ def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def improvement_search(request: HttpRequest) -> HttpResponse:
     """Search-as-you-type for an open improvement to link a finding to."""
-    query = request.GET.get("q", "").strip()[:200]
+    # A NUL byte cannot be searched for (PostgreSQL refuses it in a pattern): drop it.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     finding = None
     if request.GET.get("finding", "").isdigit():
         finding = (
