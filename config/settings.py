@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "axes",
     "retros",
     "improvements",
+    "config",  # for config.models: password-reset requests counted across processes
 ]
 
 MIDDLEWARE = [
