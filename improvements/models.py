@@ -421,6 +421,45 @@ class Improvement(models.Model):
         )
         return changed
 
+    @transaction.atomic
+    def unlink_finding(self, finding: Finding, actor=None) -> bool:
+        """Take a finding off this card (it waits for triage again); True if it was linked.
+
+        The only way a link goes: the event keeps the card's history in step with its
+        recurrence, which counts the links that remain.
+        """
+        deleted, _ = FindingLink.objects.filter(finding=finding, improvement=self).delete()
+        if not deleted:
+            return False
+        finding.outcome = Finding.Outcome.PENDING
+        finding.no_action_reason = ""
+        finding.save(update_fields=["outcome", "no_action_reason"])
+        self.record(
+            Event.Kind.UNLINKED,
+            actor,
+            data={"finding": finding.pk, "retro": finding.retro_id},
+        )
+        return True
+
+    @transaction.atomic
+    def reopen(self, actor=None, finding: Finding | None = None) -> set[int]:
+        """Move a finished card back to work (the first active column) and say why.
+
+        A pain that returns after its fix is done is a sign the fix did not help: the card
+        goes to the top of the first active column (or backlog, if the board has none).
+        Returns the ids of the columns that changed.
+        """
+        target = (
+            Column.objects.filter(state=Column.State.ACTIVE).order_by("position").first()
+            or Column.objects.filter(state=Column.State.BACKLOG).order_by("position").first()
+        )
+        if target is None or not self.column.is_finished:
+            return set()
+        changed = self.move_to(target, actor=actor)
+        data = {"finding": finding.pk, "retro": finding.retro_id} if finding else {}
+        self.record(Event.Kind.REOPENED, actor, to_column=target, data=data)
+        return changed
+
     @staticmethod
     def _position_between(lower: int | None, upper: int | None) -> int | None:
         if lower is None and upper is None:
@@ -477,6 +516,8 @@ class Event(models.Model):
         EDITED = "edited", "Edited"
         COMMENTED = "commented", "Commented"
         LINKED = "linked", "Linked a finding"
+        UNLINKED = "unlinked", "Unlinked a finding"
+        REOPENED = "reopened", "Reopened"
         ARCHIVED = "archived", "Archived"
         UNARCHIVED = "unarchived", "Unarchived"
         DROPPED = "dropped", "Dropped"
