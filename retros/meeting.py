@@ -13,7 +13,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import permissions
-from .models import MAX_VOTES_PER_PERSON, Finding, FindingGroup, Retrospective, Vote, rank
+from .models import (
+    MAX_VOTES_PER_PERSON,
+    Finding,
+    FindingGroup,
+    Retrospective,
+    Vote,
+    most_pressing_kind,
+    rank,
+)
 
 PHASES = list(Retrospective.Phase)
 
@@ -50,7 +58,7 @@ def meeting_context(retro: Retrospective, user, can_edit: bool | None = None) ->
     shown_groups = [group for group in groups.values() if group.members]
     for group in shown_groups:
         # A group is discussed (and ranked) as its most pressing kind, from its oldest finding.
-        group.kind = rank(group.members)[0].kind if group.members else "pain"
+        group.kind = most_pressing_kind(group.members)
     loose = [finding for finding in findings if finding.group_id not in groups]
     columns = [
         {

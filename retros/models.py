@@ -542,13 +542,27 @@ class FindingGroup(models.Model):
         self.delete()
 
 
+# The order a meeting discusses kinds in: what hurt first, what went well last.
+KIND_ORDER = {"pain": 0, "idea": 1, "question": 2, "well": 3}
+
+
+def most_pressing_kind(findings) -> str:
+    """The kind a group of findings is discussed (and triaged) as."""
+    return min((finding.kind for finding in findings), key=KIND_ORDER.get, default="pain")
+
+
 def rank(items: list) -> list:
     """Findings and groups in the order a meeting discusses them: most votes, then by kind
-    (pains first), then oldest first. Each item carries `votes_total`, `kind` and `created_at`."""
-    order = {kind: n for n, kind in enumerate(["pain", "idea", "question", "well"])}
+    (pains first), then oldest first. Each item has `kind`, `created_at` and, once counted,
+    `votes_total`."""
     return sorted(
         items,
-        key=lambda item: (-item.votes_total, order.get(item.kind, 9), item.created_at, item.pk),
+        key=lambda item: (
+            -getattr(item, "votes_total", 0),
+            KIND_ORDER.get(item.kind, 9),
+            item.created_at,
+            item.pk,
+        ),
     )
 
 
