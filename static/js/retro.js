@@ -17,8 +17,14 @@
     }
   }
 
-  // Swap in the live parts of a fragment; a part holding the focus (someone typing in it)
-  // waits for the next poll. Returns true when every part was swapped.
+  function isTyping(element) {
+    if (!element || !element.matches) return false;
+    return element.matches("textarea, select, input:not([type=submit]):not([type=button]):not([type=radio]):not([type=checkbox])");
+  }
+
+  // Swap in the live parts of a fragment. A part someone is typing in waits for the next
+  // poll; a focused button is replaced and its successor (same id) takes the focus.
+  // Returns true when every part was swapped.
   function applyLive(html) {
     var template = document.createElement("template");
     template.innerHTML = html.trim();
@@ -26,7 +32,9 @@
     template.content.querySelectorAll("[data-live][id]").forEach(function (fresh) {
       var current = document.getElementById(fresh.id);
       if (!current) return;
-      if (current.contains(document.activeElement) && document.activeElement !== document.body) {
+      var active = document.activeElement;
+      var focused = active && active !== document.body && current.contains(active);
+      if (focused && isTyping(active)) {
         complete = false;
         return;
       }
@@ -36,6 +44,10 @@
       }
       current.replaceWith(fresh);
       if (window.htmx) window.htmx.process(fresh);
+      if (focused && active.id) {
+        var again = document.getElementById(active.id);
+        if (again) again.focus();
+      }
     });
     return complete;
   }
