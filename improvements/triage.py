@@ -230,12 +230,16 @@ def retro_triage(request: HttpRequest, pk: int) -> HttpResponse:
     return _retro_triage_page(request, pk)
 
 
-def _finding_for_triage(request: HttpRequest, pk: int) -> TriageItem:
+def _finding_for_triage(request: HttpRequest, pk: int, *, undo: bool = False) -> TriageItem:
     finding = get_object_or_404(Finding.objects.select_related("retro__duty_week__unit"), pk=pk)
     if not can_triage(finding.retro, request.user):
         raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
     if not finding.needs_triage:
         raise PermissionDenied("Only pains and ideas are triaged.")
+    # A grouped finding is triaged with its group; only undoing its own earlier triage
+    # (made before it was grouped) stays possible on its own.
+    if finding.group_id and not undo:
+        raise PermissionDenied("This finding is triaged with its group.")
     return TriageItem(finding.retro, [finding])
 
 
@@ -260,14 +264,17 @@ def _lock_pending(request: HttpRequest, item: TriageItem) -> list[Finding] | Non
     if not item.retro.is_submitted:
         messages.error(request, "Submit the retro first, then triage it.")
         return None
-    if (
-        not locked
-        or any(finding.outcome != Finding.Outcome.PENDING for finding in locked)
-        or FindingLink.objects.filter(finding__in=locked).exists()
-    ):
+    linked = set(FindingLink.objects.filter(finding__in=locked).values_list("finding", flat=True))
+    pending = [
+        finding
+        for finding in locked
+        if finding.outcome == Finding.Outcome.PENDING and finding.pk not in linked
+    ]
+    # A group is triaged for the findings still waiting; a finding alone only if it waits.
+    if not pending or (item.group is None and len(pending) != len(locked)):
         messages.info(request, "That finding was already triaged.")
         return None
-    return locked
+    return pending
 
 
 def _done(request: HttpRequest, item: TriageItem) -> HttpResponse:
@@ -380,7 +387,7 @@ def finding_no_action(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    return _reopen(request, _finding_for_triage(request, pk))
+    return _reopen(request, _finding_for_triage(request, pk, undo=True))
 
 
 @require_POST

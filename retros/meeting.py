@@ -78,6 +78,10 @@ def meeting_context(retro: Retrospective, user, can_edit: bool | None = None) ->
         "can_edit": can_edit,
         "can_facilitate": permissions.can_facilitate(user, retro),
         "can_group": can_edit and permissions.can_group(user, retro),
+        # The grouping controls show in the Group phase; the server accepts groups until submit.
+        "grouping": retro.phase == Retrospective.Phase.GROUP
+        and can_edit
+        and permissions.can_group(user, retro),
         "can_vote": can_edit and permissions.can_vote(user, retro),
         "findings": findings,
         "columns": columns,

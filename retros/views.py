@@ -236,7 +236,8 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
                     "finding_kinds": Finding.Kind.choices,
                     "retro": retro,
                     "can_edit": True,
-                    "can_group": permissions.can_group(request.user, retro),
+                    "grouping": retro.phase == Retrospective.Phase.GROUP
+                    and permissions.can_group(request.user, retro),
                     "can_vote": permissions.can_vote(request.user, retro),
                 },
             )

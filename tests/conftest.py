@@ -12,6 +12,7 @@ from retros.models import (
     Deployment,
     DutyWeek,
     Finding,
+    FindingGroup,
     ProcessStep,
     Retrospective,
     Unit,
@@ -128,6 +129,9 @@ def world(owner, teammate, outsider, staff):
         retro=retro, kind="idea", text="Automate it", author=owner, outcome="improvement"
     )
     FindingLink.objects.create(finding=linked, improvement=card, linked_by=owner)
+    # A group of the meeting (issue 14), with a pain of its own, for the group URLs.
+    group = FindingGroup.objects.create(pk=MATRIX_PK, retro=retro, title="Waiting")
+    Finding.objects.create(retro=retro, kind="pain", text="Waited for QA", group=group)
     return {
         "unit": unit,
         "week": week,

@@ -251,3 +251,26 @@ def test_an_outsider_may_not_triage_a_group(client, request, retro, who):
 
     assert [r.status_code for r in responses] == [403, 403, 403, 403]
     assert set(Finding.objects.values_list("outcome", flat=True)) == {"pending"}
+
+
+def test_a_grouped_finding_is_triaged_with_its_group_not_alone(owner_client, retro):
+    group, findings = grouped(retro, "One", "Two")
+
+    response = owner_client.post(
+        reverse("finding_no_action", args=[findings[0].pk]), {"reason": "x"}
+    )
+
+    assert response.status_code == 403
+    assert set(Finding.objects.values_list("outcome", flat=True)) == {"pending"}
+
+
+def test_a_group_with_one_finding_triaged_earlier_triages_the_rest(owner_client, retro):
+    group, findings = grouped(retro, "One", "Two")
+    Finding.objects.filter(pk=findings[0].pk).update(outcome="no_action", no_action_reason="old")
+
+    owner_client.post(reverse("group_no_action", args=[group.pk]), {"reason": "Vendor"})
+
+    assert dict(Finding.objects.values_list("text", "no_action_reason")) == {
+        "One": "old",
+        "Two": "Vendor",
+    }
