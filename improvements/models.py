@@ -5,6 +5,8 @@ import datetime
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Count, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -428,17 +430,14 @@ class Improvement(models.Model):
         The only way a link goes: the event keeps the card's history in step with its
         recurrence, which counts the links that remain.
         """
-        deleted, _ = FindingLink.objects.filter(finding=finding, improvement=self).delete()
-        if not deleted:
+        link = FindingLink.objects.filter(finding=finding, improvement=self).first()
+        if link is None:
             return False
+        link.unlinked_by = actor  # for the event record_unlink writes
+        link.delete()
         finding.outcome = Finding.Outcome.PENDING
         finding.no_action_reason = ""
         finding.save(update_fields=["outcome", "no_action_reason"])
-        self.record(
-            Event.Kind.UNLINKED,
-            actor,
-            data={"finding": finding.pk, "retro": finding.retro_id},
-        )
         return True
 
     @transaction.atomic
@@ -592,3 +591,23 @@ class FindingLink(models.Model):
             Finding.objects.filter(pk=self.finding_id).exclude(
                 outcome=Finding.Outcome.IMPROVEMENT
             ).update(outcome=Finding.Outcome.IMPROVEMENT, no_action_reason="")
+
+
+@receiver(post_delete, sender=FindingLink)
+def record_unlink(sender, instance: FindingLink, **kwargs) -> None:
+    """Every link that goes leaves an event on its card, however it went (an undone triage,
+    the admin, a deleted retro), so the card's history and its recurrence agree. A card
+    deleted with its links takes its history with it."""
+    origin = kwargs.get("origin")
+    origin_model = origin.model if isinstance(origin, models.QuerySet) else type(origin)
+    if origin_model is Improvement:
+        return
+    retro_id = (
+        Finding.objects.filter(pk=instance.finding_id).values_list("retro_id", flat=True).first()
+    )
+    Event.objects.create(
+        improvement_id=instance.improvement_id,
+        kind=Event.Kind.UNLINKED,
+        actor=getattr(instance, "unlinked_by", None),
+        data={"finding": instance.finding_id, "retro": retro_id},
+    )

@@ -274,3 +274,26 @@ def test_a_group_with_one_finding_triaged_earlier_triages_the_rest(owner_client,
         "One": "old",
         "Two": "Vendor",
     }
+
+
+def test_a_link_deleted_any_other_way_still_leaves_an_event(owner, retro):
+    card = ImprovementFactory()
+    finding = FindingFactory(retro=retro)
+    link_finding(finding, card, owner)
+
+    FindingLink.objects.filter(finding=finding).delete()  # as the admin's bulk delete does
+
+    event = card.events.get(kind=Event.Kind.UNLINKED)
+    assert (event.actor, event.data) == (None, {"finding": finding.pk, "retro": retro.pk})
+
+
+def test_a_card_deleted_with_its_links_goes_without_a_trace(owner, retro):
+    card, other = ImprovementFactory(), ImprovementFactory()
+    link_finding(FindingFactory(retro=retro), card, owner)
+    link_finding(FindingFactory(retro=retro), other, owner)
+
+    card.delete()
+    Improvement.objects.filter(pk=other.pk).delete()
+
+    assert not Event.objects.filter(kind=Event.Kind.UNLINKED).exists()
+    assert Finding.objects.count() == 2
