@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,7 +23,8 @@ from django.views.decorators.http import require_POST, require_safe
 from retros.models import Unit
 
 from . import metrics
-from .models import Category, Column, Event, Improvement
+from .models import COUNT_RULE, Category, Column, Event, Improvement
+from .permissions import can_set_verdict
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
 PANELS = (
@@ -142,6 +144,7 @@ def panel_wip(filters: metrics.Filters, user) -> dict:
     rows = metrics.wip_per_column(filters)
     return {
         "title": "Work in progress per column",
+        "count_rule": COUNT_RULE,
         "rows_detail": rows,
         "table": {
             "headers": ["Column", "Cards", "WIP limit", "Over limit"],
@@ -512,10 +515,8 @@ def panel_dora(filters: metrics.Filters, user) -> dict:
 
 def panel_effects(filters: metrics.Filters, user) -> dict:
     rows = metrics.effects(filters)
-    unit_ids = set(user.units.values_list("pk", flat=True)) if rows else set()
     for row in rows:
         improvement = row["improvement"]
-        row["can_confirm"] = user.is_staff or improvement.unit_id in unit_ids
         row["change_percent"] = _percent(row["change"])
         suggested = row["suggestion"]
         if improvement.effect_verdict != Improvement.Verdict.PENDING:
@@ -584,7 +585,10 @@ PANEL_BUILDERS: dict[str, Callable[[metrics.Filters, object], dict]] = {
     "dora": panel_dora,
     "effects": panel_effects,
 }
-assert tuple(PANEL_BUILDERS) == PANELS
+# A check that survives `python -O` (an assert would not): a panel added to one tuple and not
+# the other would otherwise be missing from the page or answer 500 on its URL.
+if tuple(PANEL_BUILDERS) != PANELS:
+    raise ImproperlyConfigured("PANEL_BUILDERS must name every panel of PANELS, in page order.")
 
 
 def build_panel(name: str, filters: metrics.Filters, user) -> dict:
@@ -678,17 +682,11 @@ class VerdictForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
 
-def can_confirm_verdict(user, improvement: Improvement) -> bool:
-    if user.is_staff:
-        return True
-    return improvement.unit_id is not None and improvement.unit.members.filter(pk=user.pk).exists()
-
-
 @require_POST
 def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
     """A person confirms (or overrides) the suggested effect verdict of a finished card."""
     improvement = get_object_or_404(Improvement.objects.select_related("unit", "column"), pk=pk)
-    if not can_confirm_verdict(request.user, improvement):
+    if not can_set_verdict(request.user, improvement):
         return HttpResponse(
             "Only staff or members of the card's unit may set its verdict.", status=403
         )

@@ -224,13 +224,18 @@ def _as_date(value) -> datetime.date:
 
 
 def wip_per_column(filters: Filters) -> list[dict]:
-    """Open cards per column now, against the column's WIP limit. One query."""
-    cards = filters.improvements().filter(archived_at__isnull=True)
+    """Cards per column now, as the board counts them (COUNT_RULE), against the WIP limit.
+
+    Two queries: the columns, then the counts.
+    """
+    columns = list(Column.objects.all())
+    finished = [column.pk for column in columns if column.is_finished]
+    cards = filters.improvements(Improvement.objects.on_board(finished))
     counts = dict(
         cards.values_list("column").annotate(count=Count("id")).values_list("column", "count")
     )
     rows = []
-    for column in Column.objects.all():
+    for column in columns:
         count = counts.get(column.pk, 0)
         rows.append(
             {
@@ -291,10 +296,6 @@ def flow_times(filters: Filters) -> dict:
         .order_by("category__position", "category__name")
     )
     return {"overall": overall, "categories": per_category}
-
-
-def _period_start(day: datetime.date, period: str) -> datetime.date:
-    return monday_of(day) if period == "week" else day
 
 
 def _periods(filters: Filters) -> list[datetime.date]:

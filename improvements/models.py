@@ -16,6 +16,13 @@ from retros.models import Finding, ProcessStep, ProcessStepChange, Unit
 POSITION_GAP = 1024
 # Done and dropped cards older than this stay off the board unless asked for.
 FINISHED_CARDS_SHOWN_FOR = datetime.timedelta(weeks=4)
+FINISHED_CARDS_SHOWN_WEEKS = FINISHED_CARDS_SHOWN_FOR.days // 7
+# What a column's count means wherever one is shown (board headers, dashboard): the cards the
+# board shows in it, by ImprovementQuerySet.on_board (and its SQL twin Improvement.board_counts).
+COUNT_RULE = (
+    "A column counts its open cards; a done or dropped column only those finished in the "
+    f"last {FINISHED_CARDS_SHOWN_WEEKS} weeks, as the board shows them."
+)
 
 
 class MoveError(ValueError):
@@ -186,12 +193,6 @@ class Improvement(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("improvement_detail", args=[self.pk])
-
-    @property
-    def recurrence_count(self) -> int:
-        if hasattr(self, "recurrence"):
-            return self.recurrence
-        return self.finding_links.values("finding__retro").distinct().count()
 
     @property
     def days_in_column(self) -> int:

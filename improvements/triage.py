@@ -25,6 +25,7 @@ from retros.models import (
     rank,
 )
 
+from . import permissions
 from .models import Category, Column, FindingLink, Improvement
 from .operations import (
     add_progress_note,
@@ -41,10 +42,8 @@ SEARCH_RESULTS = 10
 
 
 def can_triage(retro: Retrospective, user) -> bool:
-    """The retro's people, the platform team (which runs the board) and staff triage."""
-    if user.is_staff or retro.duty_week.involves(user):
-        return True
-    return user.units.filter(kind=Unit.Kind.PLATFORM, is_active=True).exists()
+    """Kept for callers elsewhere: the rule is improvements.permissions.can_triage."""
+    return permissions.can_triage(user, retro)
 
 
 def _people():
@@ -178,7 +177,7 @@ def _retro_triage_page(
     categories = list(Category.objects.all())
     by_slug = {category.slug: category for category in categories}
     bound = bound or {}
-    can_edit = retro.is_submitted and can_triage(retro, request.user)
+    can_edit = retro.is_submitted and permissions.can_triage(request.user, retro)
     pending = [item for item in items if item.pending]
     suggestions = similar_improvements([item.text for item in pending]) if can_edit else []
     # Every item's form offers the same choices: read them once, not once per form.
@@ -232,7 +231,7 @@ def retro_triage(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _finding_for_triage(request: HttpRequest, pk: int, *, undo: bool = False) -> TriageItem:
     finding = get_object_or_404(Finding.objects.select_related("retro__duty_week__unit"), pk=pk)
-    if not can_triage(finding.retro, request.user):
+    if not permissions.can_triage(request.user, finding.retro):
         raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
     if not finding.needs_triage:
         raise PermissionDenied("Only pains and ideas are triaged.")
@@ -245,7 +244,7 @@ def _finding_for_triage(request: HttpRequest, pk: int, *, undo: bool = False) ->
 
 def _group_for_triage(request: HttpRequest, pk: int) -> TriageItem:
     group = get_object_or_404(FindingGroup.objects.select_related("retro__duty_week__unit"), pk=pk)
-    if not can_triage(group.retro, request.user):
+    if not permissions.can_triage(request.user, group.retro):
         raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
     findings = list(group.findings.order_by("created_at", "id"))
     if not any(finding.needs_triage for finding in findings):
@@ -459,7 +458,7 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
         "can_link": item is not None
         and item.retro.is_submitted
         and item.pending
-        and can_triage(item.retro, request.user),
+        and permissions.can_triage(request.user, item.retro),
     }
     if request.htmx:
         return render(request, "improvements/improvement_search.html#results", context)
@@ -506,7 +505,7 @@ def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "retro": retro,
         "improvements": list(_carry_over(retro)),
-        "can_edit": retro.can_edit(request.user),
+        "can_edit": permissions.can_add_progress_note(request.user, retro),
     }
     if request.htmx:
         return render(request, "improvements/carry_over.html#carry-over", context)
@@ -517,7 +516,7 @@ def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
 def carry_over_note(request: HttpRequest, pk: int, improvement_pk: int) -> HttpResponse:
     """Save a one-line progress note on a carried-over improvement as a comment on its card."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
-    if not retro.can_edit(request.user):
+    if not permissions.can_add_progress_note(request.user, retro):
         raise PermissionDenied("Only the people writing this retro add progress notes.")
     improvement = get_object_or_404(_carry_over(retro), pk=improvement_pk)
     form = NoteForm(request.POST, auto_id=f"note-{improvement.pk}-%s")

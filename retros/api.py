@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Any, Literal
@@ -27,7 +28,7 @@ from ninja.security import HttpBearer
 from pydantic import AliasChoices, Strict
 from pydantic import ValidationError as PydanticValidationError
 
-from .models import ApiToken, Deployment
+from .models import ApiToken, Deployment, StaleUpdate
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -204,9 +205,13 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
 
 
 def _store(
-    request: HttpRequest, external_id: str, fields: dict[str, Any], on_create: dict[str, Any]
+    request: HttpRequest,
+    external_id: str,
+    fields: dict[str, Any],
+    on_create: dict[str, Any],
+    is_stale: Callable[[Deployment], bool] | None = None,
 ) -> Status:
-    """Validate the whole deployment, then create or update it."""
+    """Validate the whole deployment, then create or update it (unless `is_stale` says no)."""
     candidate = Deployment.objects.filter(external_id=external_id).first() or Deployment(
         **on_create
     )
@@ -221,7 +226,15 @@ def _store(
         )
     try:
         deployment, created = Deployment.objects.record_external(
-            external_id, on_create=on_create, **fields
+            external_id, on_create=on_create, is_stale=is_stale, **fields
+        )
+    except StaleUpdate:
+        return Status(
+            202,
+            {
+                "reason": "A newer status of this deployment is already recorded; "
+                "this one changes nothing."
+            },
         )
     except IntegrityError:
         return Status(
@@ -249,6 +262,21 @@ def _store(
     "are kept.",
 )
 def post_deployment(request: HttpRequest, payload: DeploymentIn):
+    if payload.id.startswith(GITHUB_ID_PREFIX):
+        # The GitHub webhook owns these ids: a CI post must not overwrite what it recorded.
+        return Status(
+            422,
+            {
+                "reason": "The deployment is not possible as sent.",
+                "errors": [
+                    {
+                        "field": "id",
+                        "message": f"Ids starting with {GITHUB_ID_PREFIX!r} are kept for the "
+                        "GitHub webhook; send your own pipeline id.",
+                    }
+                ],
+            },
+        )
     if payload.environment not in ENVIRONMENTS:
         return Status(
             202,
@@ -338,6 +366,7 @@ GITHUB_STATES = {
     "failure": Deployment.Result.FAILURE,
     "error": Deployment.Result.FAILURE,
 }
+GITHUB_ID_PREFIX = "github:"
 GITHUB_ENVIRONMENTS = {
     "production": Deployment.Environment.PRODUCTION,
     "prod": Deployment.Environment.PRODUCTION,
@@ -362,6 +391,7 @@ class GithubDeployment(Schema):
 
 
 class GithubDeploymentStatus(Schema):
+    id: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)] | None = None
     state: str = Field(..., max_length=30)
     environment: str = Field("", max_length=200)
     description: str | None = Field(None, max_length=5000)
@@ -413,7 +443,8 @@ def _inline_refs(schema: dict) -> dict:
     "secret). deployment_status events in a final state (success, failure, error) record "
     "the deployment as `github:<deployment id>`; other events and states are acknowledged "
     "and ignored. An `inactive` status only means a newer deployment replaced this one, so "
-    "it changes nothing.",
+    "it changes nothing. A status older than the one recorded (by its own updated_at, then its "
+    "id) or a redelivery of the same delivery answers 202 and changes nothing.",
     openapi_extra={
         "requestBody": {
             "content": {
@@ -471,8 +502,31 @@ def github_webhook(request: HttpRequest):
         fields["repo_url"] = payload.repository.html_url
     if status.description:
         fields["notes"] = status.description
+    status_at = _aware(status.updated_at or status.created_at)
+    delivery = request.headers.get("X-GitHub-Delivery", "")
+    if not re.fullmatch(r"[0-9A-Za-z-]{1,100}", delivery):
+        delivery = ""  # GitHub sends a GUID; anything else cannot identify a redelivery
+    fields |= {
+        "github_status_at": status_at,
+        "github_status_id": status.id,
+        "github_delivery": delivery,
+    }
+
+    def is_stale(stored: Deployment) -> bool:
+        """Older than the status already applied, or that very status (or delivery) again."""
+        if stored.github_status_at is None:
+            return False  # recorded before statuses were ordered: any final status is news
+        if delivery and delivery == stored.github_delivery:
+            return True
+        if status_at != stored.github_status_at:
+            return status_at < stored.github_status_at
+        # The same moment: GitHub's status ids grow, so the higher id is the later status.
+        if status.id is None or stored.github_status_id is None:
+            return True
+        return status.id <= stored.github_status_id
+
     on_create = {"trigger": Deployment.Trigger.SCRIPTED}
-    return _store(request, f"github:{deployment.id}", fields, on_create)
+    return _store(request, f"{GITHUB_ID_PREFIX}{deployment.id}", fields, on_create, is_stale)
 
 
 def _machine_endpoint(view: Callable) -> Callable:

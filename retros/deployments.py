@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .deployment_forms import DeploymentFilterForm, DeploymentForm, ProcessStepForm
 from .models import Deployment, ProcessStep, ProcessStepChange, monday_of
+from .permissions import can_edit_process, can_log_deployments
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
@@ -27,12 +28,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _require_deployment_logger(request: HttpRequest) -> None:
-    if not Deployment.can_be_logged_by(request.user):
+    if not can_log_deployments(request.user):
         raise PermissionDenied("Only members of a unit (or staff) may log deployments.")
 
 
 def _require_process_editor(request: HttpRequest) -> None:
-    if not ProcessStep.can_be_edited_by(request.user):
+    if not can_edit_process(request.user):
         raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
 
 
@@ -61,7 +62,7 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "stats": deployments.stats(),
             "query": query.urlencode(),
-            "can_log": Deployment.can_be_logged_by(request.user),
+            "can_log": can_log_deployments(request.user),
         },
     )
 
@@ -137,7 +138,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "retros/deployment_detail.html",
-        {"deployment": deployment, "can_log": Deployment.can_be_logged_by(request.user)},
+        {"deployment": deployment, "can_log": can_log_deployments(request.user)},
     )
 
 
@@ -266,7 +267,7 @@ def process_map(request: HttpRequest) -> HttpResponse:
             "history": process_history(weeks),
             "weeks": weeks,
             "recent_changes": recent_changes,
-            "can_edit": ProcessStep.can_be_edited_by(request.user),
+            "can_edit": can_edit_process(request.user),
         },
     )
 

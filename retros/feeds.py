@@ -127,7 +127,10 @@ def unit_feed(request: HttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_GET
 def person_feed(request: HttpRequest, token: str) -> HttpResponse:
-    feed = get_object_or_404(PersonFeed.objects.select_related("user"), token=token)
+    # A deactivated account's feed stops with it (the URL may have been shared or leaked).
+    feed = get_object_or_404(
+        PersonFeed.objects.select_related("user"), token=token, user__is_active=True
+    )
     user = feed.user
     unit_ids = set(user.units.values_list("pk", flat=True))
     weeks = _weeks().involving(user).order_by("week_start")

@@ -17,6 +17,7 @@ from . import permissions
 from .forms import FindingForm, RetroForm, RetroHistoryFilter
 from .meeting import meeting_context, meeting_etag
 from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+from .permissions import can_edit_retro, can_start_retro
 
 
 def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False) -> Retrospective:
@@ -24,7 +25,7 @@ def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False)
     if lock:
         retros = retros.select_for_update(of=("self",))
     retro = get_object_or_404(retros, pk=pk)
-    if not retro.can_edit(request.user):
+    if not can_edit_retro(request.user, retro):
         if retro.is_submitted:
             raise PermissionDenied("After submit only the facilitator and staff edit this retro.")
         raise PermissionDenied("Only the people on duty that week (or staff) may edit this retro.")
@@ -117,7 +118,7 @@ def retro_start(request: HttpRequest) -> HttpResponse:
     existing = Retrospective.objects.filter(duty_week=week).first()
     if existing:
         return redirect(existing)
-    if not (request.user.is_staff or week.involves(request.user)):
+    if not can_start_retro(request.user, week):
         raise PermissionDenied("Only the people on duty that week may start its retro.")
     with transaction.atomic():
         retro, created = Retrospective.objects.get_or_create(
@@ -196,7 +197,7 @@ def finding_list(request: HttpRequest, pk: int) -> HttpResponse:
     """The meeting (findings, groups, votes, phase) for attendees' pages to poll; 304 when
     nothing changed since they looked."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week"), pk=pk)
-    can_edit = retro.can_edit(request.user)
+    can_edit = can_edit_retro(request.user, retro)
     etag = meeting_etag(retro, request.user, can_edit)
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()

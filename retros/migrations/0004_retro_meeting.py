@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retros', '0002_person_duty_feed'),
+        ('retros', '0003_deployment_github_status_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
