@@ -42,6 +42,7 @@
         window.location.reload();  // submitted meanwhile: the whole page changes
         return;
       }
+      fresh.removeAttribute("hx-swap-oob");
       current.replaceWith(fresh);
       if (window.htmx) window.htmx.process(fresh);
       if (focused && active.id) {
@@ -50,6 +51,44 @@
       }
     });
     return complete;
+  }
+
+  // The answer to a meeting action: the live parts (marked out of band for htmx) and the
+  // notice that says why an action was refused.
+  function applyAnswer(html) {
+    applyLive(html);
+    var template = document.createElement("template");
+    template.innerHTML = html.trim();
+    var fresh = template.content.querySelector("#meeting-notice");
+    var current = document.getElementById("meeting-notice");
+    if (fresh && current) current.replaceWith(fresh);
+  }
+
+  function postMeeting(url, body) {
+    return fetch(url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "HX-Request": "true", "X-CSRFToken": csrfToken() },
+    })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) { if (html) applyAnswer(html); })
+      .catch(function () { /* offline: the next poll shows where things stand */ });
+  }
+
+  // Votes, groups and phases post with fetch, not htmx attributes: a control swapped in a
+  // moment ago works at once (htmx would only take it over after its settle delay).
+  function meetingForms() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[data-meeting-form]")) return;
+      event.preventDefault();
+      postMeeting(form.getAttribute("action"), new URLSearchParams(new FormData(form, event.submitter)));
+    });
+    document.addEventListener("change", function (event) {
+      var form = event.target.form;
+      if (form && form.matches("form[data-meeting-form].group-title")) form.requestSubmit();
+    });
   }
 
   // Ask for the meeting with the ETag we hold: a 304 costs the server one small query.
@@ -175,14 +214,8 @@
       var body = new URLSearchParams();
       body.set("finding", dragged);
       body.set("target", target.dataset.finding ? "f" + target.dataset.finding : "g" + target.dataset.group);
-      fetch(form.getAttribute("action"), {
-        method: "POST",
-        body: body,
-        credentials: "same-origin",
-        headers: { "HX-Request": "true", "X-CSRFToken": csrfToken() },
-      })
-        .then(function (response) { return response.ok ? response.text() : null; })
-        .then(function (html) { if (html) applyLive(html.replace(/ hx-swap-oob="true"/g, "")); });
+      body.set("csrfmiddlewaretoken", csrfToken());
+      postMeeting(form.getAttribute("action"), body);
     });
   }
 
@@ -226,6 +259,7 @@
     quickAdd();
     keepDrafts();
     keepFocus();
+    meetingForms();
     dragToGroup();
     groupPicker();
     var meeting = document.getElementById("meeting");

@@ -110,7 +110,7 @@ def test_two_attendees_write_group_vote_and_triage_a_retro(
     press_on(page.locator(f"#vote-add-f{waited.pk}"))
     expect(page.locator("#votes-left")).to_have_text("0 of 3")
     press_on(page.locator(f"#vote-add-f{waited.pk}"))
-    expect(page.locator("#phase-bar")).to_contain_text("You have used all 3")
+    expect(page.locator("#meeting-notice")).to_contain_text("You have used all 3")
     expect(other.locator("#votes-left")).to_have_text("3 of 3", timeout=15_000)
     press_on(other.locator(f"#vote-add-g{group.pk}"))
     expect(other.locator("#votes-left")).to_have_text("2 of 3")
