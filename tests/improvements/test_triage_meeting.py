@@ -297,3 +297,18 @@ def test_a_card_deleted_with_its_links_goes_without_a_trace(owner, retro):
 
     assert not Event.objects.filter(kind=Event.Kind.UNLINKED).exists()
     assert Finding.objects.count() == 2
+
+
+def test_the_join_search_of_a_group_answers_with_choices_for_its_row(owner_client, retro):
+    group, findings = grouped(retro, "Smoke test by hand", "Smoke again")
+    done_card("Automate the smoke test")
+
+    response = owner_client.get(
+        reverse("improvement_search"),
+        {"group": group.pk, "pick": "1", "q": "smoke"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert f'<select name="improvement" id="pick-g{group.pk}">' in response.text
+    assert "data-done" in response.text and "✓ done · Automate the smoke test" in response.text
+    assert "<html" not in response.text

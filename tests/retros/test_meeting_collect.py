@@ -156,3 +156,23 @@ def test_a_search_of_retro_history_does_not_reveal_private_findings(
     page = client.get(reverse("retro_list"), {"q": "flaky"}).text
 
     assert "Private flaky thing" not in page
+
+
+def test_changing_a_findings_kind_reloads_the_page_to_show_it_in_its_new_column(
+    owner_client, retro
+):
+    finding = FindingFactory(retro=retro, kind="pain", text="Slow")
+
+    same = owner_client.post(
+        reverse("finding_edit", args=[finding.pk]),
+        {"kind": "pain", "text": "Slower"},
+        HTTP_HX_REQUEST="true",
+    )
+    moved = owner_client.post(
+        reverse("finding_edit", args=[finding.pk]),
+        {"kind": "idea", "text": "Slower"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "HX-Refresh" not in same and moved["HX-Refresh"] == "true"
+    assert Finding.objects.get().kind == "idea"
