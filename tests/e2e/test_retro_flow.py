@@ -143,7 +143,7 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
         "Automate the production smoke tests"
     )
     page.keyboard.press("Tab")  # on to the Join button
-    expect(idea_item.get_by_role("button", name="Join")).to_be_focused()
+    expect(idea_item.get_by_role("button", name="Join", exact=True)).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".messages")).to_contain_text("now raised by 2 retros")
     expect(page.get_by_text("Every pain and idea is triaged")).to_be_visible()

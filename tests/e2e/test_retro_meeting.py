@@ -147,8 +147,8 @@ def test_two_attendees_write_group_vote_and_triage_a_retro(
     row = page.locator(f"#triage-f{waited.pk}")
     expect(row.get_by_role("radio", name=re.compile("^Join"))).to_be_checked()
     expect(row.get_by_label("Improvement to join")).to_have_value(str(fixed.pk))
-    press_on(row.get_by_role("radio", name=re.compile("Reopen it")), " ")
-    press_on(row.get_by_role("button", name="Join"))
+    expect(row.get_by_role("button", name="Join", exact=True)).to_be_hidden()
+    press_on(row.get_by_role("button", name="Join & reopen"))
     expect(page.locator(".messages")).to_contain_text("reopened it")
 
     changelog = Finding.objects.get(text="Changelog from commit messages")
