@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from retros.models import Unit
+from retros.models import Deployment, Unit
 
-from . import metrics
+from . import effect_statistics, metrics
 from .models import COUNT_RULE, Category, Column, Event, Improvement
 from .permissions import can_set_verdict
 
@@ -73,10 +73,16 @@ class DashboardFilterForm(forms.Form):
     )
     window = forms.IntegerField(
         required=False,
-        min_value=2,
+        min_value=effect_statistics.MINIMUM_SIDE,
         max_value=100,
         label="Deployments before and after",
-        help_text="N for “Did it help?” (default 8).",
+        help_text=f"N for “Did it help?” (default {metrics.DEFAULT_WINDOW}).",
+    )
+    environment = forms.ChoiceField(
+        required=False,
+        choices=Deployment.Environment.choices,
+        label="Deployments compared",
+        help_text="Environment for “Did it help?” (default production).",
     )
     period = forms.ChoiceField(
         required=False,
@@ -107,6 +113,7 @@ class DashboardFilterForm(forms.Form):
             category=data.get("category"),
             window=data.get("window") or metrics.DEFAULT_WINDOW,
             period=data.get("period") or "week",
+            environment=data.get("environment") or Deployment.Environment.PRODUCTION,
         )
 
 
@@ -516,36 +523,41 @@ def panel_dora(filters: metrics.Filters, user) -> dict:
 def panel_effects(filters: metrics.Filters, user) -> dict:
     rows = metrics.effects(filters)
     for row in rows:
-        improvement = row["improvement"]
-        row["change_percent"] = _percent(row["change"])
-        suggested = row["suggestion"]
-        if improvement.effect_verdict != Improvement.Verdict.PENDING:
-            row["initial_verdict"] = improvement.effect_verdict
-        elif suggested in Improvement.Verdict.values:
-            row["initial_verdict"] = suggested
-        else:
-            row["initial_verdict"] = Improvement.Verdict.PENDING
+        row["change_text"] = effect_statistics.format_change(row["comparison"].change)
+        row["p_text"] = effect_statistics.format_p(row["comparison"].p_value).removeprefix("= ")
+    counts = {outcome: 0 for outcome in effect_statistics.Outcome}
+    for row in rows:
+        counts[row["comparison"].outcome] += 1
+    tested = len(rows) - counts[effect_statistics.Outcome.TOO_LITTLE_DATA]
     return {
         "title": "Before and after each finished improvement",
         "effects": rows,
         "window": filters.window,
+        "environment": Deployment.Environment(filters.environment).label.lower(),
         "capped": len(rows) >= metrics.EFFECTS_MAX_CARDS,
         "max_cards": metrics.EFFECTS_MAX_CARDS,
-        "minimum": metrics.minimum_sample(filters.window),
-        "threshold": round(metrics.CHANGE_THRESHOLD * 100),
+        "explanation": effect_explanation(tested),
+        "outcome_counts": [(outcome.label, counts[outcome]) for outcome in counts],
         "verdicts": Improvement.Verdict.choices,
         "table": {
             "headers": [
                 "Card",
                 "Title",
                 "Done",
+                "Environment",
                 "Figure",
                 "Deployments before",
                 "Median before",
                 "Deployments after",
                 "Median after",
-                "Difference",
-                "Suggested verdict",
+                "Change (%)",
+                "95 % CI low (%)",
+                "95 % CI high (%)",
+                "p (one-sided)",
+                "Lag-1 autocorrelation",
+                "Test",
+                "Suggestion",
+                "Other improvements done in the window",
                 "Verdict",
             ],
             "rows": [
@@ -553,19 +565,53 @@ def panel_effects(filters: metrics.Filters, user) -> dict:
                     r["improvement"].pk,
                     r["improvement"].title,
                     timezone.localtime(r["improvement"].done_at).date().isoformat(),
-                    "hands-on minutes" if r["figure"] == "hands_on" else "elapsed minutes",
+                    r["environment"],
+                    r["figure_label"],
                     r["before_count"],
                     _round(r["median_before"]),
                     r["after_count"],
                     _round(r["median_after"]),
-                    _round(r["difference"]),
+                    _percent(r["comparison"].change),
+                    _percent(r["comparison"].change_low),
+                    _percent(r["comparison"].change_high),
+                    _round(r["comparison"].p_value, 4),
+                    _round(r["comparison"].autocorrelation, 2),
+                    r["comparison"].method,
                     r["suggestion_label"],
+                    "; ".join(other["title"] for other in r["others_done"]),
                     r["improvement"].get_effect_verdict_display(),
                 ]
                 for r in rows
             ],
         },
         "chart": None,
+    }
+
+
+def card_effect_context(user, improvement: Improvement) -> dict:
+    """The card page's "Did it help?": the same row as the dashboard's, for a finished card."""
+    effect = metrics.effect_of(improvement)
+    if effect is None:
+        return {"effect": None}
+    return {
+        "effect": effect,
+        "explanation": effect_explanation(metrics.EFFECTS_MAX_CARDS),
+        "can_set_verdict": can_set_verdict(user, improvement),
+        "verdicts": Improvement.Verdict.choices,
+    }
+
+
+def effect_explanation(tested: int) -> dict:
+    """What the page says about the rule: the same words on the dashboard and on a card."""
+    return {
+        "alpha": round(effect_statistics.ALPHA * 100),
+        "p": f"{effect_statistics.ALPHA:g}",
+        "floor": round(effect_statistics.PRACTICAL_CHANGE * 100),
+        "minimum": effect_statistics.MINIMUM_SIDE,
+        "threshold": effect_statistics.DEPENDENCE_THRESHOLD,
+        "history": effect_statistics.HISTORY_DEPLOYMENTS,
+        "tested": tested,
+        "by_chance": round(tested * effect_statistics.ALPHA, 1),
     }
 
 
@@ -602,6 +648,7 @@ def build_panel(name: str, filters: metrics.Filters, user) -> dict:
 def _filter_form(request: HttpRequest) -> DashboardFilterForm:
     default = metrics.Filters.default()
     initial = {"start": default.start, "end": default.end, "window": default.window}
+    initial["environment"] = default.environment
     return DashboardFilterForm(request.GET or None, initial={**initial, "period": "week"})
 
 

@@ -112,10 +112,13 @@ class ImprovementQuerySet(models.QuerySet):
 
 class Improvement(models.Model):
     class Verdict(models.TextChoices):
+        """What people concluded about a finished card's effect (the app only suggests)."""
+
         PENDING = "pending", "Pending"
-        CONFIRMED = "confirmed", "Confirmed"
-        NO_EFFECT = "no_effect", "No effect"
-        REGRESSED = "regressed", "Regressed"
+        CONFIRMED = "confirmed", "Helped"
+        NO_EFFECT = "no_effect", "No change"
+        REGRESSED = "regressed", "Made worse"
+        UNCLEAR = "unclear", "Can’t tell"
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")

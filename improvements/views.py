@@ -18,6 +18,7 @@ from django_htmx.http import trigger_client_event
 
 from retros.models import Unit
 
+from . import dashboards
 from .cards import BoardCard, CardRenderer
 from .forms import (
     BoardFilterForm,
@@ -404,6 +405,7 @@ def _full_detail_context(request: HttpRequest, pk: int, **forms) -> dict:
         "comment_form": forms.get("comment_form") or CommentForm(),
         "drop_form": forms.get("drop_form") or DropForm(),
         "editing": "edit_form" in forms,
+        **dashboards.card_effect_context(request.user, improvement),
     }
 
 

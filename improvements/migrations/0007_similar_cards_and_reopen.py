@@ -30,7 +30,7 @@ def drop_trigram_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("improvements", "0005_column_updated_at"),
+        ("improvements", "0006_effect_verdict_choices"),
     ]
 
     operations = [
