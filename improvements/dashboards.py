@@ -20,7 +20,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from retros.deployments import csv_safe
 from retros.models import Deployment, Unit
+from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 
 from . import effect_statistics, metrics
 from .models import COUNT_RULE, Category, Column, Event, Improvement
@@ -92,6 +94,9 @@ class DashboardFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not within_app_years(data[name]):
+                self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", "The end date comes after the start date.")
@@ -692,9 +697,10 @@ def _csv_response(panel: dict, filters: metrics.Filters) -> HttpResponse:
     filename = f"wallbreaker-{panel['name']}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(panel["table"]["headers"])
+    # Card titles, column, category and user names reach these cells: defuse formulas.
+    writer.writerow([csv_safe(value) for value in panel["table"]["headers"]])
     for row in panel["table"]["rows"]:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     return response
 
 

@@ -416,7 +416,8 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
     Given a finding or group and no words yet, it suggests the cards most similar to it.
     With `pick`, the results are choices inside the triage row's join form.
     """
-    query = request.GET.get("q", "").strip()[:200].replace("\x00", "")
+    # A NUL byte cannot be searched for (PostgreSQL refuses it in a pattern): drop it.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     item = None
     if request.GET.get("finding", "").isdigit():
         finding = (

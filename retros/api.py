@@ -25,7 +25,7 @@ from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
-from pydantic import AliasChoices, Strict
+from pydantic import AfterValidator, AliasChoices, Strict, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from .models import ApiToken, Deployment, StaleUpdate
@@ -92,19 +92,38 @@ def _model_errors(exc: ModelValidationError) -> list[dict[str, str]]:
     ]
 
 
+def refuse_nul(value: str) -> str:
+    """PostgreSQL cannot store a NUL character; refuse it as a bad value, not a crash."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(refuse_nul)]
+
+
+class InSchema(Schema):
+    """A request body: no text in it may hold a NUL character."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value) if isinstance(value, str) else value
+
+
 # DevLake's incoming deployment webhook (and its older snake_case form), plus our own figures.
 
 Minutes = Annotated[int, Strict(), Field(ge=0, le=100_000)]
 
 
-class DeploymentCommitIn(Schema):
+class DeploymentCommitIn(InSchema):
     repo_url: str = Field("", max_length=300, validation_alias=AliasChoices("repoUrl", "repo_url"))
     commit_sha: str = Field(
         "", max_length=100, validation_alias=AliasChoices("commitSha", "commit_sha")
     )
 
 
-class DeploymentIn(Schema):
+class DeploymentIn(InSchema):
     id: Annotated[str, Strict()] = Field(
         ...,
         min_length=1,
@@ -351,7 +370,7 @@ def list_deployments(
     request: HttpRequest,
     limit: Annotated[int, Field(ge=1, le=500)] = 50,
     offset: Annotated[int, Field(ge=0)] = 0,
-    external_id: str | None = None,
+    external_id: Annotated[Text, Field(max_length=200)] | None = None,
 ):
     deployments = Deployment.objects.select_related("duty_week").order_by("-started_at", "-pk")
     if external_id:
@@ -381,7 +400,7 @@ def github_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class GithubDeployment(Schema):
+class GithubDeployment(InSchema):
     id: Annotated[int, Strict()]
     sha: str = Field("", max_length=100)
     ref: str = Field("", max_length=300)
@@ -390,7 +409,7 @@ class GithubDeployment(Schema):
     created_at: datetime.datetime
 
 
-class GithubDeploymentStatus(Schema):
+class GithubDeploymentStatus(InSchema):
     id: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)] | None = None
     state: str = Field(..., max_length=30)
     environment: str = Field("", max_length=200)
@@ -399,12 +418,12 @@ class GithubDeploymentStatus(Schema):
     updated_at: datetime.datetime | None = None
 
 
-class GithubRepository(Schema):
+class GithubRepository(InSchema):
     html_url: str = Field("", max_length=300)
     full_name: str = Field("", max_length=300)
 
 
-class GithubDeploymentStatusEvent(Schema):
+class GithubDeploymentStatusEvent(InSchema):
     action: str = ""
     deployment_status: GithubDeploymentStatus
     deployment: GithubDeployment
@@ -472,7 +491,7 @@ def github_webhook(request: HttpRequest):
         return Status(202, {"reason": f"{event or 'Unnamed'} events are ignored."})
     try:
         data = json.loads(request.body)
-    except ValueError:  # not JSON, or not even text (UnicodeDecodeError)
+    except (ValueError, RecursionError):  # not JSON, not text, or nested past the stack
         return Status(400, {"reason": "The body is not valid JSON.", "errors": []})
     try:
         payload = GithubDeploymentStatusEvent.model_validate(data)

@@ -4,6 +4,7 @@ import csv
 import datetime
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -68,9 +69,15 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
 
 
 def csv_safe(value) -> str:
-    """A cell value as text that spreadsheets show instead of evaluating."""
+    """A cell value as text that spreadsheets show instead of evaluating.
+
+    Every CSV the app writes passes each cell (headers too) through here. A number stays a
+    number: a spreadsheet reads "-3.5" as minus three and a half, never as a formula.
+    """
     if value is None:
         return ""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).isoformat(timespec="minutes")
     text = str(value)

@@ -5,12 +5,18 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.signals import m2m_changed, pre_save
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+
+from .weeks import FIRST_YEAR, LAST_YEAR, week_label, within_app_years
+
+# How far ahead of now a deployment's times may be: time zones and clocks that run fast.
+FUTURE_SLACK = datetime.timedelta(days=1)
 
 
 def monday_of(day: datetime.date) -> datetime.date:
@@ -164,8 +170,7 @@ class DutyWeek(models.Model):
 
     @property
     def iso_label(self) -> str:
-        year, week, _ = self.week_start.isocalendar()
-        return f"{year}-W{week:02d}"
+        return week_label(self.week_start)
 
     @property
     def week_end(self) -> datetime.date:
@@ -329,6 +334,31 @@ class Deployment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("deployment_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        """Refuse times outside the app's years, and times more than a day ahead.
+
+        A deployment is logged once it has run; a day of slack covers time zones and clocks.
+        Both forms and the API call this (through full_clean) before anything is written.
+        """
+        errors = {}
+        latest = timezone.now() + FUTURE_SLACK
+        # github_status_at orders webhook statuses: one far ahead would make every later
+        # status look stale, and one outside the years cannot be stored.
+        for name in ("started_at", "finished_at", "github_status_at"):
+            moment = getattr(self, name)
+            if moment is None:
+                continue
+            if not within_app_years(moment):
+                errors[name] = f"Give a time between {FIRST_YEAR} and {LAST_YEAR}."
+            elif moment > latest:
+                days = (moment - timezone.now()).days
+                errors[name] = (
+                    f"That is {days} days from now: log a deployment once it has run "
+                    "(check the date)."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @staticmethod
     def can_be_logged_by(user) -> bool:

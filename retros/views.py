@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from . import permissions
-from .forms import FindingForm, RetroForm, RetroHistoryFilter
+from .forms import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
 from .meeting import meeting_context, meeting_etag
 from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
 from .permissions import can_edit_retro, can_start_retro
@@ -107,11 +107,11 @@ def retro_start(request: HttpRequest) -> HttpResponse:
     The database allows one retro per duty week, so a second start, even a simultaneous
     one, leads to the retro that already exists.
     """
-    weeks = DutyWeek.objects.select_related("unit")
-    if request.POST.get("week"):
-        week = weeks.filter(pk=request.POST["week"]).first()
-    else:
-        week = weeks.filter(week_start=monday_of(timezone.localdate())).first()
+    form = RetroStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["week"]))
+        return redirect("retro_list")
+    week = form.cleaned_data["week"] or (DutyWeek.objects.select_related("unit").current())
     if week is None:
         messages.error(request, "No unit is on deployment duty that week, so there is no retro.")
         return redirect("retro_list")
