@@ -119,7 +119,7 @@ ACTIONS: dict[str, list[Request]] = {
             {"mode": "automated"},
         ),
     ],
-    "Start the week's retro": [lambda w: (reverse("retro_start"), {"week": w["week2"].pk})],
+    "Start the week's retro": [lambda w: (reverse("retro_start"), {"week": w["past"].pk})],
     "Run a draft retro's meeting (phase, private writing, votes each)": [
         lambda w: (reverse("retro_phase", args=[w["draft"].pk]), {"phase": "group"}),
         lambda w: (reverse("retro_privacy", args=[w["draft"].pk]), {"hidden": "1"}),
@@ -265,7 +265,8 @@ def w(db, staff, outsider, owner):
     )
     shadow, duty_platform = UserFactory(username="shadow"), UserFactory(username="duty-platform")
     weeks = {}
-    for offset, name in [(-1, "week0"), (0, "week1"), (1, "week2"), (2, "week3")]:
+    # "past" has begun and has no retro yet: a retro cannot be started before its week begins.
+    for offset, name in [(-2, "past"), (-1, "week0"), (0, "week1"), (1, "week2"), (2, "week3")]:
         weeks[name] = DutyWeekFactory(
             week_start=this_monday + datetime.timedelta(weeks=offset),
             unit=payments if name != "week3" else search,
