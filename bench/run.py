@@ -405,9 +405,41 @@ class Bench:
         measure(figure, lambda i: self.client.get(url), self.repeat)
         if figure.state == "ok":
             page = self.client.get(url).content.decode()
-            figure.extra["cards_rendered"] = page.count("data-card=")
+            figure.extra["cards_rendered"] = page.count('class="board-card')
             figure.note = f"{figure.extra['cards_rendered']} cards on the page"
         self.add(figure)
+        self.board_bytes(url)
+
+    def board_bytes(self, url: str) -> None:
+        """HTML bytes per card, as sent (raw) and gzipped: the target is under 400 raw."""
+        import gzip
+
+        response = self.client.get(url)
+        body = response.content
+        cards = body.count(b'class="board-card')
+        if response.status_code != 200 or not cards:
+            return self.missing("board bytes per card", "a board with cards")
+        compressed = len(gzip.compress(body, compresslevel=6))
+        served = self.client.get(url, headers={"Accept-Encoding": "gzip"})
+        figure = Figure(
+            "board bytes per card",
+            url,
+            note=f"{len(body) / cards:.0f} B raw, {compressed / cards:.0f} B gzip per card; "
+            f"page {len(body) / 1024:.0f} KiB raw, {compressed / 1024:.0f} KiB gzip; "
+            f"served {served.get('Content-Encoding') or 'uncompressed'}",
+            extra={
+                "cards": cards,
+                "page_bytes": len(body),
+                "page_bytes_gzip": compressed,
+                "bytes_per_card": round(len(body) / cards, 1),
+                "bytes_per_card_gzip": round(compressed / cards, 1),
+                "served_encoding": served.get("Content-Encoding") or "",
+                "target_bytes_per_card": 400,
+            },
+            passed=len(body) / cards < 400 and served.get("Content-Encoding") == "gzip",
+        )
+        self.figures.append(figure)
+        print(f"{figure.name:<34} {figure.note}  target < 400 B/card  {figure.verdict}", flush=True)
 
     def board_poll(self) -> None:
         url = url_or_none("board")

@@ -25,6 +25,7 @@ from retros.models import Deployment, Unit
 from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 
 from . import effect_statistics, metrics
+from .headline import headline as headline_figures
 from .models import COUNT_RULE, Category, Column, Event, Improvement
 from .permissions import can_set_verdict
 
@@ -399,7 +400,8 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
             "lines": [
                 {"label": "Centre (mean)", "y": _round(chart.centre), "dash": False},
                 {"label": "Upper limit", "y": _round(chart.upper), "dash": True},
-                {"label": "Lower limit", "y": _round(chart.lower), "dash": True},
+                # Minutes are never negative: a negative limit is drawn at 0 (the notes say so).
+                {"label": "Lower limit", "y": _round(max(chart.lower, 0)), "dash": True},
             ]
             if chart.centre is not None and chart.upper is not None
             else [],
@@ -418,7 +420,9 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
         "max_points": metrics.XMR_MAX_POINTS,
         "centre": _round(chart.centre),
         "upper": _round(chart.upper),
-        "lower": _round(chart.lower),
+        "lower": _round(max(chart.lower, 0)) if chart.lower is not None else None,
+        "lower_computed": _round(chart.lower),
+        "lower_clamped": chart.lower is not None and chart.lower < 0,
         "markers": markers,
         "table": {
             "headers": ["Deployment", "Started", "Minutes", "Signal", "Run"],
@@ -688,6 +692,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "sections": sections,
             "query": request.GET.urlencode(),
+            "headline": headline_figures(filters),
         },
     )
 

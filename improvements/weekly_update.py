@@ -86,7 +86,14 @@ def weekly_summary(monday: datetime.date) -> dict:
         "moved": list(moved.values()),
         "comments": comments,
         "finished_states": finished_states,
+        # "past", "current" or "future": a week still to come has held no retro yet.
+        "tense": _tense(monday),
     }
+
+
+def _tense(monday: datetime.date) -> str:
+    this_monday = monday_of(timezone.localdate())
+    return "past" if monday < this_monday else "current" if monday == this_monday else "future"
 
 
 @require_GET
