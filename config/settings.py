@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram similarity for triage suggestions (pg_trgm)
     "django_htmx",
     "axes",
     "retros",

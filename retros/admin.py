@@ -8,6 +8,7 @@ from .models import (
     Deployment,
     DutyWeek,
     Finding,
+    FindingGroup,
     OutboxMessage,
     OutgoingWebhook,
     ProcessStep,
@@ -15,6 +16,7 @@ from .models import (
     RetroRevision,
     Retrospective,
     Unit,
+    Vote,
 )
 
 
@@ -36,6 +38,7 @@ class DutyWeekAdmin(admin.ModelAdmin):
 class FindingInline(admin.TabularInline):
     model = Finding
     extra = 0
+    raw_id_fields = ["author", "group"]
 
 
 @admin.register(Retrospective)
@@ -51,6 +54,19 @@ class FindingAdmin(admin.ModelAdmin):
     list_display = ["text", "kind", "outcome", "retro"]
     list_filter = ["kind", "outcome"]
     search_fields = ["text"]
+
+
+@admin.register(FindingGroup)
+class FindingGroupAdmin(admin.ModelAdmin):
+    list_display = ["title", "retro", "created_by"]
+    raw_id_fields = ["retro", "created_by"]
+    search_fields = ["title"]
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ["retro", "voter", "finding", "group", "created_at"]
+    raw_id_fields = ["retro", "voter", "finding", "group"]
 
 
 @admin.register(Deployment)

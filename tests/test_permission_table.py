@@ -120,6 +120,26 @@ ACTIONS: dict[str, list[Request]] = {
         ),
     ],
     "Start the week's retro": [lambda w: (reverse("retro_start"), {"week": w["past"].pk})],
+    "Run a draft retro's meeting (phase, private writing, votes each)": [
+        lambda w: (reverse("retro_phase", args=[w["draft"].pk]), {"phase": "group"}),
+        lambda w: (reverse("retro_privacy", args=[w["draft"].pk]), {"hidden": "1"}),
+        lambda w: (
+            reverse("retro_vote_budget", args=[w["draft"].pk]),
+            {"votes_per_person": "5"},
+        ),
+    ],
+    "Group findings and vote in a draft retro": [
+        lambda w: (
+            reverse("finding_group", args=[w["draft"].pk]),
+            {"finding": w["draft_finding"].pk, "target": f"f{w['draft_finding2'].pk}"},
+        ),
+        lambda w: (
+            # Votes are cast in the Vote phase; the phase is set inside the tried transaction.
+            Retrospective.objects.filter(pk=w["draft"].pk).update(phase="vote")
+            and reverse("retro_vote", args=[w["draft"].pk]),
+            {"target": f"f{w['draft_finding'].pk}"},
+        ),
+    ],
     "Write a draft retro (findings, submit, progress notes)": [
         lambda w: (
             reverse("finding_add", args=[w["draft"].pk]),
@@ -295,6 +315,7 @@ def w(db, staff, outsider, owner):
         "draft": draft,
         "submitted": submitted,
         "draft_finding": FindingFactory(retro=draft, kind="pain", author=owner),
+        "draft_finding2": FindingFactory(retro=draft, kind="idea", author=owner),
         "pain": FindingFactory(retro=submitted, kind="pain", author=owner),
         "pain2": FindingFactory(retro=submitted, kind="pain", author=owner),
         "idea": FindingFactory(retro=submitted, kind="idea", author=owner),

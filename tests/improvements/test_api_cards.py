@@ -460,8 +460,8 @@ def test_existing_tokens_keep_recording_deployments_after_the_scopes_migration(
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("retros", "0002_person_duty_feed")])
-    old_apps = executor.loader.project_state([("retros", "0002_person_duty_feed")]).apps
+    executor.migrate([("retros", "0004_retro_meeting")])
+    old_apps = executor.loader.project_state([("retros", "0004_retro_meeting")]).apps
     old_apps.get_model("retros", "ApiToken").objects.create(
         name="CI", prefix="wb_x", key_hash="0" * 64
     )

@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retros', '0003_deployment_github_status_order'),
+        ('retros', '0004_retro_meeting'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
