@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from retros import outbox
 from retros.deployments import csv_safe
 from retros.models import Deployment, Unit
 from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 
-from . import effect_statistics, metrics
+from . import effect_statistics, metrics, notifications
 from .headline import headline as headline_figures
 from .models import COUNT_RULE, Category, Column, Event, Improvement
 from .permissions import can_set_verdict
@@ -768,6 +769,7 @@ def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
                 "suggested": form.cleaned_data["suggested"][:20],
             },
         )
+        outbox.enqueue(notifications.verdict_set(improvement, request.user, previous))
     messages.success(
         request, f"“{improvement.title}”: verdict {improvement.get_effect_verdict_display()}."
     )

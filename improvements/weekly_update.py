@@ -31,7 +31,8 @@ def weekly_summary(monday: datetime.date) -> dict:
     )
     findings = (
         list(retro.findings.select_related("link__improvement").order_by("kind", "id"))
-        if retro
+        # During private writing nobody but each author sees a finding: not the company either.
+        if retro and not (retro.findings_hidden and not retro.is_submitted)
         else []
     )
     for finding in findings:

@@ -73,14 +73,13 @@ def test_editing_a_step_on_the_process_map_keeps_a_revision(client, staff):
     assert b"History of its how-to" in page.content and b"New words" in page.content
 
 
-def test_the_retro_shows_which_run_and_step_a_note_came_from(client, run, owner, duty_week):
+def test_the_retro_shows_which_run_a_note_came_from(client, run, owner, duty_week):
     step = run.steps.last()
     finding = run.add_note(owner, "idea", "Script the smoke test", step=step)
     client.force_login(owner)
     page = client.get(finding.retro.get_absolute_url()).content.decode()
     assert "Script the smoke test" in page
-    link = f'href="/runs/{run.pk}/#step-{step.pk}">noted during run #{run.pk}, step 2.'
-    assert link in page
+    assert f"from deployment run #{run.pk}" in page
 
 
 def test_the_how_to_of_an_ended_run_is_not_edited_in_place(client, staff, run):

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('retros', '0003_deployment_github_status_order'),
+        ('retros', '0005_api_scopes_and_outbox'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
