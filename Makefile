@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DEBUG=1
 
-.PHONY: run test lint bench serve backup restore clean
+.PHONY: run test lint bench mutate serve backup restore clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@if [[ ! -x $(PY) ]]; then python=$$(.ci/find-python); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
@@ -31,6 +31,11 @@ test: $(VENV)/.installed lint
 
 bench: $(VENV)/.installed
 	.ci/with-postgres $(PY) bench/run.py $(BENCH_ARGS)
+
+# Mutation testing of the core modules (slow, not part of `make test`): writes bench/mutation.json.
+# MUTATE_ARGS="retros.rotation" runs one module; "--report-only" scores the last run again.
+mutate: $(VENV)/.installed
+	.ci/with-postgres $(PY) bench/mutate.py $(MUTATE_ARGS)
 
 serve: $(VENV)/.installed
 	$(PY) manage.py collectstatic --no-input -v0

@@ -1,0 +1,199 @@
+"""`make mutate`: mutation testing of the core rules with mutmut, scored per module.
+
+mutmut 3 copies the source into `mutants/`, rewrites every function of the modules named in
+`[tool.mutmut] only_mutate` (pyproject.toml) into a trampoline over its mutants, records which
+tests call which function, and runs each mutant against only those tests. It skips functions
+that carry a decorator other than @staticmethod/@classmethod, which would leave out the API
+endpoints (@api.post) and everything under @transaction.atomic. So this script first stages a
+copy of the project in `.mutation/` (git-ignored) in which those decorators are applied after
+the function instead (`name = decorator(name)`): the same code, which mutmut then mutates.
+
+    .ci/with-postgres .venv/bin/python bench/mutate.py [MODULE ...]   # all core modules
+    .venv/bin/python bench/mutate.py --report-only                   # re-score the last run
+
+Runs at low priority with one worker, one module at a time. Writes bench/mutation.json: the
+score per module (killed / (mutants - equivalent)), the surviving mutants with their diffs,
+and how long it took. Mutants that cannot change behaviour are listed with a reason in
+bench/mutation_equivalent.toml; an entry counts only while its diff still matches.
+"""
+
+import argparse
+import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / ".mutation"
+RESULTS = ROOT / "bench" / "mutation.json"
+EQUIVALENT = ROOT / "bench" / "mutation_equivalent.toml"
+CORE_MODULES = ["improvements.models", "improvements.metrics", "retros.api", "retros.rotation"]
+STAGED_DIRS = ["config", "improvements", "retros", "static", "templates", "tests"]
+STAGED_FILES = ["manage.py", "pyproject.toml"]
+KILLED = {1, 3, -24, 24, 152, 255, 36}  # a failing test, or a timeout (the mutant hangs)
+SURVIVED = {0, 5, 33}  # every test passed, or no test reaches the mutated function
+
+
+def undecorate(source: str) -> str:
+    """The same module with each decorator applied after its function, not above it."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    edits = []  # (line index, order, lines to delete, text to insert)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not node.decorator_list:
+            continue
+        names = [ast.get_source_segment(source, d) for d in node.decorator_list]
+        if names in (["staticmethod"], ["classmethod"]):
+            continue
+        indent = " " * node.col_offset
+        applied = node.name
+        for decorator in reversed(names):
+            applied = f"{decorator}({applied})"
+        first = node.decorator_list[0].lineno - 1
+        edits.append((node.end_lineno, -node.col_offset, 0, f"{indent}{node.name} = {applied}\n"))
+        edits.append((first, 0, node.lineno - 1 - first, ""))
+    for index, _order, delete, text in sorted(edits, reverse=True):
+        lines[index : index + delete] = [text] if text else []
+    return "".join(lines)
+
+
+def stage() -> None:
+    """Copy the project into .mutation/, keeping modification times of unchanged files."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *STAGED_DIRS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    core = set(config["only_mutate"])
+    for name in [*listed, *STAGED_FILES]:
+        source, target = ROOT / name, STAGE / name
+        if not source.is_file():
+            continue
+        data = source.read_bytes()
+        if name in core:
+            data = undecorate(data.decode()).encode()
+        if target.exists() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def mutate(module: str) -> None:
+    command = ["nice", "-n", "15", str(ROOT / ".venv/bin/mutmut"), "run", "--max-children", "1"]
+    print(f"mutate: {module}", flush=True)
+    env = {**os.environ, "DEBUG": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run([*command, f"{module}.*"], cwd=STAGE, env=env, check=True)
+
+
+def diff_of(mutant: str) -> str:
+    shown = subprocess.run(
+        [str(ROOT / ".venv/bin/mutmut"), "show", mutant],
+        cwd=STAGE,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return "\n".join(
+        line
+        for line in shown.splitlines()
+        if line[:1] in "+-" and not line.startswith(("---", "+++"))
+    )
+
+
+def report(runtimes: dict[str, float]) -> dict:
+    equivalent = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
+    equivalent = {entry["mutant"]: entry for entry in equivalent.get("mutant", [])}
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    modules, survivors, stale = {}, {}, []
+    for module in CORE_MODULES:
+        meta = STAGE / "mutants" / (module.replace(".", "/") + ".py.meta")
+        if not meta.exists():
+            if module in previous.get("modules", {}):
+                modules[module] = previous["modules"][module]
+                survivors[module] = previous["survivors"].get(module, [])
+            continue
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        killed = sum(code in KILLED for code in codes.values())
+        unchecked = sum(code is None for code in codes.values())
+        lived, judged = [], 0
+        for name, code in sorted(codes.items(), key=lambda item: _natural(item[0])):
+            if code not in SURVIVED:
+                continue
+            diff = diff_of(name)
+            entry = equivalent.get(name)
+            if entry and entry["diff"].strip() == diff.strip():
+                judged += 1
+                continue
+            if entry:
+                stale.append(name)
+            lived.append({"mutant": name, "no_tests": code != 0, "diff": diff})
+        checked = len(codes) - unchecked - judged
+        modules[module] = {
+            "mutants": len(codes),
+            "killed": killed,
+            "survived": len(lived),
+            "equivalent": judged,
+            "not_checked": unchecked,
+            "score": round(100 * killed / checked, 1) if checked else None,
+            "runtime_seconds": round(runtimes[module])
+            if module in runtimes
+            else previous.get("modules", {}).get(module, {}).get("runtime_seconds"),
+        }
+        survivors[module] = lived
+    results = {
+        "tool": "mutmut " + _version(),
+        "score": "killed / (mutants - equivalent - not checked); a timeout counts as killed",
+        "modules": modules,
+        "survivors": survivors,
+    }
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    for module, figures in modules.items():
+        print(f"{module:24} {figures['score']}%  {figures}")
+    if stale:
+        print("equivalent entries whose diff no longer matches:", ", ".join(stale))
+    return results
+
+
+def _natural(name: str) -> tuple:
+    function, _, number = name.rpartition("__mutmut_")
+    return (function, int(number) if number.isdigit() else 0)
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("mutmut")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("modules", nargs="*", default=CORE_MODULES, help="dotted module names")
+    parser.add_argument("--report-only", action="store_true", help="score the last run again")
+    arguments = parser.parse_args()
+    runtimes = {}
+    if not arguments.report_only:
+        unknown = set(arguments.modules) - set(CORE_MODULES)
+        if unknown:
+            parser.error(f"not a core module: {', '.join(sorted(unknown))}")
+        if "DATABASE_URL" not in os.environ:
+            parser.error("run it under .ci/with-postgres (make mutate does)")
+        stage()
+        for module in arguments.modules:
+            started = time.monotonic()
+            mutate(module)
+            runtimes[module] = time.monotonic() - started
+    report(runtimes)
+    return 0
+
+
+if __name__ == "__main__":
+    shutil.which("git") or sys.exit("git is needed to list the project's files")
+    sys.exit(main())
