@@ -262,7 +262,7 @@ def test_deactivating_a_unit_gives_all_its_future_weeks_to_the_others(products):
     assert units == ["alpha", "Beta", "Gamma", "alpha", "Beta", "Gamma", "Beta"]
 
 
-def test_deactivating_the_last_product_unit_leaves_its_future_weeks_empty(db):
+def test_deactivating_the_last_product_unit_leaves_its_future_weeks_empty(qa_people):
     only = UnitFactory(name="Only")
     rotation.generate(3)
 
@@ -385,3 +385,13 @@ def test_the_rotation_page_shows_a_week_without_qa_or_platform_person(client, st
 
     assert response.status_code == 200
     assert response.text.count("<td>—</td>") >= 2
+
+
+def test_deactivating_writes_only_the_active_flag(products):
+    alpha = Unit.objects.get(name="alpha")
+    Unit.objects.filter(pk=alpha.pk).update(name="Alpha renamed meanwhile")
+
+    rotation.deactivate(alpha)
+
+    alpha.refresh_from_db()
+    assert (alpha.name, alpha.is_active) == ("Alpha renamed meanwhile", False)
