@@ -11,12 +11,14 @@ import json
 import pytest
 from django.db import connection
 from django.utils import timezone
+from ninja.errors import HttpError
 
 from retros.api import MAX_BODY_BYTES
+from retros.api import api as deployments_api
 from retros.models import ApiToken, Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory
 
-from .test_api_github import DEPLOYMENT_STATUS_EVENT, SECRET, deliver
+from .test_api_github import DEPLOYMENT_STATUS_EVENT, SECRET, deliver, sign
 from .test_api_github import URL as WEBHOOK
 
 URL = "/api/deployments"
@@ -596,3 +598,57 @@ def test_the_webhook_is_described_in_the_openapi_document(client, db):
     properties = schema["schema"]["properties"]
     assert {"deployment_status", "deployment", "repository"} <= set(properties)
     assert "$ref" not in json.dumps(schema)
+
+
+def test_deployments_started_at_the_same_moment_list_the_latest_stored_first(api):
+    moment = timezone.now() - datetime.timedelta(days=1)
+    first, second = (DeploymentFactory(started_at=moment) for _ in range(2))
+
+    assert [row["id"] for row in api.get(URL).json()] == [second.pk, first.pk]
+
+
+def test_the_list_shows_50_deployments_unless_asked_for_more(api):
+    start = timezone.now() - datetime.timedelta(days=100)
+    Deployment.objects.bulk_create(
+        Deployment(
+            started_at=start + datetime.timedelta(hours=n),
+            finished_at=start + datetime.timedelta(hours=n, minutes=5),
+        )
+        for n in range(51)
+    )
+
+    assert len(api.get(URL).json()) == 50
+    assert len(api.get(URL, {"limit": 51}).json()) == 51
+
+
+def test_reading_costs_a_fixed_number_of_queries(api, django_assert_num_queries):
+    DutyWeekFactory(week_start=datetime.date(2026, 3, 2))
+    post(api, minimal())
+    for n in range(5):
+        post(api, minimal(id=f"pipeline-{n + 2}"))
+    deployment = Deployment.objects.first()
+
+    # The token, its last use, then one query for the deployments with their duty weeks.
+    with django_assert_num_queries(3):
+        assert api.get(URL).status_code == 200
+    with django_assert_num_queries(3):
+        assert api.get(f"{URL}/{deployment.pk}").json()["duty_week"] == "2026-W10"
+
+
+def test_a_delivery_without_an_event_header_is_ignored_as_unnamed(client, db):
+    body = json.dumps(github_event()).encode()
+
+    response = client.post(
+        WEBHOOK, body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=sign(body)
+    )
+
+    assert response.status_code == 202
+    assert response.json()["reason"] == "Unnamed events are ignored."
+    assert not Deployment.objects.exists()
+
+
+def test_any_http_error_of_an_endpoint_answers_json_with_its_status(rf):
+    response = deployments_api.on_exception(rf.get(URL), HttpError(409, "Already there."))
+
+    assert response.status_code == 409
+    assert json.loads(response.content) == {"reason": "Already there.", "errors": []}
