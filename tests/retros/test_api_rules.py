@@ -10,10 +10,11 @@ import json
 
 import pytest
 from django.db import connection
+from django.http import HttpResponse
 from django.utils import timezone
 from ninja.errors import HttpError
 
-from retros.api import MAX_BODY_BYTES
+from retros.api import MAX_BODY_BYTES, _api_urls, _inline_refs, _machine_endpoint
 from retros.api import api as deployments_api
 from retros.models import ApiToken, Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory
@@ -652,3 +653,96 @@ def test_any_http_error_of_an_endpoint_answers_json_with_its_status(rf):
 
     assert response.status_code == 409
     assert json.loads(response.content) == {"reason": "Already there.", "errors": []}
+
+
+@pytest.mark.parametrize("deployment_id", [0, 2**63, 10**250])
+def test_a_github_deployment_id_outside_64_bits_is_a_422_not_a_500(client, db, deployment_id):
+    # A 250-digit id overflowed the stored external id (200 characters): a DataError, a 500.
+    response = deliver(client, github_event(deployment={"id": deployment_id}))
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "deployment.id"
+    assert not Deployment.objects.exists()
+
+
+def test_the_largest_github_deployment_id_is_stored(client, db):
+    assert deliver(client, github_event(deployment={"id": 2**63 - 1})).status_code == 201
+
+    assert stored().external_id == f"github:{2**63 - 1}"
+
+
+def test_inlining_the_schema_resolves_every_reference_and_drops_the_definitions():
+    schema = {
+        "properties": {
+            "one": {"$ref": "#/$defs/One"},
+            "many": {"type": "array", "items": [{"$ref": "#/$defs/Two"}]},
+        },
+        "$defs": {
+            "One": {"type": "string"},
+            "Two": {"type": "object", "properties": {"nested": {"$ref": "#/$defs/One"}}},
+        },
+    }
+
+    assert _inline_refs(schema) == {
+        "properties": {
+            "one": {"type": "string"},
+            "many": {
+                "type": "array",
+                "items": [{"type": "object", "properties": {"nested": {"type": "string"}}}],
+            },
+        },
+    }
+    assert _inline_refs({"type": "integer", "enum": [1, 2]}) == {"type": "integer", "enum": [1, 2]}
+
+
+def test_a_machine_endpoint_checks_the_body_size_before_the_view_runs(rf):
+    seen = []
+
+    def view(request, pk):
+        seen.append(pk)
+        return HttpResponse("done")
+
+    endpoint = _machine_endpoint(view)
+
+    assert endpoint(rf.post("/x", b"{}", content_type="application/json"), pk=1).content == b"done"
+    assert endpoint(rf.get("/x"), pk=2).status_code == 200  # no Content-Length at all
+    at_limit = rf.post("/x", b"", content_type="application/json", CONTENT_LENGTH=MAX_BODY_BYTES)
+    assert endpoint(at_limit, pk=3).status_code == 200
+    over = endpoint(rf.post("/x", b"", "application/json", CONTENT_LENGTH=MAX_BODY_BYTES + 1), pk=4)
+    assert over.status_code == 413
+    assert json.loads(over.content) == {
+        "reason": "The body is larger than 65536 bytes.",
+        "errors": [],
+    }
+    garbled = endpoint(rf.post("/x", b"", "application/json", CONTENT_LENGTH="12a"), pk=5)
+    assert garbled.status_code == 400
+    assert json.loads(garbled.content)["reason"] == "Content-Length is not a number."
+    assert seen == [1, 2, 3]
+    assert endpoint.csrf_exempt is True
+    assert endpoint.login_required is False
+    assert endpoint.__name__ == "view"
+
+
+def test_every_api_url_is_a_machine_endpoint(rf):
+    patterns, app_name, namespace = _api_urls()
+
+    assert (app_name, namespace) == ("ninja", "api")
+    assert patterns
+    for pattern in patterns:
+        assert pattern.callback.csrf_exempt is True
+        assert pattern.callback.login_required is False
+        oversized = rf.post("/x", b"", "application/json", CONTENT_LENGTH=MAX_BODY_BYTES + 1)
+        assert pattern.callback(oversized).status_code == 413
+
+
+def test_posting_a_deployment_costs_a_fixed_number_of_queries(api, django_assert_num_queries):
+    DutyWeekFactory(week_start=datetime.date(2026, 3, 2))
+    post(api, minimal())
+
+    # The token and its last use; the stored deployment and the check constraint (in a
+    # savepoint); record_external's lock, duty week and update (in a savepoint); the answer
+    # read back with its duty week in the same query.
+    with django_assert_num_queries(12):
+        response = post(api, minimal(hands_on_minutes=3))
+
+    assert response.json()["duty_week"] == "2026-W10"
