@@ -397,3 +397,103 @@ def test_board_counts_of_two_finished_columns_keep_them_apart(columns, dropped):
         columns["Done"].pk: (1, 0),
         dropped.pk: (2, 0),
     }
+
+
+# --- Archiving and dropping ----------------------------------------------------------------------
+
+
+def test_archiving_stamps_the_card_once_and_logs_it(columns, owner):
+    card = ImprovementFactory(column=columns["Ideas"])
+
+    card.archive(actor=owner)
+    stamped = fresh(card).archived_at
+    card.archive(actor=owner)
+
+    assert stamped is not None and fresh(card).archived_at == stamped
+    events = Event.objects.filter(improvement=card, kind=Event.Kind.ARCHIVED)
+    assert [event.actor for event in events] == [owner]
+
+
+def test_unarchiving_brings_the_card_back_once_and_logs_it(columns, owner):
+    card = ImprovementFactory(column=columns["Ideas"], archived_at=LONG_AGO)
+
+    card.unarchive(actor=owner)
+    card.unarchive(actor=owner)
+
+    assert fresh(card).archived_at is None
+    events = Event.objects.filter(improvement=card, kind=Event.Kind.UNARCHIVED)
+    assert [event.actor for event in events] == [owner]
+
+
+def test_unarchiving_an_open_card_changes_nothing(columns, owner):
+    card = ImprovementFactory(column=columns["Ideas"])
+
+    card.unarchive(actor=owner)
+
+    assert not Event.objects.filter(improvement=card).exists()
+
+
+def test_dropping_a_card_moves_it_to_the_top_of_the_dropped_column(columns, dropped, owner):
+    ImprovementFactory(title="Already", column=dropped, position=5000)
+    ColumnFactory(name="Dropped later", state=Column.State.DROPPED, position=60)
+    card = ImprovementFactory(title="Card", column=columns["In progress"], started_at=LONG_AGO)
+
+    changed = card.drop("Not worth it", actor=owner)
+
+    card = fresh(card)
+    assert changed == {columns["In progress"].pk, dropped.pk}
+    assert (card.column, card.dropped_reason, card.archived_at) == (dropped, "Not worth it", None)
+    assert card.done_at is not None and card.started_at == LONG_AGO
+    assert positions(dropped) == [("Card", 5000 - POSITION_GAP), ("Already", 5000)]
+    event = Event.objects.get(improvement=card, kind=Event.Kind.DROPPED)
+    assert (event.actor, event.data, event.to_column) == (
+        owner,
+        {"reason": "Not worth it"},
+        dropped,
+    )
+    assert Event.objects.filter(improvement=card, kind=Event.Kind.MOVED, actor=owner).count() == 1
+
+
+def test_without_a_dropped_column_a_dropped_card_is_archived_where_it_is(columns, owner):
+    card = ImprovementFactory(column=columns["Next"])
+
+    changed = card.drop("Duplicate", actor=owner)
+
+    card = fresh(card)
+    assert changed == {columns["Next"].pk}
+    assert (card.column, card.dropped_reason) == (columns["Next"], "Duplicate")
+    assert card.archived_at is not None
+    event = Event.objects.get(improvement=card, kind=Event.Kind.DROPPED)
+    assert (event.actor, event.data, event.to_column) == (owner, {"reason": "Duplicate"}, None)
+
+
+def test_the_first_dropped_column_is_the_one_cards_are_dropped_into(db):
+    assert Column.dropped_column() is None
+    later = ColumnFactory(state=Column.State.DROPPED, position=90)
+    first = ColumnFactory(state=Column.State.DROPPED, position=80)
+    ColumnFactory(state=Column.State.DONE, position=70)
+
+    assert Column.dropped_column() == first != later
+
+
+def test_only_unfinished_columns_with_a_limit_have_a_wip_limit(columns, dropped):
+    assert columns["In progress"].has_wip_limit is True
+    assert columns["Ideas"].has_wip_limit is False
+    assert ColumnFactory(state=Column.State.DONE, wip_limit=3).has_wip_limit is False
+    assert ColumnFactory(state=Column.State.DROPPED, wip_limit=3).has_wip_limit is False
+    assert [name for name, column in columns.items() if column.is_finished] == ["Done"]
+    assert dropped.is_finished is True
+    assert str(columns["In progress"]) == "In progress"
+
+
+def test_the_board_shows_open_cards_and_recently_finished_ones(columns):
+    recent = ImprovementFactory(column=columns["Done"])
+    ImprovementFactory(column=columns["Done"], column_entered_at=LONG_AGO)
+    old_idea = ImprovementFactory(column=columns["Ideas"], column_entered_at=LONG_AGO)
+    ImprovementFactory(column=columns["Ideas"], archived_at=timezone.now())
+    finished = [columns["Done"].pk]
+
+    assert set(Improvement.objects.on_board(finished)) == {recent, old_idea}
+    assert Improvement.objects.on_board(finished, show_all=True).count() == 3
+    assert Improvement.objects.on_board([]).count() == 3
+    assert Improvement.objects.open().count() == 3
