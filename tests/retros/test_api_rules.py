@@ -653,6 +653,8 @@ def test_any_http_error_of_an_endpoint_answers_json_with_its_status(rf):
 
     assert response.status_code == 409
     assert json.loads(response.content) == {"reason": "Already there.", "errors": []}
+    other_400 = deployments_api.on_exception(rf.get(URL), HttpError(400, "Bad page."))
+    assert json.loads(other_400.content) == {"reason": "Bad page.", "errors": []}
 
 
 @pytest.mark.parametrize("deployment_id", [0, 2**63, 10**250])
