@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from improvements import metrics
 from improvements.metrics import Filters, XmR
-from improvements.models import Category, Column, Event
+from improvements.models import Category, Column, Event, Improvement
 from retros.models import Deployment, ProcessStep, ProcessStepChange
 from tests.factories import (
     ColumnFactory,
@@ -588,3 +588,66 @@ def test_events_without_a_column_do_not_count_in_the_flow(columns):
     flow = metrics.cumulative_flow(Filters(START, START, period="day"))
 
     assert sum(sum(column["counts"]) for column in flow["columns"]) == 1
+
+
+# --- Percentiles and small helpers ---------------------------------------------------------------
+
+
+def test_a_percentile_takes_fractions_from_0_to_1_inclusive():
+    assert metrics.Percentile("id", 0).fraction == 0.0
+    assert metrics.Percentile("id", 1).fraction == 1.0
+    assert metrics.Percentile("id", "0.25").fraction == 0.25
+    with pytest.raises(ValueError, match="A percentile fraction lies between 0 and 1"):
+        metrics.Percentile("id", -0.01)
+    assert "fraction=0.85" in repr(metrics.Percentile("id", 0.85))
+
+
+def test_the_database_percentiles_interpolate_between_the_values(db):
+    for minutes in (10, 20, 40):
+        deploy(1, minutes)
+
+    figures = Deployment.objects.aggregate(
+        low=metrics.Percentile("elapsed_minutes", 0),
+        middle=metrics.Percentile("elapsed_minutes", 0.5),
+        p75=metrics.Percentile("elapsed_minutes", 0.75),
+        high=metrics.Percentile("elapsed_minutes", 1),
+    )
+
+    assert figures == {"low": 10, "middle": 20, "p75": 30, "high": 40}
+
+
+def test_days_between_two_times_is_a_fraction_of_days(columns):
+    card = done_card(columns, created=1, started=1, done=3)
+    Improvement.objects.filter(pk=card.pk).update(done_at=at(3, hour=18))
+
+    (days,) = Improvement.objects.annotate(
+        days=metrics.DaysBetween("done_at", "created_at")
+    ).values_list("days", flat=True)
+
+    assert days == pytest.approx(2.25)
+
+
+def test_the_sqlite_percentile_skips_empty_values():
+    aggregate = metrics.SQLitePercentile()
+    assert aggregate.finalize() is None
+    for value in (None, 3, 1):
+        aggregate.step(value, 0.9)
+
+    assert aggregate.finalize() == pytest.approx(2.8)
+    assert metrics.percentile_cont([None, 5], 0.3) == 5
+
+
+def test_a_period_starts_on_its_monday_or_its_day():
+    wednesday = datetime.date(2025, 3, 5)
+
+    assert metrics._period_start(wednesday, "week") == datetime.date(2025, 3, 3)
+    assert metrics._period_start(wednesday, "day") == wednesday
+
+
+def test_database_dates_and_times_become_local_dates(settings):
+    settings.TIME_ZONE = "Europe/Berlin"
+    late = datetime.datetime(2025, 3, 5, 23, 30, tzinfo=datetime.UTC)
+
+    assert metrics._as_date(datetime.date(2025, 3, 5)) == datetime.date(2025, 3, 5)
+    assert metrics._as_date(late.replace(tzinfo=None)) == datetime.date(2025, 3, 5)
+    assert metrics._as_date(late) == datetime.date(2025, 3, 6)
