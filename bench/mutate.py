@@ -8,8 +8,10 @@ endpoints (@api.post) and everything under @transaction.atomic. So this script f
 copy of the project in `.mutation/` (git-ignored) in which those decorators are applied after
 the function instead (`name = decorator(name)`): the same code, which mutmut then mutates.
 
-    .ci/with-postgres .venv/bin/python bench/mutate.py [MODULE ...]   # all core modules
-    .venv/bin/python bench/mutate.py --report-only                   # re-score the last run
+    make mutate                                     # every core module, all mutants in scope
+    make mutate MUTATE_ARGS="retros.rotation"       # one module
+    make mutate MUTATE_ARGS="--survivors"           # after adding tests: the survivors again
+    .venv/bin/python bench/mutate.py --report-only  # re-score the last run
 
 Runs at low priority with one worker, one module at a time. Writes bench/mutation.json: the
 score per module (killed / (mutants - equivalent)), the surviving mutants with their diffs,
@@ -143,12 +145,30 @@ def scoped_functions(module: str) -> list[str]:
     ]
 
 
-def mutate(module: str) -> None:
+def mutate(module: str, survivors_only: bool = False) -> None:
     command = ["nice", "-n", "15", str(ROOT / ".venv/bin/mutmut"), "run", "--max-children", "1"]
-    print(f"mutate: {module}", flush=True)
     env = {**os.environ, "DEBUG": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    names = [f"{module}.{function}*" for function in scoped_functions(module)]
-    subprocess.run([*command, *names], cwd=STAGE, env=env, check=True)
+    if survivors_only:
+        # Killed mutants stay killed while tests are only added; try the others again.
+        names = [name for name, code in scoped_results(module).items() if code not in KILLED]
+    else:
+        names = [f"{module}.{function}*" for function in scoped_functions(module)]
+    print(f"mutate: {module} ({len(names)} {'mutants' if survivors_only else 'functions'})")
+    if names:
+        subprocess.run([*command, *names], cwd=STAGE, env=env, check=True)
+
+
+def scoped_results(module: str) -> dict[str, int | None]:
+    """The exit code of each of the module's mutants in scope, from the last run."""
+    meta = STAGE / "mutants" / (module.replace(".", "/") + ".py.meta")
+    if not meta.exists():
+        return {}
+    prefixes = tuple(f"{module}.{function}__mutmut_" for function in scoped_functions(module))
+    return {
+        name: code
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()
+        if name.startswith(prefixes)
+    }
 
 
 def diff_of(mutant: str) -> str:
@@ -166,7 +186,7 @@ def diff_of(mutant: str) -> str:
     )
 
 
-def report(runtimes: dict[str, float]) -> dict:
+def report(runtimes: dict[str, float], runtime_key: str = "runtime_seconds") -> dict:
     equivalent = tomllib.loads(EQUIVALENT.read_text()) if EQUIVALENT.exists() else {}
     equivalent = {entry["mutant"]: entry for entry in equivalent.get("mutant", [])}
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -178,12 +198,7 @@ def report(runtimes: dict[str, float]) -> dict:
                 modules[module] = previous["modules"][module]
                 survivors[module] = previous["survivors"].get(module, [])
             continue
-        prefixes = tuple(f"{module}.{function}__mutmut_" for function in scoped_functions(module))
-        codes = {
-            name: code
-            for name, code in json.loads(meta.read_text())["exit_code_by_key"].items()
-            if name.startswith(prefixes)
-        }
+        codes = scoped_results(module)
         killed = sum(code in KILLED for code in codes.values())
         unchecked = sum(code is None for code in codes.values())
         lived, judged = [], 0
@@ -206,10 +221,13 @@ def report(runtimes: dict[str, float]) -> dict:
             "equivalent": judged,
             "not_checked": unchecked,
             "score": round(100 * killed / checked, 1) if checked else None,
-            "runtime_seconds": round(runtimes[module])
-            if module in runtimes
-            else previous.get("modules", {}).get(module, {}).get("runtime_seconds"),
         }
+        earlier = previous.get("modules", {}).get(module, {})
+        for key in ("runtime_seconds", "survivor_rerun_seconds"):
+            if key in earlier:
+                modules[module][key] = earlier[key]
+        if module in runtimes:
+            modules[module][runtime_key] = round(runtimes[module])
         survivors[module] = lived
     results = {
         "tool": "mutmut " + _version(),
@@ -241,6 +259,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("modules", nargs="*", default=CORE_MODULES, help="dotted module names")
     parser.add_argument("--report-only", action="store_true", help="score the last run again")
+    parser.add_argument(
+        "--survivors", action="store_true", help="run only the mutants the last run left alive"
+    )
     arguments = parser.parse_args()
     runtimes = {}
     if not arguments.report_only:
@@ -252,9 +273,9 @@ def main() -> int:
         stage()
         for module in arguments.modules:
             started = time.monotonic()
-            mutate(module)
+            mutate(module, survivors_only=arguments.survivors)
             runtimes[module] = time.monotonic() - started
-    report(runtimes)
+    report(runtimes, "survivor_rerun_seconds" if arguments.survivors else "runtime_seconds")
     return 0
 
 
