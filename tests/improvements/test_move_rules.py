@@ -303,6 +303,30 @@ def test_moving_a_card_someone_deleted_is_refused(columns):
     assert not Event.objects.filter(kind=Event.Kind.MOVED).exists()
 
 
+def test_a_stale_copy_moved_to_done_keeps_the_start_made_meanwhile(columns):
+    # Two open tabs: one starts the card, the other (still showing it in Next) finishes it.
+    stale = ImprovementFactory(column=columns["Next"])
+    current = fresh(stale)
+    current.move_to(columns["In progress"])
+
+    stale.move_to(columns["Done"])
+
+    card = fresh(stale)
+    assert card.started_at == current.started_at
+    assert card.done_at > card.started_at
+    assert stale.started_at == current.started_at
+
+
+def test_a_stale_finished_copy_moved_between_finished_columns_keeps_its_finish(columns, dropped):
+    stale = ImprovementFactory(column=columns["In progress"], started_at=LONG_AGO)
+    current = fresh(stale)
+    current.move_to(columns["Done"])
+
+    stale.move_to(dropped)
+
+    assert fresh(stale).done_at == current.done_at
+
+
 class SomeoneElseMoves:
     """Moves the card away under the mover's feet on the first `times` attempts."""
 
@@ -497,3 +521,61 @@ def test_the_board_shows_open_cards_and_recently_finished_ones(columns):
     assert Improvement.objects.on_board(finished, show_all=True).count() == 3
     assert Improvement.objects.on_board([]).count() == 3
     assert Improvement.objects.open().count() == 3
+
+
+def test_a_card_between_neighbours_an_odd_distance_apart_lands_on_a_whole_position(columns):
+    ImprovementFactory(title="A", column=columns["Ideas"], position=1000)
+    b = ImprovementFactory(title="B", column=columns["Ideas"], position=1003)
+    c = ImprovementFactory(title="C", column=columns["Next"])
+
+    c.move_to(columns["Ideas"], before=b)
+
+    assert positions(columns["Ideas"]) == [("A", 1000), ("C", 1001), ("B", 1003)]
+    assert c.position == 1001
+
+
+def test_board_counts_ahead_of_nothing_by_default_even_at_position_zero(columns):
+    ImprovementFactory(column=columns["Ideas"], position=0)
+    ImprovementFactory(column=columns["Ideas"], position=-5)
+
+    assert Improvement.board_counts([columns["Ideas"]]) == {columns["Ideas"].pk: (2, 1)}
+
+
+def test_archiving_a_stale_copy_does_not_undo_a_move_made_meanwhile(columns):
+    stale = ImprovementFactory(column=columns["Ideas"])
+    fresh(stale).move_to(columns["Next"])
+
+    stale.archive()
+
+    assert fresh(stale).column == columns["Next"]
+    assert fresh(stale).archived_at is not None
+
+
+def test_unarchiving_a_stale_copy_does_not_undo_a_move_made_meanwhile(columns):
+    stale = ImprovementFactory(column=columns["Ideas"], archived_at=LONG_AGO)
+    fresh(stale).move_to(columns["Next"])
+
+    stale.unarchive()
+
+    assert (fresh(stale).column, fresh(stale).archived_at) == (columns["Next"], None)
+
+
+def test_dropping_a_stale_copy_keeps_the_start_made_meanwhile(columns, dropped):
+    stale = ImprovementFactory(column=columns["Ideas"])
+    current = fresh(stale)
+    current.move_to(columns["In progress"])
+
+    stale.drop("Too late")
+
+    card = fresh(stale)
+    assert card.started_at == current.started_at
+    assert (card.column, card.dropped_reason) == (dropped, "Too late")
+
+
+def test_archiving_a_dropped_stale_copy_keeps_the_column_it_was_moved_to(columns):
+    stale = ImprovementFactory(column=columns["Ideas"])
+    fresh(stale).move_to(columns["Next"])
+
+    stale.drop("Duplicate")
+
+    assert (fresh(stale).column, fresh(stale).dropped_reason) == (columns["Next"], "Duplicate")
