@@ -395,3 +395,14 @@ def test_deactivating_writes_only_the_active_flag(products):
 
     alpha.refresh_from_db()
     assert (alpha.name, alpha.is_active) == ("Alpha renamed meanwhile", False)
+
+
+def test_usernames_compare_in_lower_case_for_the_next_turn(products):
+    # "_" sorts between upper- and lower-case letters, so "qab" follows "qa_b" only in lower case.
+    people = [UserFactory(username=name) for name in ("aaa", "qa_b", "qab")]
+    UnitFactory(name="QA", kind=Unit.Kind.QA, members=people)
+    DutyWeekFactory(week_start=weeks_from_now(-1), unit=products[0], qa_person=people[1])
+
+    (week,) = rotation.generate(1)
+
+    assert week.qa_person.username == "qab"
