@@ -603,9 +603,9 @@ def test_the_webhook_is_described_in_the_openapi_document(client, db):
 
 def test_deployments_started_at_the_same_moment_list_the_latest_stored_first(api):
     moment = timezone.now() - datetime.timedelta(days=1)
-    first, second = (DeploymentFactory(started_at=moment) for _ in range(2))
+    stored_ids = [DeploymentFactory(started_at=moment).pk for _ in range(6)]
 
-    assert [row["id"] for row in api.get(URL).json()] == [second.pk, first.pk]
+    assert [row["id"] for row in api.get(URL).json()] == stored_ids[::-1]
 
 
 def test_the_list_shows_50_deployments_unless_asked_for_more(api):
@@ -700,14 +700,15 @@ def test_inlining_the_schema_resolves_every_reference_and_drops_the_definitions(
 def test_a_machine_endpoint_checks_the_body_size_before_the_view_runs(rf):
     seen = []
 
-    def view(request, pk):
+    def view(request, pk, *, part="whole"):
         seen.append(pk)
-        return HttpResponse("done")
+        return HttpResponse(f"{request.method} {part}")
 
     endpoint = _machine_endpoint(view)
 
-    assert endpoint(rf.post("/x", b"{}", content_type="application/json"), pk=1).content == b"done"
-    assert endpoint(rf.get("/x"), pk=2).status_code == 200  # no Content-Length at all
+    posted = endpoint(rf.post("/x", b"{}", content_type="application/json"), 1, part="one")
+    assert posted.content == b"POST one"
+    assert endpoint(rf.get("/x"), pk=2).content == b"GET whole"  # no Content-Length at all
     at_limit = rf.post("/x", b"", content_type="application/json", CONTENT_LENGTH=MAX_BODY_BYTES)
     assert endpoint(at_limit, pk=3).status_code == 200
     over = endpoint(rf.post("/x", b"", "application/json", CONTENT_LENGTH=MAX_BODY_BYTES + 1), pk=4)
@@ -718,7 +719,10 @@ def test_a_machine_endpoint_checks_the_body_size_before_the_view_runs(rf):
     }
     garbled = endpoint(rf.post("/x", b"", "application/json", CONTENT_LENGTH="12a"), pk=5)
     assert garbled.status_code == 400
-    assert json.loads(garbled.content)["reason"] == "Content-Length is not a number."
+    assert json.loads(garbled.content) == {
+        "reason": "Content-Length is not a number.",
+        "errors": [],
+    }
     assert seen == [1, 2, 3]
     assert endpoint.csrf_exempt is True
     assert endpoint.login_required is False
@@ -735,6 +739,8 @@ def test_every_api_url_is_a_machine_endpoint(rf):
         assert pattern.callback.login_required is False
         oversized = rf.post("/x", b"", "application/json", CONTENT_LENGTH=MAX_BODY_BYTES + 1)
         assert pattern.callback(oversized).status_code == 413
+    listing = next(p for p in patterns if str(p.pattern) == "deployments")
+    assert listing.callback(rf.get("/api/deployments")).status_code == 401  # reached ninja
 
 
 def test_posting_a_deployment_costs_a_fixed_number_of_queries(api, django_assert_num_queries):
