@@ -366,7 +366,10 @@ class Bench:
         )
 
     def wanted(self, name: str) -> bool:
-        return not self.only or any(name.startswith(prefix) for prefix in self.only)
+        """A step or figure runs when a prefix names it, or names a figure inside it."""
+        return not self.only or any(
+            name.startswith(prefix) or prefix.startswith(name) for prefix in self.only
+        )
 
     def add(self, figure: Figure) -> None:
         self.figures.append(figure)
@@ -639,6 +642,8 @@ class Bench:
         if not urls:
             return self.missing("dashboard", "dashboard")
         for name, url in urls:
+            if not self.wanted(f"dashboard: {name}"):
+                continue
             headers = self.htmx if name != "whole page" else {}
             figure = Figure(f"dashboard: {name}", url, target=Target(300))
             self.add(

@@ -1,10 +1,18 @@
-"""Login throttling wired for this project."""
+"""Login and password-reset throttling wired for this project."""
 
+import hashlib
 import ipaddress
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
-from django.http import HttpRequest
+from django.contrib.auth.views import PasswordResetView
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+# Password-reset requests allowed per hour from one client address, and for one address.
+RESET_LIMIT_PER_CLIENT = 5
+RESET_LIMIT_PER_EMAIL = 3
+RESET_WINDOW_SECONDS = 3600
 
 
 class LoginThrottleBackend(AxesStandaloneBackend):
@@ -37,3 +45,39 @@ def client_ip(request: HttpRequest) -> str | None:
         except ValueError:
             pass
     return request.META.get("REMOTE_ADDR")
+
+
+def _count(key: str) -> int:
+    """Add one to a counter that expires RESET_WINDOW_SECONDS after its first request."""
+    cache.add(key, 0, RESET_WINDOW_SECONDS)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, RESET_WINDOW_SECONDS)
+        return 1
+
+
+def password_reset_allowed(request: HttpRequest, email: str) -> bool:
+    """Count this reset request; False once the client or the address is over its limit.
+
+    django-axes throttles logins only, and each reset sends an email, so without a limit the
+    form mails anyone on the site on a loop. Counted whether or not the address has an
+    account, so the limit tells nothing about who has one.
+    """
+    email_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    by_client = _count(f"password-reset:client:{client_ip(request)}")
+    by_email = _count(f"password-reset:email:{email_key}")
+    return by_client <= RESET_LIMIT_PER_CLIENT and by_email <= RESET_LIMIT_PER_EMAIL
+
+
+class ThrottledPasswordResetView(PasswordResetView):
+    """Django's password reset, refusing with 429 past the hourly limits above."""
+
+    def form_valid(self, form) -> HttpResponse:
+        if not password_reset_allowed(self.request, form.cleaned_data["email"]):
+            form.add_error(
+                "email",
+                "Too many reset requests from here or for this address: try again in an hour.",
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)

@@ -52,10 +52,6 @@ class BoardCard:
         """The board cards of a queryset annotated with `recurrence`, in its order."""
         return [cls(*row) for row in cards.values_list(*CARD_FIELDS.values())]
 
-    @property
-    def days_in_column(self) -> int:
-        return (timezone.now() - self.column_entered_at).days
-
 
 _PLACEHOLDER = 2_147_483_647
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,10 +20,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
-from retros.models import Unit
+from retros.deployments import csv_safe
+from retros.models import Deployment, Unit
+from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 
-from . import metrics
-from .models import Category, Column, Event, Improvement
+from . import effect_statistics, metrics
+from .models import COUNT_RULE, Category, Column, Event, Improvement
+from .permissions import can_set_verdict
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
 PANELS = (
@@ -71,10 +75,16 @@ class DashboardFilterForm(forms.Form):
     )
     window = forms.IntegerField(
         required=False,
-        min_value=2,
+        min_value=effect_statistics.MINIMUM_SIDE,
         max_value=100,
         label="Deployments before and after",
-        help_text="N for “Did it help?” (default 8).",
+        help_text=f"N for “Did it help?” (default {metrics.DEFAULT_WINDOW}).",
+    )
+    environment = forms.ChoiceField(
+        required=False,
+        choices=Deployment.Environment.choices,
+        label="Deployments compared",
+        help_text="Environment for “Did it help?” (default production).",
     )
     period = forms.ChoiceField(
         required=False,
@@ -84,6 +94,9 @@ class DashboardFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        for name in ("start", "end"):
+            if data.get(name) and not within_app_years(data[name]):
+                self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", "The end date comes after the start date.")
@@ -105,6 +118,7 @@ class DashboardFilterForm(forms.Form):
             category=data.get("category"),
             window=data.get("window") or metrics.DEFAULT_WINDOW,
             period=data.get("period") or "week",
+            environment=data.get("environment") or Deployment.Environment.PRODUCTION,
         )
 
 
@@ -142,6 +156,7 @@ def panel_wip(filters: metrics.Filters, user) -> dict:
     rows = metrics.wip_per_column(filters)
     return {
         "title": "Work in progress per column",
+        "count_rule": COUNT_RULE,
         "rows_detail": rows,
         "table": {
             "headers": ["Column", "Cards", "WIP limit", "Over limit"],
@@ -512,39 +527,42 @@ def panel_dora(filters: metrics.Filters, user) -> dict:
 
 def panel_effects(filters: metrics.Filters, user) -> dict:
     rows = metrics.effects(filters)
-    unit_ids = set(user.units.values_list("pk", flat=True)) if rows else set()
     for row in rows:
-        improvement = row["improvement"]
-        row["can_confirm"] = user.is_staff or improvement.unit_id in unit_ids
-        row["change_percent"] = _percent(row["change"])
-        suggested = row["suggestion"]
-        if improvement.effect_verdict != Improvement.Verdict.PENDING:
-            row["initial_verdict"] = improvement.effect_verdict
-        elif suggested in Improvement.Verdict.values:
-            row["initial_verdict"] = suggested
-        else:
-            row["initial_verdict"] = Improvement.Verdict.PENDING
+        row["change_text"] = effect_statistics.format_change(row["comparison"].change)
+        row["p_text"] = effect_statistics.format_p(row["comparison"].p_value).removeprefix("= ")
+    counts = {outcome: 0 for outcome in effect_statistics.Outcome}
+    for row in rows:
+        counts[row["comparison"].outcome] += 1
+    tested = len(rows) - counts[effect_statistics.Outcome.TOO_LITTLE_DATA]
     return {
         "title": "Before and after each finished improvement",
         "effects": rows,
         "window": filters.window,
+        "environment": Deployment.Environment(filters.environment).label.lower(),
         "capped": len(rows) >= metrics.EFFECTS_MAX_CARDS,
         "max_cards": metrics.EFFECTS_MAX_CARDS,
-        "minimum": metrics.minimum_sample(filters.window),
-        "threshold": round(metrics.CHANGE_THRESHOLD * 100),
+        "explanation": effect_explanation(tested),
+        "outcome_counts": [(outcome.label, counts[outcome]) for outcome in counts],
         "verdicts": Improvement.Verdict.choices,
         "table": {
             "headers": [
                 "Card",
                 "Title",
                 "Done",
+                "Environment",
                 "Figure",
                 "Deployments before",
                 "Median before",
                 "Deployments after",
                 "Median after",
-                "Difference",
-                "Suggested verdict",
+                "Change (%)",
+                "95 % CI low (%)",
+                "95 % CI high (%)",
+                "p (one-sided)",
+                "Lag-1 autocorrelation",
+                "Test",
+                "Suggestion",
+                "Other improvements done in the window",
                 "Verdict",
             ],
             "rows": [
@@ -552,19 +570,53 @@ def panel_effects(filters: metrics.Filters, user) -> dict:
                     r["improvement"].pk,
                     r["improvement"].title,
                     timezone.localtime(r["improvement"].done_at).date().isoformat(),
-                    "hands-on minutes" if r["figure"] == "hands_on" else "elapsed minutes",
+                    r["environment"],
+                    r["figure_label"],
                     r["before_count"],
                     _round(r["median_before"]),
                     r["after_count"],
                     _round(r["median_after"]),
-                    _round(r["difference"]),
+                    _percent(r["comparison"].change),
+                    _percent(r["comparison"].change_low),
+                    _percent(r["comparison"].change_high),
+                    _round(r["comparison"].p_value, 4),
+                    _round(r["comparison"].autocorrelation, 2),
+                    r["comparison"].method,
                     r["suggestion_label"],
+                    "; ".join(other["title"] for other in r["others_done"]),
                     r["improvement"].get_effect_verdict_display(),
                 ]
                 for r in rows
             ],
         },
         "chart": None,
+    }
+
+
+def card_effect_context(user, improvement: Improvement) -> dict:
+    """The card page's "Did it help?": the same row as the dashboard's, for a finished card."""
+    effect = metrics.effect_of(improvement)
+    if effect is None:
+        return {"effect": None}
+    return {
+        "effect": effect,
+        "explanation": effect_explanation(metrics.EFFECTS_MAX_CARDS),
+        "can_set_verdict": can_set_verdict(user, improvement),
+        "verdicts": Improvement.Verdict.choices,
+    }
+
+
+def effect_explanation(tested: int) -> dict:
+    """What the page says about the rule: the same words on the dashboard and on a card."""
+    return {
+        "alpha": round(effect_statistics.ALPHA * 100),
+        "p": f"{effect_statistics.ALPHA:g}",
+        "floor": round(effect_statistics.PRACTICAL_CHANGE * 100),
+        "minimum": effect_statistics.MINIMUM_SIDE,
+        "threshold": effect_statistics.DEPENDENCE_THRESHOLD,
+        "history": effect_statistics.HISTORY_DEPLOYMENTS,
+        "tested": tested,
+        "by_chance": round(tested * effect_statistics.ALPHA, 1),
     }
 
 
@@ -584,7 +636,10 @@ PANEL_BUILDERS: dict[str, Callable[[metrics.Filters, object], dict]] = {
     "dora": panel_dora,
     "effects": panel_effects,
 }
-assert tuple(PANEL_BUILDERS) == PANELS
+# A check that survives `python -O` (an assert would not): a panel added to one tuple and not
+# the other would otherwise be missing from the page or answer 500 on its URL.
+if tuple(PANEL_BUILDERS) != PANELS:
+    raise ImproperlyConfigured("PANEL_BUILDERS must name every panel of PANELS, in page order.")
 
 
 def build_panel(name: str, filters: metrics.Filters, user) -> dict:
@@ -598,6 +653,7 @@ def build_panel(name: str, filters: metrics.Filters, user) -> dict:
 def _filter_form(request: HttpRequest) -> DashboardFilterForm:
     default = metrics.Filters.default()
     initial = {"start": default.start, "end": default.end, "window": default.window}
+    initial["environment"] = default.environment
     return DashboardFilterForm(request.GET or None, initial={**initial, "period": "week"})
 
 
@@ -641,9 +697,10 @@ def _csv_response(panel: dict, filters: metrics.Filters) -> HttpResponse:
     filename = f"wallbreaker-{panel['name']}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(panel["table"]["headers"])
+    # Card titles, column, category and user names reach these cells: defuse formulas.
+    writer.writerow([csv_safe(value) for value in panel["table"]["headers"]])
     for row in panel["table"]["rows"]:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([csv_safe(value) for value in row])
     return response
 
 
@@ -678,17 +735,11 @@ class VerdictForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
 
-def can_confirm_verdict(user, improvement: Improvement) -> bool:
-    if user.is_staff:
-        return True
-    return improvement.unit_id is not None and improvement.unit.members.filter(pk=user.pk).exists()
-
-
 @require_POST
 def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
     """A person confirms (or overrides) the suggested effect verdict of a finished card."""
     improvement = get_object_or_404(Improvement.objects.select_related("unit", "column"), pk=pk)
-    if not can_confirm_verdict(request.user, improvement):
+    if not can_set_verdict(request.user, improvement):
         return HttpResponse(
             "Only staff or members of the card's unit may set its verdict.", status=403
         )

@@ -9,6 +9,7 @@ from django.db.models import Q
 from retros.models import ProcessStep, Unit
 
 from .models import Category, Column, Improvement
+from .permissions import can_act_for_owner, can_change_owner
 
 
 class BoardFilterForm(forms.Form):
@@ -116,14 +117,31 @@ class ImprovementForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
         help_texts = {"description": "Markdown."}
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["category"].queryset = Category.objects.all()
         self.fields["unit"].queryset = Unit.objects.filter(is_active=True)
         self.fields["assignee"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
         self.fields["target_step"].queryset = ProcessStep.objects.all()
+
+    def clean_unit(self):
+        unit = self.cleaned_data["unit"]
+        card = self.instance
+        if (
+            card.pk
+            and unit != card.unit
+            and not (self.user is not None and can_change_owner(self.user, card, unit))
+        ):
+            # Its owner confirms whether a card helped, so ownership is not handed around.
+            if self.user is None or not can_act_for_owner(self.user, card.unit):
+                raise forms.ValidationError(
+                    f"Only staff and members of {card.unit} hand its card to another unit."
+                )
+            raise forms.ValidationError(f"Only staff and members of {unit} give it a card.")
+        return unit
 
     def changes(self) -> dict[str, tuple]:
         """{field: (old, new)} for the fields the user changed, as people read them."""

@@ -1,4 +1,4 @@
-"""Dashboard figures: flow metrics, percentiles, XmR limits and signals, DORA bands, verdicts.
+"""Dashboard figures: flow metrics, percentiles, XmR limits and signals, DORA bands, effects.
 
 Each function takes the dashboard's filters and runs a fixed number of queries whatever the
 data size: the counting, summing and percentiles happen in the database, and Python only
@@ -9,7 +9,6 @@ import bisect
 import datetime
 import math
 import re
-import statistics
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -47,6 +46,8 @@ from retros.models import (
     monday_of,
 )
 
+from . import effect_statistics
+from .effect_statistics import HISTORY_DEPLOYMENTS, Outcome
 from .models import Category, Column, Event, FindingLink, Improvement
 
 # ---------------------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ class DaysBetween(Func):
 # ---------------------------------------------------------------------------------------------
 
 DEFAULT_DAYS = 91
-DEFAULT_WINDOW = 8
+DEFAULT_WINDOW = 12  # deployments before and after, for "Did it help?"
 
 
 @dataclass
@@ -166,6 +167,7 @@ class Filters:
     category: Category | None = None
     window: int = DEFAULT_WINDOW
     period: str = "week"
+    environment: str = Deployment.Environment.PRODUCTION  # the deployments "Did it help?" compares
 
     @classmethod
     def default(cls, **changes) -> "Filters":
@@ -224,13 +226,18 @@ def _as_date(value) -> datetime.date:
 
 
 def wip_per_column(filters: Filters) -> list[dict]:
-    """Open cards per column now, against the column's WIP limit. One query."""
-    cards = filters.improvements().filter(archived_at__isnull=True)
+    """Cards per column now, as the board counts them (COUNT_RULE), against the WIP limit.
+
+    Two queries: the columns, then the counts.
+    """
+    columns = list(Column.objects.all())
+    finished = [column.pk for column in columns if column.is_finished]
+    cards = filters.improvements(Improvement.objects.on_board(finished))
     counts = dict(
         cards.values_list("column").annotate(count=Count("id")).values_list("column", "count")
     )
     rows = []
-    for column in Column.objects.all():
+    for column in columns:
         count = counts.get(column.pk, 0)
         rows.append(
             {
@@ -291,10 +298,6 @@ def flow_times(filters: Filters) -> dict:
         .order_by("category__position", "category__name")
     )
     return {"overall": overall, "categories": per_category}
-
-
-def _period_start(day: datetime.date, period: str) -> datetime.date:
-    return monday_of(day) if period == "week" else day
 
 
 def _periods(filters: Filters) -> list[datetime.date]:
@@ -720,52 +723,49 @@ def dora(filters: Filters) -> dict:
 # Did it help?
 # ---------------------------------------------------------------------------------------------
 
-CHANGE_THRESHOLD = 0.10
 HANDS_ON_WORDS = re.compile(r"hands[- ]?on|toil|manual (work|effort|time)", re.IGNORECASE)
-
-
-class Suggestion:
-    CONFIRMED = "confirmed"
-    NO_EFFECT = "no_effect"
-    REGRESSED = "regressed"
-    TOO_LITTLE_DATA = "too_little_data"
-
-    LABELS = {
-        CONFIRMED: "Confirmed",
-        NO_EFFECT: "No effect",
-        REGRESSED: "Regressed",
-        TOO_LITTLE_DATA: "Too little data",
-    }
-
-
-def minimum_sample(window: int) -> int:
-    return max(3, math.ceil(window / 2))
-
-
-def suggest_verdict(before: list[float], after: list[float], window: int) -> str:
-    """The suggested verdict for minutes where lower is better.
-
-    Too little data when either side has fewer than max(3, ⌈N/2⌉) deployments; confirmed
-    when the median after is at least 10 % below the median before; regressed when it is at
-    least 10 % above; otherwise no effect.
-    """
-    needed = minimum_sample(window)
-    if len(before) < needed or len(after) < needed:
-        return Suggestion.TOO_LITTLE_DATA
-    median_before, median_after = statistics.median(before), statistics.median(after)
-    if median_before == 0:
-        return Suggestion.NO_EFFECT if median_after == 0 else Suggestion.REGRESSED
-    change = (median_after - median_before) / median_before
-    if change <= -CHANGE_THRESHOLD:
-        return Suggestion.CONFIRMED
-    if change >= CHANGE_THRESHOLD:
-        return Suggestion.REGRESSED
-    return Suggestion.NO_EFFECT
+FIGURE_LABELS = {
+    "elapsed": "elapsed minutes",
+    "hands_on": "hands-on minutes",
+    "step": "minutes of the targeted step",
+}
+# What each suggestion would be as a final verdict. People still choose it themselves.
+SUGGESTED_VERDICTS = {
+    Outcome.LIKELY_HELPED: Improvement.Verdict.CONFIRMED,
+    Outcome.LIKELY_WORSE: Improvement.Verdict.REGRESSED,
+    Outcome.NO_CHANGE: Improvement.Verdict.NO_EFFECT,
+    Outcome.INCONCLUSIVE: Improvement.Verdict.UNCLEAR,
+    Outcome.TOO_LITTLE_DATA: Improvement.Verdict.PENDING,
+}
 
 
 def effect_figure(improvement: Improvement) -> str:
     """Hands-on minutes when the expected effect talks about hands-on work; else elapsed."""
     return "hands_on" if HANDS_ON_WORDS.search(improvement.expected_effect or "") else "elapsed"
+
+
+@dataclass
+class StepMinutes:
+    """A targeted step's own minutes, oldest first, around one card's done date."""
+
+    history: list[float]
+    before: list[float]
+    after: list[float]
+
+
+def step_minutes(cards: list[Improvement], environment: str, window: int) -> dict[int, StepMinutes]:
+    """The minutes the targeted step itself took in the deployment runs around each done date.
+
+    The hook for deployment runs (issue 13), which time every process step: for the cards
+    that target a step, return by card id the step's own minutes in the runs of
+    `environment` around the card's done time: the HISTORY_DEPLOYMENTS + `window` runs that
+    started before it (history, then before) and the `window` from it on, oldest first, in
+    one query for all cards. A step's own minutes are its hands-on time when the card's
+    expected effect is about hands-on work (effect_figure), else its whole time (hands-on,
+    waiting and blocked). A card left out (its step never ran in a finished run) compares
+    whole deployments. Nothing records step times on this branch yet.
+    """
+    return {}
 
 
 def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -782,8 +782,8 @@ def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 EFFECTS_MAX_CARDS = 60
 
 
-def _deployments_before(cards: list[Improvement]) -> dict[int, int]:
-    """How many deployments started before each card's done time, in one pass.
+def _deployments_before(cards: list[Improvement], environment: str) -> dict[int, int]:
+    """How many deployments of `environment` started before each card's done time, in one pass.
 
     Deployments and done times are merged into one timeline ordered by time (a card before
     a deployment at the same instant); a running count of deployments read at each card's
@@ -801,6 +801,7 @@ def _deployments_before(cards: list[Improvement]) -> dict[int, int]:
                    ) AS position
             FROM (
                 SELECT 0 AS kind, 0 AS card_id, started_at AS at FROM {deployments}
+                WHERE environment = %s
                 UNION ALL
                 SELECT 1 AS kind, id AS card_id, done_at AS at FROM {improvements}
                 WHERE id IN ({placeholders})
@@ -809,33 +810,87 @@ def _deployments_before(cards: list[Improvement]) -> dict[int, int]:
         WHERE kind = 1
     """  # noqa: S608 - table names from the models, values as parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, [environment, *ids])
         return {card_id: int(position or 0) for card_id, position in cursor.fetchall()}
 
 
-def effects(filters: Filters) -> list[dict]:
-    """Before and after each finished improvement that targets a step or names an effect.
+def _others_done_within(
+    rows: list[dict], spans: dict[int, tuple[datetime.datetime, datetime.datetime]]
+) -> None:
+    """Name, on each row, the other improvements finished between its first and last deployment.
 
-    Deployments (all units and environments: the process is shared) are numbered by start
-    time in the database; an improvement done after deployment k compares deployments
-    k-N+1..k with k+1..k+N. Three queries whatever the number of cards or deployments: the
-    cards, their k, and the deployments inside the merged windows.
+    Their effect is mixed into the comparison. One query over the span of all windows.
     """
-    window = filters.window
-    cards = list(
-        done_improvements(filters)
-        .filter(Q(target_step__isnull=False) | ~Q(expected_effect=""))
-        .select_related("target_step", "category", "unit")
-        .order_by("-done_at", "-pk")[:EFFECTS_MAX_CARDS]
+    if not spans:
+        return
+    earliest = min(start for start, _ in spans.values())
+    latest = max(end for _, end in spans.values())
+    done = list(
+        Improvement.objects.filter(
+            column__state=Column.State.DONE, done_at__gt=earliest, done_at__lt=latest
+        )
+        .order_by("done_at", "pk")
+        .values_list("done_at", "pk", "title")
     )
-    if not cards:
-        return []
-    positions = _deployments_before(cards)
-    for card in cards:
-        card.deployments_before = positions.get(card.pk, 0)
+    moments = [moment for moment, _, _ in done]
+    for row in rows:
+        span = spans.get(row["improvement"].pk)
+        if span is None:
+            continue
+        low = bisect.bisect_right(moments, span[0])
+        high = bisect.bisect_left(moments, span[1])
+        row["others_done"] = [
+            {"pk": pk, "title": title, "done_at": moment}
+            for moment, pk, title in done[low:high]
+            if pk != row["improvement"].pk
+        ]
+
+
+def _effect_row(
+    card: Improvement,
+    figure: str,
+    history: list[float],
+    before: list[float],
+    after: list[float],
+    environment: str,
+    window: int,
+) -> dict:
+    comparison = effect_statistics.compare(before, after, history=history)
+    return {
+        "improvement": card,
+        "figure": figure,
+        "figure_label": FIGURE_LABELS[figure],
+        "environment": environment,
+        "window": window,
+        "comparison": comparison,
+        "before_count": comparison.before_count,
+        "after_count": comparison.after_count,
+        "median_before": comparison.median_before,
+        "median_after": comparison.median_after,
+        "suggestion": comparison.outcome.value,
+        "suggestion_label": comparison.outcome.label,
+        "suggested_verdict": SUGGESTED_VERDICTS[comparison.outcome],
+        "sentence": comparison.sentence(),
+        "others_done": [],
+    }
+
+
+# The deployments (started_at, elapsed, hands-on) up to a done time, and from it on.
+Around = tuple[list[tuple], list[tuple]]
+
+
+def _windows_of_many(cards: list[Improvement], window: int, environment: str) -> dict[int, Around]:
+    """The deployments around each card's done time, in two queries whatever the count.
+
+    Deployments of the one environment are numbered by start time in the database; a card
+    done after deployment k gets k-R+1..k (R = window + HISTORY_DEPLOYMENTS) and
+    k+1..k+window, read from the merged ranges of all cards at once.
+    """
+    positions = _deployments_before(cards, environment)
+    reach = window + HISTORY_DEPLOYMENTS
     ranges = _merge_ranges(
         [
-            (max(1, card.deployments_before - window + 1), card.deployments_before + window)
+            (max(1, positions.get(card.pk, 0) - reach + 1), positions.get(card.pk, 0) + window)
             for card in cards
         ]
     )
@@ -843,47 +898,104 @@ def effects(filters: Filters) -> list[dict]:
     for low, high in ranges:
         condition |= Q(number__gte=low, number__lte=high)
     numbered = (
-        Deployment.objects.order_by()
+        Deployment.objects.filter(environment=environment)
+        .order_by()
         .annotate(number=Window(RowNumber(), order_by=[F("started_at").asc(), F("id").asc()]))
         .filter(condition)
-        .values_list("number", "elapsed_minutes", "hands_on_minutes")
+        .values_list("number", "started_at", "elapsed_minutes", "hands_on_minutes")
     )
-    by_number = {number: {"elapsed": e, "hands_on": h} for number, e, h in numbered}
-    rows = []
+    by_number = {row[0]: row[1:] for row in numbered}
+    windows = {}
     for card in cards:
+        k = positions.get(card.pk, 0)
+        windows[card.pk] = (
+            [by_number[n] for n in range(k - reach + 1, k + 1) if n in by_number],
+            [by_number[n] for n in range(k + 1, k + window + 1) if n in by_number],
+        )
+    return windows
+
+
+def _windows_of_one(card: Improvement, window: int, environment: str) -> Around:
+    """The same deployments for one card, by two short reads of the start-time index."""
+    deployments = Deployment.objects.filter(environment=environment).values_list(
+        "started_at", "elapsed_minutes", "hands_on_minutes"
+    )
+    earlier = deployments.filter(started_at__lt=card.done_at).order_by("-started_at", "-id")
+    later = deployments.filter(started_at__gte=card.done_at).order_by("started_at", "id")
+    return (
+        list(reversed(earlier[: window + HISTORY_DEPLOYMENTS])),
+        list(later[:window]),
+    )
+
+
+def effects_of(
+    cards: list[Improvement],
+    window: int = DEFAULT_WINDOW,
+    environment: str = Deployment.Environment.PRODUCTION,
+) -> list[dict]:
+    """Before and after each finished card, in the order given: the rows of "Did it help?".
+
+    The dashboard's panel and a card's own page both come here. A card compares the
+    `window` deployments of `environment` that started before its done time with the
+    `window` from it on, and estimates the autocorrelation over those and the
+    HISTORY_DEPLOYMENTS before them. A fixed number of queries whatever the number of
+    cards or deployments, none without cards.
+    """
+    cards = [card for card in cards if card.done_at is not None]
+    if not cards:
+        return []
+    if len(cards) == 1:
+        windows = {cards[0].pk: _windows_of_one(cards[0], window, environment)}
+    else:
+        windows = _windows_of_many(cards, window, environment)
+    targeting = [card for card in cards if card.target_step_id]
+    by_step = step_minutes(targeting, environment, window) if targeting else {}
+    column = {"elapsed": 1, "hands_on": 2}
+    rows, spans = [], {}
+    for card in cards:
+        earlier, later = windows[card.pk]
+        shown = earlier[-window:] + later
+        if shown:
+            spans[card.pk] = (shown[0][0], shown[-1][0])
+        if card.pk in by_step:
+            step = by_step[card.pk]
+            rows.append(
+                _effect_row(
+                    card, "step", step.history, step.before, step.after, environment, window
+                )
+            )
+            continue
         figure = effect_figure(card)
-        before = [
-            by_number[n][figure]
-            for n in range(card.deployments_before - window + 1, card.deployments_before + 1)
-            if n in by_number
-        ]
-        after = [
-            by_number[n][figure]
-            for n in range(card.deployments_before + 1, card.deployments_before + window + 1)
-            if n in by_number
-        ]
-        median_before = statistics.median(before) if before else None
-        median_after = statistics.median(after) if after else None
-        difference = (
-            median_after - median_before
-            if median_before is not None and median_after is not None
-            else None
-        )
-        suggestion = suggest_verdict(before, after, window)
+        minutes = [row[column[figure]] for row in earlier]
         rows.append(
-            {
-                "improvement": card,
-                "figure": figure,
-                "before_count": len(before),
-                "after_count": len(after),
-                "median_before": median_before,
-                "median_after": median_after,
-                "difference": difference,
-                "change": difference / median_before
-                if difference is not None and median_before
-                else None,
-                "suggestion": suggestion,
-                "suggestion_label": Suggestion.LABELS[suggestion],
-            }
+            _effect_row(
+                card,
+                figure,
+                history=minutes[:-window],
+                before=minutes[-window:],
+                after=[row[column[figure]] for row in later],
+                environment=environment,
+                window=window,
+            )
         )
+    _others_done_within(rows, spans)
     return rows
+
+
+def effects(filters: Filters) -> list[dict]:
+    """The "Did it help?" rows of the cards done in the range with a target step or effect."""
+    cards = list(
+        done_improvements(filters)
+        .filter(Q(target_step__isnull=False) | ~Q(expected_effect=""))
+        .select_related("target_step", "category", "unit")
+        .order_by("-done_at", "-pk")[:EFFECTS_MAX_CARDS]
+    )
+    return effects_of(cards, filters.window, filters.environment)
+
+
+def effect_of(improvement: Improvement) -> dict | None:
+    """The "Did it help?" row of one finished card, with the dashboard's defaults; else None."""
+    if improvement.done_at is None or improvement.column.state != Column.State.DONE:
+        return None
+    (row,) = effects_of([improvement])
+    return row

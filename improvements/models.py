@@ -14,6 +14,13 @@ from retros.models import Finding, ProcessStep, ProcessStepChange, Unit
 POSITION_GAP = 1024
 # Done and dropped cards older than this stay off the board unless asked for.
 FINISHED_CARDS_SHOWN_FOR = datetime.timedelta(weeks=4)
+FINISHED_CARDS_SHOWN_WEEKS = FINISHED_CARDS_SHOWN_FOR.days // 7
+# What a column's count means wherever one is shown (board headers, dashboard): the cards the
+# board shows in it, by ImprovementQuerySet.on_board (and its SQL twin Improvement.board_counts).
+COUNT_RULE = (
+    "A column counts its open cards; a done or dropped column only those finished in the "
+    f"last {FINISHED_CARDS_SHOWN_WEEKS} weeks, as the board shows them."
+)
 
 
 class MoveError(ValueError):
@@ -103,10 +110,13 @@ class ImprovementQuerySet(models.QuerySet):
 
 class Improvement(models.Model):
     class Verdict(models.TextChoices):
+        """What people concluded about a finished card's effect (the app only suggests)."""
+
         PENDING = "pending", "Pending"
-        CONFIRMED = "confirmed", "Confirmed"
-        NO_EFFECT = "no_effect", "No effect"
-        REGRESSED = "regressed", "Regressed"
+        CONFIRMED = "confirmed", "Helped"
+        NO_EFFECT = "no_effect", "No change"
+        REGRESSED = "regressed", "Made worse"
+        UNCLEAR = "unclear", "Can’t tell"
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
@@ -184,12 +194,6 @@ class Improvement(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("improvement_detail", args=[self.pk])
-
-    @property
-    def recurrence_count(self) -> int:
-        if hasattr(self, "recurrence"):
-            return self.recurrence
-        return self.finding_links.values("finding__retro").distinct().count()
 
     @property
     def days_in_column(self) -> int:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from retros.models import ProcessStep, ProcessStepChange
 
 from .models import Column, Event, Improvement
+from .permissions import can_change_target_step
 
 # What a finished improvement can turn a manual step into.
 OFFERED_MODES = [
@@ -74,7 +75,7 @@ def pending_step_changes(request: HttpRequest) -> HttpResponse:
         "improvements/process_link.html",
         {
             "improvements": _done_improvements_with_manual_steps(),
-            "can_edit_process": ProcessStep.can_be_edited_by(request.user),
+            "can_edit_process": can_change_target_step(request.user),
             "modes": OFFERED_MODES,
         },
     )
@@ -92,7 +93,7 @@ def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "improvement": improvement,
             "offer": offers_step_change(improvement),
-            "can_edit_process": ProcessStep.can_be_edited_by(request.user),
+            "can_edit_process": can_change_target_step(request.user),
             "modes": OFFERED_MODES,
         },
     )
@@ -100,7 +101,7 @@ def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def step_change(request: HttpRequest, pk: int) -> HttpResponse:
-    if not ProcessStep.can_be_edited_by(request.user):
+    if not can_change_target_step(request.user):
         raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
     improvement = get_object_or_404(
         Improvement.objects.select_related("target_step", "column"), pk=pk

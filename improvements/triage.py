@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from retros.models import Finding, Retrospective, Unit
 
+from . import permissions
 from .models import Category, Column, FindingLink, Improvement
 from .operations import (
     add_progress_note,
@@ -32,10 +33,8 @@ SEARCH_RESULTS = 10
 
 
 def can_triage(retro: Retrospective, user) -> bool:
-    """The retro's people, the platform team (which runs the board) and staff triage."""
-    if user.is_staff or retro.duty_week.involves(user):
-        return True
-    return user.units.filter(kind=Unit.Kind.PLATFORM, is_active=True).exists()
+    """Kept for callers elsewhere: the rule is improvements.permissions.can_triage."""
+    return permissions.can_triage(user, retro)
 
 
 def _people():
@@ -123,7 +122,7 @@ def _retro_triage_page(
             "retro": retro,
             "findings": findings,
             "pending": pending,
-            "can_edit": retro.is_submitted and can_triage(retro, request.user),
+            "can_edit": retro.is_submitted and permissions.can_triage(request.user, retro),
         },
         status=status,
     )
@@ -137,7 +136,7 @@ def retro_triage(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _finding_for_triage(request: HttpRequest, pk: int) -> Finding:
     finding = get_object_or_404(Finding.objects.select_related("retro__duty_week__unit"), pk=pk)
-    if not can_triage(finding.retro, request.user):
+    if not permissions.can_triage(request.user, finding.retro):
         raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
     if not finding.needs_triage:
         raise PermissionDenied("Only pains and ideas are triaged.")
@@ -248,7 +247,8 @@ def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def improvement_search(request: HttpRequest) -> HttpResponse:
     """Search-as-you-type for an open improvement to link a finding to."""
-    query = request.GET.get("q", "").strip()[:200]
+    # A NUL byte cannot be searched for (PostgreSQL refuses it in a pattern): drop it.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     finding = None
     if request.GET.get("finding", "").isdigit():
         finding = (
@@ -276,7 +276,7 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
         "can_link": finding is not None
         and finding.retro.is_submitted
         and finding.outcome == Finding.Outcome.PENDING
-        and can_triage(finding.retro, request.user),
+        and permissions.can_triage(request.user, finding.retro),
     }
     if request.htmx:
         return render(request, "improvements/improvement_search.html#results", context)
@@ -323,7 +323,7 @@ def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "retro": retro,
         "improvements": list(_carry_over(retro)),
-        "can_edit": retro.can_edit(request.user),
+        "can_edit": permissions.can_add_progress_note(request.user, retro),
     }
     if request.htmx:
         return render(request, "improvements/carry_over.html#carry-over", context)
@@ -334,7 +334,7 @@ def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
 def carry_over_note(request: HttpRequest, pk: int, improvement_pk: int) -> HttpResponse:
     """Save a one-line progress note on a carried-over improvement as a comment on its card."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
-    if not retro.can_edit(request.user):
+    if not permissions.can_add_progress_note(request.user, retro):
         raise PermissionDenied("Only the people writing this retro add progress notes.")
     improvement = get_object_or_404(_carry_over(retro), pk=improvement_pk)
     form = NoteForm(request.POST, auto_id=f"note-{improvement.pk}-%s")

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, Max, Q, Subquery, Value
+from django.db.models import Count, F, Max, Q, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from django_htmx.http import trigger_client_event
 
 from retros.models import Unit
 
+from . import dashboards
 from .cards import BoardCard, CardRenderer
 from .forms import (
     BoardFilterForm,
@@ -28,18 +29,9 @@ from .forms import (
     MoveForm,
     QuickAddForm,
 )
-from .models import Category, Column, Event, Improvement, MoveError
+from .models import FINISHED_CARDS_SHOWN_WEEKS, Category, Column, Event, Improvement, MoveError
 from .operations import create_improvement, guess_category
-
-
-def can_edit_board(user) -> bool:
-    """Staff and members of any unit work the board; everyone else reads it."""
-    return user.is_staff or user.units.exists()
-
-
-def can_edit_columns(user) -> bool:
-    """Staff and the platform team, who run the board, change its columns."""
-    return user.is_staff or user.units.filter(kind=Unit.Kind.PLATFORM).exists()
+from .permissions import can_edit_board, can_edit_board_expression, can_edit_columns
 
 
 def _require_board_editor(request: HttpRequest) -> None:
@@ -49,12 +41,9 @@ def _require_board_editor(request: HttpRequest) -> None:
 
 def _get_card_for_editor(request: HttpRequest, pk: int) -> Improvement:
     """The card with its column, and in the same query whether the user may change it."""
-    cards = Improvement.objects.select_related("column")
-    if request.user.is_staff:
-        cards = cards.annotate(editable=Value(True))
-    else:
-        member = Unit.members.through.objects.filter(user_id=request.user.pk)
-        cards = cards.annotate(editable=Exists(member))
+    cards = Improvement.objects.select_related("column").annotate(
+        editable=can_edit_board_expression(request.user)
+    )
     card = get_object_or_404(cards, pk=pk)
     if not card.editable:
         raise PermissionDenied("Only members of a unit may change the board.")
@@ -70,8 +59,9 @@ def _board_cards(filters: BoardFilterForm, user, columns: list[Column]):
 def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> list[Column]:
     """Hang each column's cards on it, with its WIP count and each card's neighbours.
 
-    On a filtered board a column's count still covers every open card in it (one more
-    query), so a WIP limit is never hidden by a filter.
+    A count means the cards the board shows in the column (models.COUNT_RULE). On a filtered
+    board it still covers every such card, not only the matches (one more query), so a WIP
+    limit is never hidden by a filter; the page says how many are shown.
     """
     by_column: dict[int, list[BoardCard]] = {column.pk: [] for column in columns}
     for card in BoardCard.rows(cards):
@@ -79,16 +69,10 @@ def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> lis
             by_column[card.column_id].append(card)
     counts = None
     if filters.is_filtering:
-        counts = dict(
-            Improvement.objects.open()
-            .filter(column__in=columns)
-            .values_list("column")
-            .annotate(total=Count("pk"))
-            .order_by()
-        )
+        counts = Improvement.board_counts(columns, show_all=filters.show_all)
     for column in columns:
         column.cards = by_column[column.pk]
-        column.card_count = counts.get(column.pk, 0) if counts is not None else len(column.cards)
+        column.card_count = counts[column.pk][0] if counts is not None else len(column.cards)
         column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
         previous = None
         for card in column.cards:
@@ -164,6 +148,8 @@ def _column_context(request: HttpRequest, filters: BoardFilterForm, **extra) -> 
         "filters": filters,
         "query": filters.querystring(),
         "show_all_query": filters.querystring(all=True),
+        "recent_query": filters.querystring(all=False),
+        "finished_weeks": FINISHED_CARDS_SHOWN_WEEKS,
         **extra,
     }
 
@@ -419,6 +405,7 @@ def _full_detail_context(request: HttpRequest, pk: int, **forms) -> dict:
         "comment_form": forms.get("comment_form") or CommentForm(),
         "drop_form": forms.get("drop_form") or DropForm(),
         "editing": "edit_form" in forms,
+        **dashboards.card_effect_context(request.user, improvement),
     }
 
 
@@ -456,12 +443,12 @@ def improvement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """
     improvement = _get_card_for_editor(request, pk)
     if request.method == "GET":
-        form = ImprovementForm(instance=improvement)
+        form = ImprovementForm(instance=improvement, user=request.user)
         if request.htmx:
             context = {"improvement": improvement, "edit_form": form}
             return render(request, "improvements/improvement_detail.html#edit-form", context)
         return _render_detail(request, improvement, edit_form=form)
-    form = ImprovementForm(request.POST, instance=improvement)
+    form = ImprovementForm(request.POST, instance=improvement, user=request.user)
     if not form.is_valid():
         return _render_detail(request, improvement, edit_form=form)
     with transaction.atomic():
@@ -508,10 +495,14 @@ def column_settings(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied("Only staff and the platform team change the columns.")
         formset = ColumnFormSet(request.POST, queryset=Column.objects.all())
         if formset.is_valid():
-            with transaction.atomic():
-                _save_columns(formset)
-            messages.success(request, "Saved the board's columns.")
-            return redirect("board")
+            try:
+                with transaction.atomic():
+                    _save_columns(formset)
+            except ColumnNotEmpty as error:
+                formset._non_form_errors.append(str(error))
+            else:
+                messages.success(request, "Saved the board's columns.")
+                return redirect("board")
     else:
         formset = ColumnFormSet(queryset=Column.objects.all())
     return render(
@@ -521,10 +512,28 @@ def column_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
+class ColumnNotEmpty(Exception):
+    """A column to delete took a card after the form was checked; nothing was saved."""
+
+
 def _save_columns(formset) -> None:
+    # Moves and new cards lock their columns first, so once every column is locked no card
+    # can arrive: only now is "the column is empty" (checked by the form before) still true.
+    # In id order, as moves take them, so the two never wait on each other (no deadlock).
+    list(Column.objects.select_for_update().order_by("pk"))
+    deleted = [
+        form.instance
+        for form in formset.forms
+        if form.instance.pk and formset._should_delete_form(form)
+    ]
+    for column in deleted:
+        if Improvement.objects.filter(column=column).exists():
+            raise ColumnNotEmpty(
+                f"“{column}” took a card while you were editing; move it out before deleting "
+                "the column. Nothing was saved."
+            )
     # Positions are unique: first lift every column above the highest position (no clash
     # row by row), then each form writes its new order.
-    list(Column.objects.select_for_update())
     offset = (Column.objects.aggregate(highest=Max("position"))["highest"] or 0) + 1000
     Column.objects.update(position=F("position") + offset, updated_at=timezone.now())
     for form in formset.forms:

@@ -2,29 +2,17 @@
 
 import datetime
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from retros import weeks
 from retros.models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+from retros.weeks import week_label
 
 from .models import Column, Event
-
-
-def parse_iso_week(label: str) -> datetime.date:
-    """The Monday of an ISO week written like 2026-W07."""
-    try:
-        year, week = label.upper().split("-W")
-        return datetime.date.fromisocalendar(int(year), int(week), 1)
-    except ValueError as error:
-        raise Http404("Write the week like 2026-W07.") from error
-
-
-def week_label(monday: datetime.date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def weekly_summary(monday: datetime.date) -> dict:
@@ -108,7 +96,17 @@ def weekly_update_now(request: HttpRequest) -> HttpResponse:
 @require_GET
 def weekly_update(request: HttpRequest, week: str) -> HttpResponse:
     """The update as a page, with its markdown to copy, or as bare markdown with ?format=md."""
-    summary = weekly_summary(parse_iso_week(week))
+    try:
+        monday = weeks.parse_iso_week(week)
+    except weeks.WeekError as error:
+        # Not found, but say why: a typed 2027-W53 deserves "2027 has 52 weeks", not a blank 404.
+        return render(
+            request,
+            "improvements/weekly_update_missing.html",
+            {"week": week[:20], "reason": str(error)},
+            status=404,
+        )
+    summary = weekly_summary(monday)
     summary["site_url"] = request.build_absolute_uri("/").rstrip("/")
     text = render_to_string("improvements/weekly_update.md", summary)
     if request.GET.get("format") == "md":

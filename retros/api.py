@@ -9,6 +9,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Annotated, Any, Literal
@@ -24,10 +25,10 @@ from ninja import Field, NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
-from pydantic import AliasChoices, Strict
+from pydantic import AfterValidator, AliasChoices, Strict, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from .models import ApiToken, Deployment
+from .models import ApiToken, Deployment, StaleUpdate
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -91,19 +92,38 @@ def _model_errors(exc: ModelValidationError) -> list[dict[str, str]]:
     ]
 
 
+def refuse_nul(value: str) -> str:
+    """PostgreSQL cannot store a NUL character; refuse it as a bad value, not a crash."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(refuse_nul)]
+
+
+class InSchema(Schema):
+    """A request body: no text in it may hold a NUL character."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value) if isinstance(value, str) else value
+
+
 # DevLake's incoming deployment webhook (and its older snake_case form), plus our own figures.
 
 Minutes = Annotated[int, Strict(), Field(ge=0, le=100_000)]
 
 
-class DeploymentCommitIn(Schema):
+class DeploymentCommitIn(InSchema):
     repo_url: str = Field("", max_length=300, validation_alias=AliasChoices("repoUrl", "repo_url"))
     commit_sha: str = Field(
         "", max_length=100, validation_alias=AliasChoices("commitSha", "commit_sha")
     )
 
 
-class DeploymentIn(Schema):
+class DeploymentIn(InSchema):
     id: Annotated[str, Strict()] = Field(
         ...,
         min_length=1,
@@ -204,9 +224,13 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
 
 
 def _store(
-    request: HttpRequest, external_id: str, fields: dict[str, Any], on_create: dict[str, Any]
+    request: HttpRequest,
+    external_id: str,
+    fields: dict[str, Any],
+    on_create: dict[str, Any],
+    is_stale: Callable[[Deployment], bool] | None = None,
 ) -> Status:
-    """Validate the whole deployment, then create or update it."""
+    """Validate the whole deployment, then create or update it (unless `is_stale` says no)."""
     candidate = Deployment.objects.filter(external_id=external_id).first() or Deployment(
         **on_create
     )
@@ -221,7 +245,15 @@ def _store(
         )
     try:
         deployment, created = Deployment.objects.record_external(
-            external_id, on_create=on_create, **fields
+            external_id, on_create=on_create, is_stale=is_stale, **fields
+        )
+    except StaleUpdate:
+        return Status(
+            202,
+            {
+                "reason": "A newer status of this deployment is already recorded; "
+                "this one changes nothing."
+            },
         )
     except IntegrityError:
         return Status(
@@ -249,6 +281,21 @@ def _store(
     "are kept.",
 )
 def post_deployment(request: HttpRequest, payload: DeploymentIn):
+    if payload.id.startswith(GITHUB_ID_PREFIX):
+        # The GitHub webhook owns these ids: a CI post must not overwrite what it recorded.
+        return Status(
+            422,
+            {
+                "reason": "The deployment is not possible as sent.",
+                "errors": [
+                    {
+                        "field": "id",
+                        "message": f"Ids starting with {GITHUB_ID_PREFIX!r} are kept for the "
+                        "GitHub webhook; send your own pipeline id.",
+                    }
+                ],
+            },
+        )
     if payload.environment not in ENVIRONMENTS:
         return Status(
             202,
@@ -323,7 +370,7 @@ def list_deployments(
     request: HttpRequest,
     limit: Annotated[int, Field(ge=1, le=500)] = 50,
     offset: Annotated[int, Field(ge=0)] = 0,
-    external_id: str | None = None,
+    external_id: Annotated[Text, Field(max_length=200)] | None = None,
 ):
     deployments = Deployment.objects.select_related("duty_week").order_by("-started_at", "-pk")
     if external_id:
@@ -338,6 +385,7 @@ GITHUB_STATES = {
     "failure": Deployment.Result.FAILURE,
     "error": Deployment.Result.FAILURE,
 }
+GITHUB_ID_PREFIX = "github:"
 GITHUB_ENVIRONMENTS = {
     "production": Deployment.Environment.PRODUCTION,
     "prod": Deployment.Environment.PRODUCTION,
@@ -352,7 +400,7 @@ def github_signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class GithubDeployment(Schema):
+class GithubDeployment(InSchema):
     # GitHub's ids are 64-bit; a longer one would overflow the stored external id.
     id: Annotated[int, Strict(), Field(ge=1, lt=2**63)]
     sha: str = Field("", max_length=100)
@@ -362,7 +410,8 @@ class GithubDeployment(Schema):
     created_at: datetime.datetime
 
 
-class GithubDeploymentStatus(Schema):
+class GithubDeploymentStatus(InSchema):
+    id: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)] | None = None
     state: str = Field(..., max_length=30)
     environment: str = Field("", max_length=200)
     description: str | None = Field(None, max_length=5000)
@@ -370,12 +419,12 @@ class GithubDeploymentStatus(Schema):
     updated_at: datetime.datetime | None = None
 
 
-class GithubRepository(Schema):
+class GithubRepository(InSchema):
     html_url: str = Field("", max_length=300)
     full_name: str = Field("", max_length=300)
 
 
-class GithubDeploymentStatusEvent(Schema):
+class GithubDeploymentStatusEvent(InSchema):
     action: str = ""
     deployment_status: GithubDeploymentStatus
     deployment: GithubDeployment
@@ -414,7 +463,8 @@ def _inline_refs(schema: dict) -> dict:
     "secret). deployment_status events in a final state (success, failure, error) record "
     "the deployment as `github:<deployment id>`; other events and states are acknowledged "
     "and ignored. An `inactive` status only means a newer deployment replaced this one, so "
-    "it changes nothing.",
+    "it changes nothing. A status older than the one recorded (by its own updated_at, then its "
+    "id) or a redelivery of the same delivery answers 202 and changes nothing.",
     openapi_extra={
         "requestBody": {
             "content": {
@@ -442,7 +492,7 @@ def github_webhook(request: HttpRequest):
         return Status(202, {"reason": f"{event or 'Unnamed'} events are ignored."})
     try:
         data = json.loads(request.body)
-    except ValueError:  # not JSON, or not even text (UnicodeDecodeError)
+    except (ValueError, RecursionError):  # not JSON, not text, or nested past the stack
         return Status(400, {"reason": "The body is not valid JSON.", "errors": []})
     try:
         payload = GithubDeploymentStatusEvent.model_validate(data)
@@ -472,8 +522,31 @@ def github_webhook(request: HttpRequest):
         fields["repo_url"] = payload.repository.html_url
     if status.description:
         fields["notes"] = status.description
+    status_at = _aware(status.updated_at or status.created_at)
+    delivery = request.headers.get("X-GitHub-Delivery", "")
+    if not re.fullmatch(r"[0-9A-Za-z-]{1,100}", delivery):
+        delivery = ""  # GitHub sends a GUID; anything else cannot identify a redelivery
+    fields |= {
+        "github_status_at": status_at,
+        "github_status_id": status.id,
+        "github_delivery": delivery,
+    }
+
+    def is_stale(stored: Deployment) -> bool:
+        """Older than the status already applied, or that very status (or delivery) again."""
+        if stored.github_status_at is None:
+            return False  # recorded before statuses were ordered: any final status is news
+        if delivery and delivery == stored.github_delivery:
+            return True
+        if status_at != stored.github_status_at:
+            return status_at < stored.github_status_at
+        # The same moment: GitHub's status ids grow, so the higher id is the later status.
+        if status.id is None or stored.github_status_id is None:
+            return True
+        return status.id <= stored.github_status_id
+
     on_create = {"trigger": Deployment.Trigger.SCRIPTED}
-    return _store(request, f"github:{deployment.id}", fields, on_create)
+    return _store(request, f"{GITHUB_ID_PREFIX}{deployment.id}", fields, on_create, is_stale)
 
 
 def _machine_endpoint(view: Callable) -> Callable:

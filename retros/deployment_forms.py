@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from . import weeks
 from .models import Deployment, ProcessStep, Unit
 
 
@@ -115,16 +116,15 @@ class DeploymentFilterForm(forms.Form):
         if not value:
             return None
         try:
-            return datetime.datetime.strptime(value + "-1", "%G-W%V-%u").date()
-        except ValueError:
-            raise forms.ValidationError(
-                "Write the week as YYYY-Www, for example 2026-W07."
-            ) from None
+            return weeks.parse_iso_week(value)
+        except weeks.WeekError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def filter(self, deployments):
-        """Apply the valid filters; invalid ones are ignored (and shown as errors)."""
+        """Apply the filters; with an invalid one nothing is shown (beside its error), since
+        listing every deployment would look like the filter's answer."""
         if not self.is_valid():
-            return deployments
+            return deployments.none()
         data = self.cleaned_data
         if data["week"]:
             tz = timezone.get_current_timezone()

@@ -4,6 +4,7 @@ import csv
 import datetime
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .deployment_forms import DeploymentFilterForm, DeploymentForm, ProcessStepForm
 from .models import Deployment, ProcessStep, ProcessStepChange, monday_of
+from .permissions import can_edit_process, can_log_deployments
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
@@ -27,12 +29,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _require_deployment_logger(request: HttpRequest) -> None:
-    if not Deployment.can_be_logged_by(request.user):
+    if not can_log_deployments(request.user):
         raise PermissionDenied("Only members of a unit (or staff) may log deployments.")
 
 
 def _require_process_editor(request: HttpRequest) -> None:
-    if not ProcessStep.can_be_edited_by(request.user):
+    if not can_edit_process(request.user):
         raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
 
 
@@ -61,15 +63,21 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "stats": deployments.stats(),
             "query": query.urlencode(),
-            "can_log": Deployment.can_be_logged_by(request.user),
+            "can_log": can_log_deployments(request.user),
         },
     )
 
 
 def csv_safe(value) -> str:
-    """A cell value as text that spreadsheets show instead of evaluating."""
+    """A cell value as text that spreadsheets show instead of evaluating.
+
+    Every CSV the app writes passes each cell (headers too) through here. A number stays a
+    number: a spreadsheet reads "-3.5" as minus three and a half, never as a formula.
+    """
     if value is None:
         return ""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return str(value)
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).isoformat(timespec="minutes")
     text = str(value)
@@ -137,7 +145,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "retros/deployment_detail.html",
-        {"deployment": deployment, "can_log": Deployment.can_be_logged_by(request.user)},
+        {"deployment": deployment, "can_log": can_log_deployments(request.user)},
     )
 
 
@@ -266,7 +274,7 @@ def process_map(request: HttpRequest) -> HttpResponse:
             "history": process_history(weeks),
             "weeks": weeks,
             "recent_changes": recent_changes,
-            "can_edit": ProcessStep.can_be_edited_by(request.user),
+            "can_edit": can_edit_process(request.user),
         },
     )
 

@@ -1,11 +1,12 @@
 """iCalendar (RFC 5545) feeds of duty weeks, one per unit and one per person, behind secret URLs."""
 
 import datetime
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,6 +14,14 @@ from django.views.decorators.http import require_GET
 from .models import DutyWeek, PersonFeed, Unit
 
 PRODID = "-//Wallbreaker//Deployment duty//EN"
+# Tokens are URL-safe base64 (see new_feed_token): anything else names no feed, and a NUL
+# byte must not reach the database, which cannot compare it.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _require_token_shape(token: str) -> None:
+    if not TOKEN.fullmatch(token):
+        raise Http404("No calendar feed has that address.")
 
 
 def escape_text(value: str) -> str:
@@ -118,6 +127,7 @@ def _weeks():
 @login_not_required
 @require_GET
 def unit_feed(request: HttpRequest, token: str) -> HttpResponse:
+    _require_token_shape(token)
     unit = get_object_or_404(Unit, feed_token=token)
     weeks = _weeks().filter(unit=unit).order_by("week_start")
     body = render_calendar(f"{unit} deployment duty", weeks, lambda week: ["unit"])
@@ -127,7 +137,11 @@ def unit_feed(request: HttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_GET
 def person_feed(request: HttpRequest, token: str) -> HttpResponse:
-    feed = get_object_or_404(PersonFeed.objects.select_related("user"), token=token)
+    _require_token_shape(token)
+    # A deactivated account's feed stops with it (the URL may have been shared or leaked).
+    feed = get_object_or_404(
+        PersonFeed.objects.select_related("user"), token=token, user__is_active=True
+    )
     user = feed.user
     unit_ids = set(user.units.values_list("pk", flat=True))
     weeks = _weeks().involving(user).order_by("week_start")

@@ -3,8 +3,9 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils import timezone
 
-from .models import DutyWeek, Finding, Retrospective, Unit
+from .models import DutyWeek, Finding, Retrospective, Unit, monday_of
 
 RATING_CHOICES = [("", "—")] + [(n, str(n)) for n in range(1, 6)]
 
@@ -194,3 +195,23 @@ class SwapForm(forms.Form):
         if data.get("first") and data.get("first") == data.get("second"):
             raise forms.ValidationError("Choose two different weeks.")
         return data
+
+
+class RetroStartForm(forms.Form):
+    """Which duty week's retro to open; none means this week's."""
+
+    week = forms.ModelChoiceField(
+        queryset=DutyWeek.objects.select_related("unit"),
+        required=False,
+        error_messages={"invalid_choice": "There is no such duty week: choose one from the list."},
+    )
+
+    def clean_week(self) -> DutyWeek | None:
+        week = self.cleaned_data["week"]
+        this_monday = monday_of(timezone.localdate())
+        if week is not None and week.week_start > this_monday:
+            raise forms.ValidationError(
+                f"The week {week.iso_label} has not started: its retro opens on "
+                f"{week.week_start:%A %-d %B %Y}."
+            )
+        return week

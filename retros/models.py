@@ -5,10 +5,18 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q, Sum
+from django.db.models.signals import m2m_changed, pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
+
+from .weeks import FIRST_YEAR, LAST_YEAR, week_label, within_app_years
+
+# How far ahead of now a deployment's times may be: time zones and clocks that run fast.
+FUTURE_SLACK = datetime.timedelta(days=1)
 
 
 def monday_of(day: datetime.date) -> datetime.date:
@@ -77,6 +85,49 @@ class DutyWeekQuerySet(models.QuerySet):
             Q(unit__members=user) | Q(qa_person=user) | Q(platform_person=user)
         ).distinct()
 
+    def link_deployments(self) -> int:
+        """Point every deployment that started in one of these weeks at its week.
+
+        A deployment is linked to its duty week when it is saved, so one logged before its
+        week was planned (or moved) had none. Planning, editing and swapping weeks call this.
+        Deployments still linked to one of these weeks but started outside it (its date was
+        changed) go to the week they did start in, if any. Returns how many changed: two
+        queries, plus one update per week that gains or loses deployments.
+        """
+        weeks = dict(self.values_list("week_start", "pk"))
+        if not weeks:
+            return 0
+        zone = timezone.get_current_timezone()
+        in_weeks = Q()
+        for monday in weeks:
+            start = datetime.datetime.combine(monday, datetime.time.min, tzinfo=zone)
+            end = datetime.datetime.combine(
+                monday + datetime.timedelta(weeks=1), datetime.time.min, tzinfo=zone
+            )
+            in_weeks |= Q(started_at__gte=start, started_at__lt=end)
+        rows = list(
+            Deployment.objects.filter(in_weeks | Q(duty_week__in=weeks.values())).values_list(
+                "pk", "started_at", "duty_week_id"
+            )
+        )
+        outside = {
+            monday_of(timezone.localdate(started_at))
+            for _, started_at, _ in rows
+            if monday_of(timezone.localdate(started_at)) not in weeks
+        }
+        if outside:
+            weeks |= dict(
+                DutyWeek.objects.filter(week_start__in=outside).values_list("week_start", "pk")
+            )
+        moves: dict[int | None, list[int]] = {}
+        for pk, started_at, current in rows:
+            week = weeks.get(monday_of(timezone.localdate(started_at)))
+            if week != current:
+                moves.setdefault(week, []).append(pk)
+        for week, pks in moves.items():
+            Deployment.objects.filter(pk__in=pks).update(duty_week=week)
+        return sum(len(pks) for pks in moves.values())
+
 
 class DutyWeek(models.Model):
     """One ISO week: the product unit on deployment duty, its QA shadow and platform member."""
@@ -113,19 +164,23 @@ class DutyWeek(models.Model):
     def __str__(self) -> str:
         return f"{self.iso_label} · {self.unit}"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        DutyWeek.objects.filter(pk=self.pk).link_deployments()
+
     @property
     def iso_label(self) -> str:
-        year, week, _ = self.week_start.isocalendar()
-        return f"{year}-W{week:02d}"
+        return week_label(self.week_start)
 
     @property
     def week_end(self) -> datetime.date:
         return self.week_start + datetime.timedelta(days=6)
 
     def involves(self, user) -> bool:
-        if user.pk in (self.qa_person_id, self.platform_person_id):
-            return True
-        return self.unit.members.filter(pk=user.pk).exists()
+        """Kept for callers elsewhere: the rule is retros.permissions.is_on_duty."""
+        from .permissions import is_on_duty
+
+        return is_on_duty(user, self)
 
 
 class DeploymentQuerySet(models.QuerySet):
@@ -144,13 +199,15 @@ class DeploymentQuerySet(models.QuerySet):
         return self.filter(duty_week=duty_week)
 
     def record_external(
-        self, external_id: str, on_create: dict | None = None, **fields
+        self, external_id: str, on_create: dict | None = None, *, is_stale=None, **fields
     ) -> tuple["Deployment", bool]:
         """Create or update the deployment a sender knows as `external_id`; True if created.
 
         Identical posts may race: the unique index lets one insert win, and the loser updates
         that row instead, so a pipeline id never yields two deployments. `fields` must already
         be valid (see Deployment.full_clean); `on_create` only applies to a new deployment.
+        `is_stale(deployment)`, asked under the row lock, may refuse an update that is older
+        than what is stored: StaleUpdate is raised and nothing changes.
         """
         with transaction.atomic():
             deployment = self.select_for_update().filter(external_id=external_id).first()
@@ -166,10 +223,20 @@ class DeploymentQuerySet(models.QuerySet):
                     deployment = self.select_for_update().filter(external_id=external_id).first()
                     if deployment is None:
                         raise
+            if is_stale is not None and is_stale(deployment):
+                raise StaleUpdate(deployment)
             for name, value in fields.items():
                 setattr(deployment, name, value)
             deployment.save()
             return deployment, False
+
+
+class StaleUpdate(Exception):
+    """An update older than what its deployment already records; it changed nothing."""
+
+    def __init__(self, deployment: "Deployment") -> None:
+        super().__init__(f"Deployment {deployment.external_id} already has a newer update.")
+        self.deployment = deployment
 
 
 class Deployment(models.Model):
@@ -232,6 +299,12 @@ class Deployment(models.Model):
         unique=True,
         help_text="The sender's id (CI pipeline id): sending it again updates this deployment.",
     )
+    # The GitHub deployment status last applied (its own time and id, and the delivery that
+    # brought it): webhooks arrive late, out of order or replayed, and an older status must
+    # never overwrite a newer one.
+    github_status_at = models.DateTimeField(null=True, blank=True, editable=False)
+    github_status_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    github_delivery = models.CharField(max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = DeploymentQuerySet.as_manager()
@@ -262,14 +335,37 @@ class Deployment(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("deployment_detail", args=[self.pk])
 
-    @property
-    def was_blocked(self) -> bool:
-        return self.blocked_minutes > 0
+    def clean(self) -> None:
+        """Refuse times outside the app's years, and times more than a day ahead.
+
+        A deployment is logged once it has run; a day of slack covers time zones and clocks.
+        Both forms and the API call this (through full_clean) before anything is written.
+        """
+        errors = {}
+        latest = timezone.now() + FUTURE_SLACK
+        # github_status_at orders webhook statuses: one far ahead would make every later
+        # status look stale, and one outside the years cannot be stored.
+        for name in ("started_at", "finished_at", "github_status_at"):
+            moment = getattr(self, name)
+            if moment is None:
+                continue
+            if not within_app_years(moment):
+                errors[name] = f"Give a time between {FIRST_YEAR} and {LAST_YEAR}."
+            elif moment > latest:
+                days = (moment - timezone.now()).days
+                errors[name] = (
+                    f"That is {days} days from now: log a deployment once it has run "
+                    "(check the date)."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @staticmethod
     def can_be_logged_by(user) -> bool:
-        """Members of any unit (and staff) log and correct deployments; everyone else reads."""
-        return user.is_staff or user.units.exists()
+        """Kept for callers elsewhere: the rule is retros.permissions.can_log_deployments."""
+        from .permissions import can_log_deployments
+
+        return can_log_deployments(user)
 
 
 class ProcessStep(models.Model):
@@ -302,10 +398,10 @@ class ProcessStep(models.Model):
 
     @staticmethod
     def can_be_edited_by(user) -> bool:
-        """QA and platform keep the process current (with staff); everyone else reads it."""
-        if user.is_staff:
-            return True
-        return user.units.filter(kind__in=[Unit.Kind.QA, Unit.Kind.PLATFORM]).exists()
+        """Kept for callers elsewhere: the rule is retros.permissions.can_edit_process."""
+        from .permissions import can_edit_process
+
+        return can_edit_process(user)
 
     @transaction.atomic
     def change_mode(self, mode: str, user=None, note: str = "") -> "ProcessStepChange | None":
@@ -392,12 +488,10 @@ class Retrospective(models.Model):
         return self.status == self.Status.SUBMITTED
 
     def can_edit(self, user) -> bool:
-        """Before submit, the people of the duty week (and staff) write; after, the facilitator."""
-        if user.is_staff:
-            return True
-        if self.is_submitted:
-            return user.pk == self.facilitator_id
-        return self.duty_week.involves(user)
+        """Kept for callers elsewhere: the rule is retros.permissions.can_edit_retro."""
+        from .permissions import can_edit_retro
+
+        return can_edit_retro(user, self)
 
     def missing_attendees(self) -> list[str]:
         """Who must attend but is not listed: the unit, its QA shadow and its platform member."""
@@ -516,3 +610,34 @@ class ApiToken(models.Model):
         if token:
             cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token
+
+
+# A unit's feed URL is a secret its members share. Someone who leaves the unit (or whose account
+# is deactivated) must not keep reading it, so the URL is renewed then; the members who stay
+# find the new one on the unit's page (their personal feed, which covers their units, is kept).
+# Signals, because members change in the unit pages, in the admin and from the user's side.
+@receiver(m2m_changed, sender=Unit.members.through)
+def _renew_unit_feeds_when_a_member_leaves(
+    sender, instance, action: str, reverse: bool, pk_set, **kwargs
+) -> None:
+    if action == "pre_clear" and reverse:
+        instance._units_before_clear = list(instance.units.all())
+    elif action == "post_clear" and reverse:
+        for unit in getattr(instance, "_units_before_clear", []):
+            unit.regenerate_feed_token()
+    elif action == "post_clear" or (action == "post_remove" and not reverse and pk_set):
+        instance.regenerate_feed_token()
+    elif action == "post_remove" and reverse and pk_set:
+        for unit in Unit.objects.filter(pk__in=pk_set):
+            unit.regenerate_feed_token()
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL)
+def _renew_unit_feeds_when_a_member_is_deactivated(sender, instance, update_fields, **kwargs):
+    if instance.pk is None or instance.is_active:
+        return
+    if update_fields is not None and "is_active" not in update_fields:
+        return
+    if sender.objects.filter(pk=instance.pk, is_active=True).exists():
+        for unit in Unit.objects.filter(members=instance):
+            unit.regenerate_feed_token()

@@ -15,13 +15,6 @@ class RotationError(ValueError):
     """A rotation change that cannot be made; the message says why."""
 
 
-def can_manage(user) -> bool:
-    """Staff and members of an active platform unit manage units and the rotation."""
-    if user.is_staff:
-        return True
-    return user.units.filter(kind=Unit.Kind.PLATFORM, is_active=True).exists()
-
-
 def people_of(kind: str):
     """Active users in an active unit of this kind, in a stable round-robin order."""
     return (
@@ -93,6 +86,7 @@ def generate(count: int, start: datetime.date | None = None) -> list[DutyWeek]:
     try:
         with transaction.atomic():
             DutyWeek.objects.bulk_create(created)
+            DutyWeek.objects.filter(pk__in=[week.pk for week in created]).link_deployments()
     except IntegrityError as error:
         raise RotationError(
             "Someone planned some of these weeks at the same moment; look again and retry."
@@ -120,7 +114,7 @@ def swap(first: DutyWeek, second: DutyWeek) -> None:
         raise RotationError("A week whose retro has started keeps its unit.")
     one, other = weeks
     one.unit_id, other.unit_id = other.unit_id, one.unit_id
-    one.save(update_fields=["unit"])
+    one.save(update_fields=["unit"])  # each save re-links the week's deployments
     other.save(update_fields=["unit"])
 
 

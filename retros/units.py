@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST, require_safe
 from . import rotation
 from .forms import DutyWeekForm, GenerateRotationForm, MemberAddForm, SwapForm, UnitForm
 from .models import DutyWeek, PersonFeed, Retrospective, Unit, monday_of
+from .permissions import can_manage_rotation, can_renew_unit_feed
 
 
 def _require_manager(request: HttpRequest) -> None:
-    if not rotation.can_manage(request.user):
+    if not can_manage_rotation(request.user):
         raise PermissionDenied("Only staff and the platform team manage units and the rotation.")
 
 
@@ -29,7 +30,7 @@ def _feed_url(request: HttpRequest, name: str, token: str) -> str:
 
 def _unit_list_page(request: HttpRequest, form: UnitForm | None = None) -> HttpResponse:
     units = Unit.objects.annotate(member_count=Count("members")).order_by("-is_active", "name")
-    can_manage = rotation.can_manage(request.user)
+    can_manage = can_manage_rotation(request.user)
     return render(
         request,
         "retros/unit_list.html",
@@ -57,8 +58,7 @@ def unit_create(request: HttpRequest) -> HttpResponse:
 
 def _unit_detail_page(request: HttpRequest, pk: int, form: UnitForm | None = None) -> HttpResponse:
     unit = get_object_or_404(Unit, pk=pk)
-    can_manage = rotation.can_manage(request.user)
-    is_member = unit.members.filter(pk=request.user.pk).exists()
+    can_manage = can_manage_rotation(request.user)
     today = monday_of(timezone.localdate())
     return render(
         request,
@@ -67,7 +67,6 @@ def _unit_detail_page(request: HttpRequest, pk: int, form: UnitForm | None = Non
             "unit": unit,
             "members": unit.members.order_by("username"),
             "can_manage": can_manage,
-            "can_see_feed": can_manage or is_member,
             "feed_url": _feed_url(request, "unit_feed", unit.feed_token),
             "form": form or UnitForm(instance=unit),
             "member_form": MemberAddForm(unit=unit),
@@ -127,15 +126,19 @@ def unit_member_remove(request: HttpRequest, pk: int, user_pk: int) -> HttpRespo
     _require_manager(request)
     unit = get_object_or_404(Unit, pk=pk)
     user = get_object_or_404(get_user_model(), pk=user_pk)
-    unit.members.remove(user)
-    messages.success(request, f"{user} left {unit}.")
+    unit.members.remove(user)  # renews the unit's feed URL (see retros.models)
+    messages.success(
+        request,
+        f"{user} left {unit}. The unit's calendar feed has a new address, so members "
+        "subscribed to the old one subscribe again.",
+    )
     return redirect(unit)
 
 
 @require_POST
 def unit_feed_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(Unit, pk=pk)
-    if not (rotation.can_manage(request.user) or unit.members.filter(pk=request.user.pk).exists()):
+    if not can_renew_unit_feed(request.user, unit):
         raise PermissionDenied("Only the unit's members may renew its calendar feed.")
     unit.regenerate_feed_token()
     messages.success(request, "New feed URL made; the old one no longer works.")
@@ -154,7 +157,7 @@ def _rotation_page(
         .order_by("week_start")
     )
     feed = PersonFeed.for_user(request.user)
-    can_manage = rotation.can_manage(request.user)
+    can_manage = can_manage_rotation(request.user)
     return render(
         request,
         "retros/rotation.html",

@@ -13,8 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from .forms import FindingForm, RetroForm, RetroHistoryFilter
+from .forms import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
 from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+from .permissions import can_edit_retro, can_start_retro
 
 
 def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False) -> Retrospective:
@@ -22,7 +23,7 @@ def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False)
     if lock:
         retros = retros.select_for_update(of=("self",))
     retro = get_object_or_404(retros, pk=pk)
-    if not retro.can_edit(request.user):
+    if not can_edit_retro(request.user, retro):
         if retro.is_submitted:
             raise PermissionDenied("After submit only the facilitator and staff edit this retro.")
         raise PermissionDenied("Only the people on duty that week (or staff) may edit this retro.")
@@ -31,7 +32,7 @@ def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False)
 
 def _findings_context(retro: Retrospective, user, can_edit: bool | None = None) -> dict:
     if can_edit is None:
-        can_edit = retro.can_edit(user)
+        can_edit = can_edit_retro(user, retro)
     return {
         "retro": retro,
         "can_edit": can_edit,
@@ -107,18 +108,18 @@ def retro_start(request: HttpRequest) -> HttpResponse:
     The database allows one retro per duty week, so a second start, even a simultaneous
     one, leads to the retro that already exists.
     """
-    weeks = DutyWeek.objects.select_related("unit")
-    if request.POST.get("week"):
-        week = weeks.filter(pk=request.POST["week"]).first()
-    else:
-        week = weeks.filter(week_start=monday_of(timezone.localdate())).first()
+    form = RetroStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["week"]))
+        return redirect("retro_list")
+    week = form.cleaned_data["week"] or (DutyWeek.objects.select_related("unit").current())
     if week is None:
         messages.error(request, "No unit is on deployment duty that week, so there is no retro.")
         return redirect("retro_list")
     existing = Retrospective.objects.filter(duty_week=week).first()
     if existing:
         return redirect(existing)
-    if not (request.user.is_staff or week.involves(request.user)):
+    if not can_start_retro(request.user, week):
         raise PermissionDenied("Only the people on duty that week may start its retro.")
     with transaction.atomic():
         retro, created = Retrospective.objects.get_or_create(
@@ -195,7 +196,7 @@ def _missing(retro: Retrospective) -> dict:
 def finding_list(request: HttpRequest, pk: int) -> HttpResponse:
     """The findings, for attendees' pages to poll; 304 when nothing changed since they looked."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week"), pk=pk)
-    can_edit = retro.can_edit(request.user)
+    can_edit = can_edit_retro(request.user, retro)
     etag = _findings_etag(retro, can_edit)
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()

@@ -49,13 +49,13 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     assert "unit=" in csv_link.get_attribute("href")
     expect(page.locator("canvas[data-drawn]")).to_have_count(page.locator("canvas").count())
 
-    # A person confirms the suggested verdict of a finished improvement.
+    # A person sets the verdict of a finished improvement; the suggestion is not preselected.
     page.goto("/dashboard/#panel-effects")
     row = page.locator("#panel-effects tbody tr").first
     card_id = int(row.get_attribute("id").removeprefix("effect-"))
     row.get_by_role("combobox").select_option("confirmed")
-    row.get_by_role("button", name="Confirm").click()
-    expect(page.locator(".messages")).to_contain_text("verdict Confirmed")
+    row.get_by_role("button", name="Set verdict").click()
+    expect(page.locator(".messages")).to_contain_text("verdict Helped")
     assert Improvement.objects.get(pk=card_id).effect_verdict == "confirmed"
     assert Event.objects.filter(improvement_id=card_id, kind="verdict").exists()
 

@@ -55,7 +55,7 @@ def test_it_shows_every_card_with_what_matters_on_it(owner_client, columns, unit
     assert "0d" in html
     assert "×2" in html
     assert "Run smoke tests by hand" in html
-    assert "Confirmed" in html
+    assert "Helped" in html
 
 
 def test_a_pending_verdict_shows_no_badge(owner_client, columns):

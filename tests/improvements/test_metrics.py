@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from improvements import metrics
+from improvements.effect_statistics import Outcome, compare, lag1_autocorrelation
 from improvements.metrics import Filters
 from improvements.models import Category, Event, Improvement
 from retros.models import Deployment, Finding, ProcessStep, ProcessStepChange, Retrospective
@@ -399,30 +400,20 @@ def test_dora_with_no_deployments_has_no_failure_band(filters):
 # --- Did it help? --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("before", "after", "verdict"),
-    [
-        ([100] * 8, [90] * 8, "confirmed"),  # exactly 10 % lower
-        ([100] * 8, [91] * 8, "no_effect"),
-        ([100] * 8, [110] * 8, "regressed"),  # exactly 10 % higher
-        ([100] * 8, [109] * 8, "no_effect"),
-        ([100] * 4, [50] * 4, "confirmed"),  # 4 = ⌈8 / 2⌉ is enough
-        ([100] * 3, [50] * 8, "too_little_data"),
-        ([100] * 8, [], "too_little_data"),
-        ([0] * 8, [0] * 8, "no_effect"),
-        ([0] * 8, [5] * 8, "regressed"),
-    ],
-)
-def test_suggested_verdicts(before, after, verdict):
-    assert metrics.suggest_verdict(before, after, window=8) == verdict
+def test_every_suggestion_maps_to_a_verdict_people_can_set():
+    assert set(metrics.SUGGESTED_VERDICTS) == set(Outcome)
+    assert set(metrics.SUGGESTED_VERDICTS.values()) <= set(Improvement.Verdict)
 
 
-def test_before_and_after_medians_of_the_n_deployments_around_the_done_date(filters, columns):
+def test_the_n_production_deployments_around_the_done_date_go_to_the_rank_test(filters, columns):
     step = ProcessStepFactory()
-    # Six deployments on days 1-6 then six on days 8-13; the card is done on day 7.
-    for day, minutes in zip(range(1, 7), [500, 100, 120, 80, 100, 90], strict=True):
+    # Six production deployments on days 1-6 then six on days 8-13; the card is done on day 7.
+    before = [500, 100, 120, 80, 100, 90]
+    after = [60, 70, 50, 65, 900, 900]
+    for day, minutes in zip(range(1, 7), before, strict=True):
         deploy(day, minutes, hands_on=40)
-    for day, minutes in zip(range(8, 14), [60, 70, 50, 65, 900, 900], strict=True):
+        deploy(day, 1, environment="staging")  # another environment: left out
+    for day, minutes in zip(range(8, 14), after, strict=True):
         deploy(day, minutes, hands_on=40)
     card = done_card(columns, created=1, started=2, done=7, target_step=step)
     hands_on = done_card(
@@ -430,21 +421,42 @@ def test_before_and_after_medians_of_the_n_deployments_around_the_done_date(filt
     )
     done_card(columns, created=1, started=2, done=7)  # no step, no expected effect: left out
 
-    rows = {row["improvement"].pk: row for row in metrics.effects(Filters(START, END, window=4))}
+    rows = {row["improvement"].pk: row for row in metrics.effects(Filters(START, END, window=6))}
     assert set(rows) == {card.pk, hands_on.pk}
     row = rows[card.pk]
-    # Before: the last four, 120 80 100 90 → 95; after: the first four, 60 70 50 65 → 62.5.
-    assert (row["before_count"], row["after_count"]) == (4, 4)
-    assert row["median_before"] == pytest.approx(95)
-    assert row["median_after"] == pytest.approx(62.5)
-    assert row["difference"] == pytest.approx(-32.5)
-    assert row["figure"] == "elapsed"
-    assert row["suggestion"] == "confirmed"
+    assert (row["before_count"], row["after_count"]) == (6, 6)
+    assert (row["median_before"], row["median_after"]) == (100, 67.5)
+    assert row["figure"] == "elapsed" and row["environment"] == "production"
+    assert row["comparison"] == compare(before, after)
+    # Two blocked deployments after keep a faster-looking median from being a verdict.
+    assert row["suggestion"] == "inconclusive"
+    assert row["suggested_verdict"] == Improvement.Verdict.UNCLEAR
+    assert row["sentence"].startswith("inconclusive: median 100 → 67.5 min (")
 
     other = rows[hands_on.pk]
     assert other["figure"] == "hands_on"
     assert other["median_before"] == other["median_after"] == 40
-    assert other["suggestion"] == "no_effect"
+    assert other["suggestion"] == "no_change"  # all equal: the interval is exactly 0
+
+
+def test_another_environment_compares_its_own_deployments(filters, columns):
+    for day in range(1, 7):
+        deploy(day, 100, environment="staging")
+        deploy(day, 5)
+    for day in range(8, 14):
+        deploy(day, 40, environment="staging")
+        deploy(day, 5)
+    done_card(columns, created=1, started=2, done=7, expected_effect="Faster")
+    (production,) = metrics.effects(Filters(START, END))
+    (staging,) = metrics.effects(Filters(START, END, environment="staging"))
+    assert production["suggestion"] == "no_change"
+    assert staging["suggestion"] == "likely_helped"
+    # Ratios of minutes + 1: 41 / 101 = −59 %. Two groups of six tied values: variance
+    # 3 · (13 − 420/132) = 29.45, z = (36 − 18 − ½) / 5.43 = 3.22.
+    assert staging["sentence"] == (
+        "likely helped: median 100 → 40 min (−59 %, 95 % CI −59 to −59 %), "
+        "p = 0.0006, 6 deployments each side"
+    )
 
 
 def test_a_card_done_before_enough_deployments_has_too_little_data(filters, columns):
@@ -455,6 +467,73 @@ def test_a_card_done_before_enough_deployments_has_too_little_data(filters, colu
     assert row["improvement"] == card
     assert (row["before_count"], row["after_count"]) == (1, 1)
     assert row["suggestion"] == "too_little_data"
+    assert row["suggested_verdict"] == Improvement.Verdict.PENDING
+
+
+def test_improvements_done_inside_the_window_are_named(filters, columns):
+    for day in range(1, 14):
+        deploy(day, 60)
+    card = done_card(columns, created=1, started=1, done=7, expected_effect="Faster")
+    inside = done_card(columns, created=1, started=1, done=10, title="Inside")
+    done_card(columns, created=1, started=1, done=20, title="After the last deployment")
+    ImprovementFactory(column=columns["Next"], done_at=at(9), title="Not done")
+    rows = {row["improvement"].pk: row for row in metrics.effects(Filters(START, END, window=6))}
+    assert [other["pk"] for other in rows[card.pk]["others_done"]] == [inside.pk]
+
+
+def test_a_card_that_targets_a_step_uses_the_steps_own_minutes_when_runs_time_it(
+    filters, columns, monkeypatch
+):
+    for day in range(1, 14):
+        deploy(day, 60)
+    step = ProcessStepFactory()
+    card = done_card(columns, created=1, started=1, done=7, target_step=step)
+    untouched = done_card(columns, created=1, started=1, done=7, expected_effect="Faster")
+    asked = []
+
+    def step_minutes(cards, environment, window):
+        asked.append(([c.pk for c in cards], environment, window))
+        return {card.pk: metrics.StepMinutes(history=[], before=[20] * 6, after=[8] * 6)}
+
+    monkeypatch.setattr(metrics, "step_minutes", step_minutes)
+    rows = {row["improvement"].pk: row for row in metrics.effects(Filters(START, END))}
+    assert asked == [([card.pk], "production", metrics.DEFAULT_WINDOW)]
+    assert rows[card.pk]["figure"] == "step"
+    assert rows[card.pk]["figure_label"] == "minutes of the targeted step"
+    assert rows[card.pk]["suggestion"] == "likely_helped"
+    assert rows[untouched.pk]["figure"] == "elapsed"
+    assert rows[untouched.pk]["suggestion"] == "no_change"
+
+
+def test_a_card_alone_gets_the_same_row_as_on_the_dashboard(filters, columns):
+    # 90 deployments, eight a day, so that the history before the window counts too.
+    minutes = [40 + (n * 37) % 50 for n in range(90)]
+    for n, value in enumerate(minutes):
+        started = at(1 + n // 8, hour=9 + n % 8)
+        DeploymentFactory(
+            started_at=started, finished_at=started + datetime.timedelta(minutes=value)
+        )
+    first = done_card(columns, created=1, started=1, done=8, expected_effect="Faster")
+    second = done_card(columns, created=1, started=1, done=9, expected_effect="Faster")
+    rows = {row["improvement"].pk: row for row in metrics.effects(filters)}
+    for card in (first, second):
+        card.refresh_from_db()
+        alone = metrics.effect_of(card)
+        assert alone["comparison"] == rows[card.pk]["comparison"]
+        assert alone["sentence"] == rows[card.pk]["sentence"]
+        assert alone["others_done"] == rows[card.pk]["others_done"]
+    # Done on day 8 at noon: 59 deployments started before it (12 in the window, 47 more
+    # history for the autocorrelation); the 12 after run to day 9 at 15:00, past the second
+    # card's done time (day 9 at noon).
+    assert rows[first.pk]["before_count"] == 12
+    expected = lag1_autocorrelation([minutes[:59], minutes[59:71]])
+    assert rows[first.pk]["comparison"].autocorrelation == pytest.approx(expected)
+    assert [o["pk"] for o in rows[first.pk]["others_done"]] == [second.pk]
+
+
+def test_an_unfinished_card_has_no_effect_yet(columns):
+    assert metrics.effect_of(ImprovementFactory(column=columns["Next"])) is None
+    assert metrics.effect_of(ImprovementFactory(column=columns["Done"], done_at=None)) is None
 
 
 # --- Filters -------------------------------------------------------------------------------
@@ -484,6 +563,6 @@ def test_a_deployment_starting_at_the_done_moment_counts_as_after(filters, colum
     card = done_card(columns, created=1, started=1, done=4, expected_effect="Faster")
     card.done_at = started
     card.save(update_fields=["done_at"])
-    (row,) = metrics.effects(Filters(START, END, window=4))
+    (row,) = metrics.effects(Filters(START, END, window=6))
     assert (row["before_count"], row["after_count"]) == (3, 1)
     assert row["median_after"] == 50

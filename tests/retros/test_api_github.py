@@ -2,6 +2,7 @@ import copy
 import hashlib
 import hmac
 import json
+import uuid
 
 import pytest
 
@@ -74,9 +75,10 @@ def secret(settings):
     settings.GITHUB_WEBHOOK_SECRET = SECRET
 
 
-def event(state="success", **deployment):
+def event(state="success", status=None, **deployment):
     payload = copy.deepcopy(DEPLOYMENT_STATUS_EVENT)
     payload["deployment_status"]["state"] = state
+    payload["deployment_status"].update(status or {})
     payload["deployment"].update(deployment)
     return payload
 
@@ -85,7 +87,7 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def deliver(client, payload, kind="deployment_status", signature=None, **headers):
+def deliver(client, payload, kind="deployment_status", signature=None, delivery=None, **headers):
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
     if signature is None:
         signature = sign(body)
@@ -96,7 +98,7 @@ def deliver(client, payload, kind="deployment_status", signature=None, **headers
         body,
         content_type="application/json",
         HTTP_X_GITHUB_EVENT=kind,
-        HTTP_X_GITHUB_DELIVERY="72d3162e-cc78-11e3-81ab-4c9367dc0958",
+        HTTP_X_GITHUB_DELIVERY=delivery or str(uuid.uuid4()),
         **headers,
     )
 
@@ -147,7 +149,8 @@ def test_an_inactive_status_does_not_change_a_recorded_deployment(client, db):
 
 def test_a_later_status_updates_the_same_deployment(client, db):
     deliver(client, event("success"))
-    assert deliver(client, event("failure")).status_code == 200
+    later = {"id": 444837390, "created_at": "2026-03-03T10:52:00Z", "updated_at": None}
+    assert deliver(client, event("failure", later)).status_code == 200
     assert Deployment.objects.get().result == Deployment.Result.FAILURE
 
 

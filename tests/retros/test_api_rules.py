@@ -493,7 +493,8 @@ def test_a_status_without_description_leaves_the_notes_alone(client, db):
     deliver(client, github_event())
     Deployment.objects.update(notes="Typed in by hand")
 
-    assert deliver(client, github_event("failure", status={"description": None})).status_code == 200
+    newer = {"id": 444837390, "updated_at": "2026-03-03T11:00:00Z", "description": None}
+    assert deliver(client, github_event("failure", status=newer)).status_code == 200
 
     assert (stored().notes, stored().result) == ("Typed in by hand", "failure")
 
@@ -503,9 +504,10 @@ def test_a_github_deployment_is_scripted_and_keeps_a_trigger_set_by_hand(client,
     assert stored().trigger == "scripted"
     Deployment.objects.update(trigger=Deployment.Trigger.ONE_BUTTON)
 
-    deliver(client, github_event("failure"))
+    newer = {"id": 444837390, "updated_at": "2026-03-03T11:00:00Z"}
+    assert deliver(client, github_event("failure", status=newer)).status_code == 200
 
-    assert stored().trigger == "one_button"
+    assert (stored().trigger, stored().result) == ("one_button", "failure")
 
 
 def test_the_deployment_starts_when_created_and_ends_with_its_status(client, db):

@@ -78,10 +78,32 @@ def test_it_filters_by_the_unit_on_duty(owner_client, two_weeks):
     assert versions(response) == ["bravo"]
 
 
-def test_a_badly_written_week_is_explained_not_applied(owner_client, two_weeks):
+def test_a_badly_written_week_is_explained_and_lists_nothing(owner_client, two_weeks):
     response = owner_client.get(reverse("deployment_list"), {"week": "last week"})
     assert "Write the week as YYYY-Www" in response.content.decode()
-    assert versions(response) == ["bravo", "alpha"]
+    assert versions(response) == []
+    assert response.context["stats"]["count"] == 0
+
+
+def test_a_week_the_year_does_not_have_is_named_so_and_lists_nothing(owner_client, two_weeks):
+    response = owner_client.get(reverse("deployment_list"), {"week": "2027-W53"})
+    page = response.content.decode()
+    assert "2027-W53 does not exist: 2027 has weeks W01 to W52." in page
+    assert "Write the week as" not in page
+    assert versions(response) == []
+    assert 'value="2027-W53"' in page  # the filter stays as typed, to correct it
+
+
+def test_week_53_of_a_year_that_has_one_filters(owner_client, two_weeks):
+    response = owner_client.get(reverse("deployment_list"), {"week": "2026-W53"})
+    assert response.status_code == 200
+    assert "does not exist" not in response.content.decode()
+
+
+def test_the_csv_of_an_impossible_week_is_empty_not_everything(owner_client, two_weeks):
+    response = owner_client.get(reverse("deployment_csv"), {"week": "2027-W53"})
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert len(rows) == 1  # the header
 
 
 def test_the_totals_follow_the_filters(owner_client, two_weeks):

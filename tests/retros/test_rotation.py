@@ -162,3 +162,53 @@ def test_swapping_a_week_with_itself_is_refused_with_a_message(client, staff, te
 
     assert response.status_code == 400
     assert "Choose two different weeks." in response.text
+
+
+@pytest.mark.parametrize("empty", ["qa_person", "platform_person"])
+def test_the_rotation_page_shows_a_week_without_its_qa_shadow_or_platform_member(
+    outsider_client, teams, empty
+):
+    week = DutyWeekFactory(unit=teams["products"][0], **{empty: None})
+
+    response = outsider_client.get(reverse("rotation"))
+
+    assert response.status_code == 200
+    assert week.iso_label in response.content.decode()
+    assert "<td>—</td>" in response.content.decode()
+
+
+def test_the_rotation_page_shows_weeks_planned_with_no_active_qa_person(platform_client, teams):
+    teams["qa"].is_active = False
+    teams["qa"].save()
+    created = rotation.generate(2)
+    assert [week.qa_person for week in created] == [None, None]
+
+    response = platform_client.get(reverse("rotation"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("<td>—</td>") >= 2
+
+
+def test_the_rotation_page_survives_the_deletion_of_a_week_s_people(outsider_client, teams):
+    week = DutyWeekFactory(unit=teams["products"][0])
+    week.qa_person.delete()
+    week.platform_person.delete()
+
+    response = outsider_client.get(reverse("rotation"))
+
+    assert response.status_code == 200
+    week.refresh_from_db()
+    assert week.qa_person is None and week.platform_person is None
+
+
+def test_the_rotation_page_names_people_by_full_name_else_username(outsider_client, teams):
+    DutyWeekFactory(
+        unit=teams["products"][0],
+        qa_person=UserFactory(username="qa-nameless", first_name="", last_name=""),
+        platform_person=UserFactory(username="plat-named", first_name="Ada", last_name="Lovelace"),
+    )
+
+    page = outsider_client.get(reverse("rotation")).content.decode()
+
+    assert "<td>qa-nameless</td>" in page
+    assert "<td>Ada Lovelace</td>" in page

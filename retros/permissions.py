@@ -1,0 +1,97 @@
+"""Who may change what in the duty rotation, the deployment log, the process map and retros.
+
+Every rule of the app lives here, named for what it allows, and views and templates ask these
+functions (templates through the `retro_permissions` template library). README.md has the same rules
+as a table; tests/test_permission_table.py walks it.
+
+One meaning of membership everywhere: a person belongs to the units they are a member of that
+are *active*. A deactivated unit grants nothing (its members keep only what their other units
+give them), so "a member of the platform team" is a member of an active platform unit.
+"""
+
+from .models import DutyWeek, Retrospective, Unit
+
+_CACHE = "_wallbreaker_unit_kinds"
+
+
+def unit_kinds(user) -> dict[int, str]:
+    """{unit id: kind} of the active units the user belongs to: one query per request.
+
+    Cached on the user object, as Django caches permissions; a request that changes the
+    user's own memberships and asks again sees the old answer.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return {}
+    if not hasattr(user, _CACHE):
+        setattr(
+            user,
+            _CACHE,
+            dict(Unit.objects.filter(members=user, is_active=True).values_list("pk", "kind")),
+        )
+    return getattr(user, _CACHE)
+
+
+def is_unit_member(user) -> bool:
+    """A member of any active unit: one of the people who deploy, shadow and run the board."""
+    return bool(unit_kinds(user))
+
+
+def is_platform_member(user) -> bool:
+    return Unit.Kind.PLATFORM in unit_kinds(user).values()
+
+
+def is_member_of(user, unit: Unit | int | None) -> bool:
+    """A member of this unit, while it is active."""
+    unit_id = unit.pk if isinstance(unit, Unit) else unit
+    return unit_id is not None and unit_id in unit_kinds(user)
+
+
+def can_manage_rotation(user) -> bool:
+    """Create, edit and deactivate units, add and remove members, plan, edit and swap weeks."""
+    return user.is_staff or is_platform_member(user)
+
+
+def can_renew_unit_feed(user, unit: Unit) -> bool:
+    """See and renew a unit's secret calendar URL: its members, and whoever manages units."""
+    return can_manage_rotation(user) or unit.members.filter(pk=user.pk).exists()
+
+
+def can_log_deployments(user) -> bool:
+    """Log a deployment by hand and correct one."""
+    return user.is_staff or is_unit_member(user)
+
+
+def can_edit_process(user) -> bool:
+    """Add, edit, reorder process steps and change their mode: QA and platform keep it current."""
+    if user.is_staff:
+        return True
+    return bool({Unit.Kind.QA, Unit.Kind.PLATFORM} & set(unit_kinds(user).values()))
+
+
+def is_on_duty(user, week: DutyWeek) -> bool:
+    """One of the week's people: a member of the unit on duty, its QA shadow or platform member."""
+    if not user.is_authenticated:
+        return False
+    return user.pk in (week.qa_person_id, week.platform_person_id) or is_member_of(
+        user, week.unit_id
+    )
+
+
+def can_start_retro(user, week: DutyWeek) -> bool:
+    return user.is_staff or is_on_duty(user, week)
+
+
+def can_edit_retro(user, retro: Retrospective) -> bool:
+    """Before submit the week's people write the retro (findings, ratings, summary, submit);
+    after submit only its facilitator corrects it. Staff always."""
+    if user.is_staff:
+        return True
+    if retro.is_submitted:
+        return user.is_authenticated and user.pk == retro.facilitator_id
+    return is_on_duty(user, retro.duty_week)
+
+
+def can_triage(user, retro: Retrospective) -> bool:
+    """Turn a retro's pains and ideas into improvements: the week's people, the platform team
+    (which runs the board) and staff."""
+    return user.is_staff or is_on_duty(user, retro.duty_week) or is_platform_member(user)

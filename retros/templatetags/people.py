@@ -1,0 +1,17 @@
+"""The `person` filter: how a user is named on a page, including when there is no user."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def person(user, missing: str = "—") -> str:
+    """Full name, else username; `missing` when the user is None (an empty or deleted role).
+
+    A filter rather than `user.get_full_name|default:user.get_username`: Django resolves a
+    filter's argument strictly, so that form raises (a 500) when the user is None.
+    """
+    if user is None or user == "":
+        return missing
+    return user.get_full_name() or user.get_username()
