@@ -149,13 +149,30 @@ def mutate(module: str, survivors_only: bool = False) -> None:
     command = ["nice", "-n", "15", str(ROOT / ".venv/bin/mutmut"), "run", "--max-children", "1"]
     env = {**os.environ, "DEBUG": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     if survivors_only:
-        # Killed mutants stay killed while tests are only added; try the others again.
+        # Killed mutants stay killed while tests are only added; try the others again, and
+        # every mutant of a function that changed (mutant generation resets those).
+        generate_mutants()
         names = [name for name, code in scoped_results(module).items() if code not in KILLED]
     else:
         names = [f"{module}.{function}*" for function in scoped_functions(module)]
     print(f"mutate: {module} ({len(names)} {'mutants' if survivors_only else 'functions'})")
     if names:
         subprocess.run([*command, *names], cwd=STAGE, env=env, check=True)
+
+
+def generate_mutants() -> None:
+    """The first step of `mutmut run` alone: write the mutants of changed functions."""
+    script = (
+        "import os\n"
+        "from mutmut.__main__ import create_mutants, set_mutant_under_test\n"
+        "from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, "
+        "setup_source_paths\n"
+        "set_mutant_under_test('mutant_generation')\n"
+        "os.makedirs('mutants', exist_ok=True)\n"
+        "copy_src_dir(); copy_also_copy_files(); setup_source_paths(); create_mutants(1)\n"
+    )
+    python = str(ROOT / ".venv/bin/python")
+    subprocess.run(["nice", "-n", "15", python, "-c", script], cwd=STAGE, check=True)
 
 
 def scoped_results(module: str) -> dict[str, int | None]:
