@@ -610,3 +610,18 @@ def test_database_dates_and_times_become_local_dates(settings):
     assert metrics._as_date(datetime.date(2025, 3, 5)) == datetime.date(2025, 3, 5)
     assert metrics._as_date(late.replace(tzinfo=None)) == datetime.date(2025, 3, 5)
     assert metrics._as_date(late) == datetime.date(2025, 3, 6)
+
+
+def test_windows_follow_start_times_not_the_order_deployments_were_stored(filters, columns):
+    for day in (6, 5, 4, 3, 2, 1):  # stored newest first, as a backfill might
+        deploy(day, day * 10)
+    first = done_card(columns, created=1, started=1, done=3, expected_effect="Faster")
+
+    (alone,) = metrics.effects(Filters(START, END, window=3))
+    second = done_card(columns, created=1, started=1, done=5, expected_effect="Faster")
+    rows = {row["improvement"]: row for row in metrics.effects(Filters(START, END, window=3))}
+
+    # Three deployments before day 3's noon (10, 20, 30), three after (40, 50, 60).
+    assert (alone["median_before"], alone["median_after"]) == (20, 50)
+    assert (rows[first]["median_before"], rows[first]["median_after"]) == (20, 50)
+    assert (rows[second]["median_before"], rows[second]["median_after"]) == (40, 60)
