@@ -370,7 +370,7 @@ def test_a_chart_shows_the_latest_500_deployments(filters):
             finished_at=start + datetime.timedelta(minutes=n + 1),
             elapsed_minutes=n,
         )
-        for n in range(metrics.XMR_MAX_POINTS + 1)
+        for n in reversed(range(metrics.XMR_MAX_POINTS + 1))  # stored newest first
     )
 
     chart = metrics.xmr_chart(filters)
@@ -511,7 +511,7 @@ def test_cards_far_apart_read_only_their_own_windows(filters, columns):
 
 
 def test_merged_ranges_join_overlapping_and_touching_ranges_only():
-    assert metrics._merge_ranges([(5, 8), (1, 3), (4, 4), (10, 12), (11, 20), (7, 6)]) == [
+    assert metrics._merge_ranges([(5, 8), (1, 3), (4, 4), (10, 12), (11, 20), (30, 25)]) == [
         (1, 8),
         (10, 20),
     ]
@@ -522,8 +522,8 @@ def test_merged_ranges_join_overlapping_and_touching_ranges_only():
 
 def test_only_cards_with_a_step_or_an_expected_effect_are_compared_newest_first(filters, columns):
     step = ProcessStepFactory()
-    older = done_card(columns, created=1, started=1, done=3, target_step=step)
     newer = done_card(columns, created=1, started=1, done=5, expected_effect="Faster")
+    older = done_card(columns, created=1, started=1, done=3, target_step=step)
     done_card(columns, created=1, started=1, done=6)
 
     rows = metrics.effects(filters)
@@ -625,3 +625,24 @@ def test_windows_follow_start_times_not_the_order_deployments_were_stored(filter
     assert (alone["median_before"], alone["median_after"]) == (20, 50)
     assert (rows[first]["median_before"], rows[first]["median_after"]) == (20, 50)
     assert (rows[second]["median_before"], rows[second]["median_after"]) == (40, 60)
+
+
+def test_a_point_on_the_centre_line_breaks_a_run_below_it_too():
+    marks = metrics.mark_signals([9] * 4 + [10] + [9] * 3, centre=10, lower=0, upper=20)
+
+    assert not any(mark["run"] for mark in marks)
+
+
+def test_ageing_work_lists_twenty_cards_by_default(filters, columns):
+    ImprovementFactory.create_batch(21, column=columns["In progress"])
+
+    assert len(metrics.ageing_work(filters)) == 20
+
+
+def test_wip_leaves_out_cards_finished_long_ago_as_the_board_does(filters, columns):
+    ImprovementFactory(column=columns["Done"])
+    ImprovementFactory(column=columns["Done"], column_entered_at=at(-400))
+
+    rows = {row["name"]: row for row in metrics.wip_per_column(filters)}
+
+    assert rows["Done"]["count"] == 1
