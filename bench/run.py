@@ -385,6 +385,8 @@ class Bench:
             ("card move", self.card_moves),
             ("card detail", self.card_detail),
             ("retro", self.retro),
+            ("retro meeting", self.retro_meeting),
+            ("similar cards", self.similar_cards),
             ("dashboard", self.dashboard),
             ("deployment list", self.deployment_list),
             ("api", self.api_ingest),
@@ -403,9 +405,41 @@ class Bench:
         measure(figure, lambda i: self.client.get(url), self.repeat)
         if figure.state == "ok":
             page = self.client.get(url).content.decode()
-            figure.extra["cards_rendered"] = page.count("data-card=")
+            figure.extra["cards_rendered"] = page.count('class="board-card')
             figure.note = f"{figure.extra['cards_rendered']} cards on the page"
         self.add(figure)
+        self.board_bytes(url)
+
+    def board_bytes(self, url: str) -> None:
+        """HTML bytes per card, as sent (raw) and gzipped: the target is under 400 raw."""
+        import gzip
+
+        response = self.client.get(url)
+        body = response.content
+        cards = body.count(b'class="board-card')
+        if response.status_code != 200 or not cards:
+            return self.missing("board bytes per card", "a board with cards")
+        compressed = len(gzip.compress(body, compresslevel=6))
+        served = self.client.get(url, headers={"Accept-Encoding": "gzip"})
+        figure = Figure(
+            "board bytes per card",
+            url,
+            note=f"{len(body) / cards:.0f} B raw, {compressed / cards:.0f} B gzip per card; "
+            f"page {len(body) / 1024:.0f} KiB raw, {compressed / 1024:.0f} KiB gzip; "
+            f"served {served.get('Content-Encoding') or 'uncompressed'}",
+            extra={
+                "cards": cards,
+                "page_bytes": len(body),
+                "page_bytes_gzip": compressed,
+                "bytes_per_card": round(len(body) / cards, 1),
+                "bytes_per_card_gzip": round(compressed / cards, 1),
+                "served_encoding": served.get("Content-Encoding") or "",
+                "target_bytes_per_card": 400,
+            },
+            passed=len(body) / cards < 400 and served.get("Content-Encoding") == "gzip",
+        )
+        self.figures.append(figure)
+        print(f"{figure.name:<34} {figure.note}  target < 400 B/card  {figure.verdict}", flush=True)
 
     def board_poll(self) -> None:
         url = url_or_none("board")
@@ -616,6 +650,99 @@ class Bench:
             figure.note = (figure.note + "; " if figure.note else "") + (
                 f"only {submitted} of {len(used)} retros were submitted"
             )
+        self.add(figure)
+
+    def meeting_retro(self, findings: int, groups: int):
+        """A draft retro in its Discuss phase: `findings` findings, `groups` groups of three,
+        and every attendee's three votes spent (issue 14)."""
+        from retros.models import Finding, FindingGroup, Retrospective, Vote
+
+        [retro] = self.fresh_retros(1, findings)
+        Retrospective.objects.filter(pk=retro.pk).update(phase=Retrospective.Phase.DISCUSS)
+        members = list(Finding.objects.filter(retro=retro).order_by("id"))
+        made = FindingGroup.objects.bulk_create(
+            FindingGroup(retro=retro, title=f"Bench group {n + 1}") for n in range(groups)
+        )
+        for n, group in enumerate(made):
+            Finding.objects.filter(pk__in=[f.pk for f in members[n * 3 : n * 3 + 3]]).update(
+                group=group
+            )
+        loose = members[groups * 3 :]
+        voters = list(retro.attendees.values_list("pk", flat=True))
+        Vote.objects.bulk_create(
+            Vote(retro=retro, voter_id=voter, group=made[(i + n) % len(made)])
+            if n < 2 or not loose
+            else Vote(retro=retro, voter_id=voter, finding=loose[i % len(loose)])
+            for i, voter in enumerate(voters)
+            for n in range(3)
+        )
+        return retro
+
+    def retro_meeting(self) -> None:
+        """The retro page and its poll with 60 findings in 10 groups with votes; their query
+        counts must equal those of a retro with 6 findings in 1 group."""
+        if not url_or_none("finding_list", 1):
+            return self.missing("retro meeting page", "finding_list")
+        small = self.meeting_retro(6, 1)
+        big = self.meeting_retro(60, 10)
+
+        def count(url: str, **headers) -> int:
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as captured:
+                consume(self.client.get(url, **headers))
+            return sum(
+                1 for q in captured.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)
+            )
+
+        for name, url_name, headers in [
+            ("retro meeting page (60 findings)", "retro_detail", {}),
+            ("retro meeting poll (60, changed)", "finding_list", self.htmx),
+        ]:
+            few = count(url_or_none(url_name, small.pk), **headers)
+            url = url_or_none(url_name, big.pk)
+            figure = Figure(name, url, target=Target(None, few, 200, "issue 14"))
+            figure.extra["queries_with_6_findings"] = few
+            figure.note = f"6 findings in 1 group: {few} queries"
+            self.add(
+                measure(figure, lambda i, u=url, h=headers: self.client.get(u, **h), self.repeat)
+            )
+
+        poll_url = url_or_none("finding_list", big.pk)
+        etag = self.client.get(poll_url, **self.htmx)["ETag"]
+        figure = Figure(
+            "retro meeting poll unchanged (304)", poll_url, target=Target(None, 3, 304, "issue 14")
+        )
+        self.add(
+            measure(
+                figure,
+                lambda i: self.client.get(poll_url, HTTP_IF_NONE_MATCH=etag, **self.htmx),
+                self.repeat,
+            )
+        )
+
+    def similar_cards(self) -> None:
+        """Triage's similar-card suggestions for one finding, on all 5,000 cards (issue 14)."""
+        from retros.models import Finding
+
+        if not url_or_none("improvement_search"):
+            return self.missing("similar cards for one finding", "improvement_search")
+        finding = (
+            Finding.objects.filter(kind=Finding.Kind.PAIN, retro__status="submitted")
+            .exclude(text__startswith="Bench finding")  # a seeded finding, not a bench retro's
+            .order_by("-id")
+            .first()
+        )
+        url = url_or_none("improvement_search")
+        query = {"finding": finding.pk, "pick": "1"}
+        figure = Figure(
+            "similar cards for one finding", url, target=Target(30, None, 200, "issue 14")
+        )
+        measure(figure, lambda i: self.client.get(url, query, **self.htmx), self.repeat)
+        page = self.client.get(url, query, **self.htmx).content.decode()
+        figure.extra["suggestions"] = page.count("<option value=")
+        figure.note = f"{figure.extra['suggestions']} suggestions for “{finding.text[:40]}”"
         self.add(figure)
 
     # Dashboards ---------------------------------------------------------------------------

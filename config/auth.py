@@ -1,13 +1,17 @@
 """Login and password-reset throttling wired for this project."""
 
+import datetime
 import hashlib
 import ipaddress
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.contrib.auth.views import PasswordResetView
-from django.core.cache import cache
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from config.models import PasswordResetRequest
 
 # Password-reset requests allowed per hour from one client address, and for one address.
 RESET_LIMIT_PER_CLIENT = 5
@@ -47,14 +51,8 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-def _count(key: str) -> int:
-    """Add one to a counter that expires RESET_WINDOW_SECONDS after its first request."""
-    cache.add(key, 0, RESET_WINDOW_SECONDS)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, RESET_WINDOW_SECONDS)
-        return 1
+def _hashed(kind: str, value: str | None) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
 
 def password_reset_allowed(request: HttpRequest, email: str) -> bool:
@@ -63,11 +61,32 @@ def password_reset_allowed(request: HttpRequest, email: str) -> bool:
     django-axes throttles logins only, and each reset sends an email, so without a limit the
     form mails anyone on the site on a loop. Counted whether or not the address has an
     account, so the limit tells nothing about who has one.
+
+    The count is of rows in the database, so it holds across processes and instances. Each
+    request first writes its rows (committed at once: requests run in autocommit), then
+    counts: of two concurrent requests the later sees the earlier, so none slips through
+    the limit; at worst both see each other and both are refused. A refused request takes
+    its rows back, so refusals neither extend the wait nor fill the table.
     """
-    email_key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    by_client = _count(f"password-reset:client:{client_ip(request)}")
-    by_email = _count(f"password-reset:email:{email_key}")
-    return by_client <= RESET_LIMIT_PER_CLIENT and by_email <= RESET_LIMIT_PER_EMAIL
+    now = timezone.now()
+    since = now - datetime.timedelta(seconds=RESET_WINDOW_SECONDS)
+    limits = {
+        _hashed("client", client_ip(request)): RESET_LIMIT_PER_CLIENT,
+        _hashed("email", email.strip().lower()): RESET_LIMIT_PER_EMAIL,
+    }
+    PasswordResetRequest.objects.filter(at__lte=since).delete()
+    rows = PasswordResetRequest.objects.bulk_create(
+        PasswordResetRequest(key=key, at=now) for key in limits
+    )
+    counts = dict(
+        PasswordResetRequest.objects.filter(key__in=limits, at__gt=since)
+        .values_list("key")
+        .annotate(Count("pk"))
+    )
+    if all(counts[key] <= limit for key, limit in limits.items()):
+        return True
+    PasswordResetRequest.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return False
 
 
 class ThrottledPasswordResetView(PasswordResetView):

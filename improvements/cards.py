@@ -1,7 +1,16 @@
 """Board card markup, built in Python: a board shows up to thousands of cards, and the
 template engine spends about a millisecond on each, the format string below a few microseconds.
 
-The markup is the same on the board page, in the columns a move answers with and in a poll.
+The markup is the same on the board page, in the columns a move answers with and in a poll. It
+is the whole contract with static/js/board.js:
+
+    <li class="board-card cat-{category}" id="card-{pk}">
+      <a href="{detail url}">{title}</a><div class="meta">…</div></li>
+
+board.js reads the card's id from `id`, opens `a` in the card dialog, and brings the move
+controls (↑, ↓, Move…) into a card when it is hovered or focused: one toolbar for the whole
+board rather than a form per card keeps a card under 400 bytes (bench/run.py measures it).
+Without JavaScript the title opens the card's page, whose Move… form does every move.
 """
 
 import datetime
@@ -12,6 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from retros.people import name_from_parts
+
+from .issue_links import issue_reference
 from .models import Column, Improvement
 
 # What a card on the board needs, read as plain rows: building 1,000 model instances (and
@@ -24,10 +36,13 @@ CARD_FIELDS = {
     "category_name": "category__name",
     "unit_name": "unit__name",
     "assignee_username": "assignee__username",
+    "assignee_first_name": "assignee__first_name",
+    "assignee_last_name": "assignee__last_name",
     "target_step_title": "target_step__title",
     "effect_verdict": "effect_verdict",
     "column_entered_at": "column_entered_at",
     "recurrence": "recurrence",
+    "external_link": "external_link",
 }
 
 
@@ -40,10 +55,13 @@ class BoardCard:
     category_name: str
     unit_name: str | None
     assignee_username: str | None
+    assignee_first_name: str | None
+    assignee_last_name: str | None
     target_step_title: str | None
     effect_verdict: str
     column_entered_at: datetime.datetime
     recurrence: int
+    external_link: str
     previous_id: int | None = None
     next_id: int | None = None
 
@@ -61,74 +79,48 @@ def _url_pattern(name: str) -> str:
 
 
 class CardRenderer:
-    """Renders the cards of board columns for one request (its filters, rights and token).
+    """Renders the cards of board columns for one request.
 
     `html.escape` escapes exactly as Django's `escape` (which wraps it), without the lazy-string
-    wrapper; the joined result is marked safe once.
+    wrapper; the joined result is marked safe once. `can_edit`, `query` and `csrf_token` are
+    kept for callers: the move controls live in board.js, so a card carries no form.
     """
 
-    def __init__(self, *, can_edit: bool, query: str, csrf_token: str) -> None:
+    def __init__(self, *, can_edit: bool = False, query: str = "", csrf_token: str = "") -> None:
         self.can_edit = can_edit
-        self.query = escape(query)
-        self.csrf_token = escape(csrf_token)
         self.detail_url = _url_pattern("improvement_detail")
-        self.move_url = _url_pattern("card_move")
         self.now = timezone.now()
 
     def column(self, column: Column) -> SafeString:
         return mark_safe("".join(self.card(card, column) for card in column.cards))  # noqa: S308
 
-    def card(self, card: BoardCard, column: Column) -> str:
-        pk = card.pk
-        title = escape(card.title)
-        meta = [f'<span class="badge category">{escape(card.category_name)}</span>']
+    def card(self, card: BoardCard, column: Column | None = None) -> str:
+        meta = [f"<b>{escape(card.category_name)}</b>"]
         if card.unit_name:
-            meta.append(f'<span title="owning unit">{escape(card.unit_name)}</span>')
+            meta.append(f"<span>{escape(card.unit_name)}</span>")
         if card.assignee_username:
-            meta.append(f'<span title="assignee">@{escape(card.assignee_username)}</span>')
-        meta.append(
-            f'<span title="days in this column">{(self.now - card.column_entered_at).days}d'
-            '<span class="visually-hidden"> in this column</span></span>'
-        )
+            name = name_from_parts(
+                card.assignee_first_name, card.assignee_last_name, card.assignee_username
+            )
+            meta.append(f"<span>{escape(name)}</span>")
+        days = (self.now - card.column_entered_at).days
+        meta.append(f'<span title="{days} days in column">{days}d</span>')
         recurrence = card.recurrence
         if recurrence > 1:
-            meta.append(
-                f'<span class="badge warn" title="raised by {recurrence} retros">×{recurrence}'
-                '<span class="visually-hidden"> retros raised it</span></span>'
-            )
+            meta.append(f'<em title="raised by {recurrence} retros">×{recurrence}</em>')
         if card.target_step_title:
+            meta.append(f"<span>⚙ {escape(card.target_step_title)}</span>")
+        if card.external_link and (issue := issue_reference(card.external_link)):
+            # issue_reference only reads http(s) URLs, so the href is never javascript: etc.
             meta.append(
-                f'<span title="targets process step">⚙ {escape(card.target_step_title)}</span>'
+                f'<a class="issue-key" href="{escape(card.external_link)}" '
+                f'rel="noopener noreferrer" title="{issue.label} issue">{escape(issue.key)}</a>'
             )
         if card.effect_verdict != Improvement.Verdict.PENDING:
             verdict = Improvement.Verdict(card.effect_verdict)
-            meta.append(f'<span class="badge verdict-{verdict.value}">{verdict.label}</span>')
-        detail = self.detail_url.format(pk=pk)
-        html = (
-            f'<li class="board-card cat-{card.category_id}" id="card-{pk}" data-card="{pk}" '
-            f'tabindex="-1"><a class="title" id="open-{pk}" href="{detail}" hx-get="{detail}" '
-            f'hx-target="#card-dialog-body">{title}</a><div class="meta">{"".join(meta)}</div>'
-        )
-        if self.can_edit:
-            html += self._actions(card, column, title)
-        return html + "</li>"
-
-    def _actions(self, card: BoardCard, column: Column, title: str) -> str:
-        pk = card.pk
-        move = self.move_url.format(pk=pk) + self.query
-        up = card.previous_id
-        down = card.next_id
+            meta.append(f'<i class="verdict-{verdict.value}">{verdict.label}</i>')
         return (
-            f'<form class="card-actions" method="post" action="{move}" hx-post="{move}" '
-            f'hx-swap="none"><input type="hidden" name="csrfmiddlewaretoken" '
-            f'value="{self.csrf_token}"><input type="hidden" name="column" value="{column.pk}">'
-            f'<button type="submit" class="small" id="up-{pk}" name="before" '
-            f'value="{up or ""}"{"" if up else " disabled"} '
-            f'aria-label="Move up: {title}">↑</button>'
-            f'<button type="submit" class="small" id="down-{pk}" name="after" '
-            f'value="{down or ""}"{"" if down else " disabled"} '
-            f'aria-label="Move down: {title}">↓</button>'
-            f'<a class="button small" id="move-{pk}" href="{move}" hx-get="{move}" '
-            f'hx-target="#card-dialog-body" hx-swap="innerHTML" '
-            f'aria-label="Move to…: {title}">Move…</a></form>'
+            f'<li class="board-card cat-{card.category_id}" id="card-{card.pk}">'
+            f'<a href="{self.detail_url.format(pk=card.pk)}">{escape(card.title)}</a>'
+            f'<div class="meta">{"".join(meta)}</div></li>'
         )

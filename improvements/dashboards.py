@@ -20,11 +20,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from retros import outbox
 from retros.deployments import csv_safe
 from retros.models import Deployment, Unit
 from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 
-from . import effect_statistics, metrics
+from . import effect_statistics, metrics, notifications
+from .headline import headline as headline_figures
 from .models import COUNT_RULE, Category, Column, Event, Improvement
 from .permissions import can_set_verdict
 
@@ -399,7 +401,8 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
             "lines": [
                 {"label": "Centre (mean)", "y": _round(chart.centre), "dash": False},
                 {"label": "Upper limit", "y": _round(chart.upper), "dash": True},
-                {"label": "Lower limit", "y": _round(chart.lower), "dash": True},
+                # Minutes are never negative: a negative limit is drawn at 0 (the notes say so).
+                {"label": "Lower limit", "y": _round(max(chart.lower, 0)), "dash": True},
             ]
             if chart.centre is not None and chart.upper is not None
             else [],
@@ -418,7 +421,9 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
         "max_points": metrics.XMR_MAX_POINTS,
         "centre": _round(chart.centre),
         "upper": _round(chart.upper),
-        "lower": _round(chart.lower),
+        "lower": _round(max(chart.lower, 0)) if chart.lower is not None else None,
+        "lower_computed": _round(chart.lower),
+        "lower_clamped": chart.lower is not None and chart.lower < 0,
         "markers": markers,
         "table": {
             "headers": ["Deployment", "Started", "Minutes", "Signal", "Run"],
@@ -688,6 +693,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "sections": sections,
             "query": request.GET.urlencode(),
+            "headline": headline_figures(filters),
         },
     )
 
@@ -763,6 +769,7 @@ def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
                 "suggested": form.cleaned_data["suggested"][:20],
             },
         )
+        outbox.enqueue(notifications.verdict_set(improvement, request.user, previous))
     messages.success(
         request, f"“{improvement.title}”: verdict {improvement.get_effect_verdict_display()}."
     )

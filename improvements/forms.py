@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from retros.models import ProcessStep, Unit
+from retros.people import name_people_in
 
 from .models import Category, Column, Improvement
 from .permissions import can_act_for_owner, can_change_owner
@@ -125,6 +126,7 @@ class ImprovementForm(forms.ModelForm):
         self.fields["assignee"].queryset = (
             get_user_model().objects.filter(is_active=True).order_by("username")
         )
+        name_people_in(self.fields["assignee"])
         self.fields["target_step"].queryset = ProcessStep.objects.all()
 
     def clean_unit(self):

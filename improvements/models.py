@@ -4,11 +4,23 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from retros.models import Finding, ProcessStep, ProcessStepChange, Unit
+from retros.models import (
+    ChatWebhook,
+    Finding,
+    OutgoingWebhook,
+    ProcessStep,
+    ProcessStepChange,
+    Unit,
+)
+from retros.outbox import enqueue
+
+from .issue_links import IssueReference, issue_reference
 
 # Cards are spaced this far apart so a move usually writes one row: the moved card.
 POSITION_GAP = 1024
@@ -199,6 +211,11 @@ class Improvement(models.Model):
     def days_in_column(self) -> int:
         return (timezone.now() - self.column_entered_at).days
 
+    @property
+    def issue(self) -> "IssueReference | None":
+        """The issue tracker key its external link names (PLAT-123, shop#42), if any."""
+        return issue_reference(self.external_link)
+
     def move_to(
         self,
         column: "Column | int",
@@ -245,10 +262,16 @@ class Improvement(models.Model):
     ) -> set[int]:
         source_id = self.column_id
         column_ids = sorted({source_id, target_id})
+        # Whether anyone listens (chat, outgoing webhooks) rides along with the lock, so a
+        # move that tells nobody costs no query for it.
         locked = {
             locked.pk: locked
-            for locked in Column.objects.select_for_update()
+            for locked in Column.objects.select_for_update(of=("self",))
             .filter(pk__in=column_ids)
+            .annotate(
+                chat_listens=Exists(ChatWebhook.objects.filter(is_active=True)),
+                hooks_listen=Exists(OutgoingWebhook.objects.filter(is_active=True)),
+            )
             .order_by("pk")
         }
         if target_id not in locked:
@@ -292,7 +315,20 @@ class Improvement(models.Model):
             from_column_id=source_id,
             to_column_id=target_id,
         )
+        if target.chat_listens or target.hooks_listen:
+            self._tell_about_move(source_id, target, actor)
         return set(column_ids)
+
+    def _tell_about_move(self, source_id: int, target: Column, actor) -> None:
+        """Outbox messages for this move, in its transaction (see improvements.notifications)."""
+        from . import notifications
+
+        over_by = 0
+        if target.chat_listens and target.pk != source_id and target.has_wip_limit:
+            count = Improvement.objects.open().filter(column=target).count()
+            # Only the move that crosses the limit says so, not every move after it.
+            over_by = 1 if count == target.wip_limit + 1 else 0
+        enqueue(*notifications.card_moved(self, source_id, target, actor, over_limit_by=over_by))
 
     def _neighbour_positions(
         self, column_id: int, after_id: int | None, before_id: int | None, to_bottom: bool
@@ -429,6 +465,42 @@ class Improvement(models.Model):
         )
         return changed
 
+    @transaction.atomic
+    def unlink_finding(self, finding: Finding, actor=None) -> bool:
+        """Take a finding off this card (it waits for triage again); True if it was linked.
+
+        The only way a link goes: the event keeps the card's history in step with its
+        recurrence, which counts the links that remain.
+        """
+        link = FindingLink.objects.filter(finding=finding, improvement=self).first()
+        if link is None:
+            return False
+        link.unlinked_by = actor  # for the event record_unlink writes
+        link.delete()
+        finding.outcome = Finding.Outcome.PENDING
+        finding.no_action_reason = ""
+        finding.save(update_fields=["outcome", "no_action_reason"])
+        return True
+
+    @transaction.atomic
+    def reopen(self, actor=None, finding: Finding | None = None) -> set[int]:
+        """Move a finished card back to work (the first active column) and say why.
+
+        A pain that returns after its fix is done is a sign the fix did not help: the card
+        goes to the top of the first active column (or backlog, if the board has none).
+        Returns the ids of the columns that changed.
+        """
+        target = (
+            Column.objects.filter(state=Column.State.ACTIVE).order_by("position").first()
+            or Column.objects.filter(state=Column.State.BACKLOG).order_by("position").first()
+        )
+        if target is None or not self.column.is_finished:
+            return set()
+        changed = self.move_to(target, actor=actor)
+        data = {"finding": finding.pk, "retro": finding.retro_id} if finding else {}
+        self.record(Event.Kind.REOPENED, actor, to_column=target, data=data)
+        return changed
+
     @staticmethod
     def _position_between(lower: int | None, upper: int | None) -> int | None:
         if lower is None and upper is None:
@@ -485,6 +557,8 @@ class Event(models.Model):
         EDITED = "edited", "Edited"
         COMMENTED = "commented", "Commented"
         LINKED = "linked", "Linked a finding"
+        UNLINKED = "unlinked", "Unlinked a finding"
+        REOPENED = "reopened", "Reopened"
         ARCHIVED = "archived", "Archived"
         UNARCHIVED = "unarchived", "Unarchived"
         DROPPED = "dropped", "Dropped"
@@ -559,3 +633,23 @@ class FindingLink(models.Model):
             Finding.objects.filter(pk=self.finding_id).exclude(
                 outcome=Finding.Outcome.IMPROVEMENT
             ).update(outcome=Finding.Outcome.IMPROVEMENT, no_action_reason="")
+
+
+@receiver(post_delete, sender=FindingLink)
+def record_unlink(sender, instance: FindingLink, **kwargs) -> None:
+    """Every link that goes leaves an event on its card, however it went (an undone triage,
+    the admin, a deleted retro), so the card's history and its recurrence agree. A card
+    deleted with its links takes its history with it."""
+    origin = kwargs.get("origin")
+    origin_model = origin.model if isinstance(origin, models.QuerySet) else type(origin)
+    if origin_model is Improvement:
+        return
+    retro_id = (
+        Finding.objects.filter(pk=instance.finding_id).values_list("retro_id", flat=True).first()
+    )
+    Event.objects.create(
+        improvement_id=instance.improvement_id,
+        kind=Event.Kind.UNLINKED,
+        actor=getattr(instance, "unlinked_by", None),
+        data={"finding": instance.finding_id, "retro": retro_id},
+    )

@@ -2,8 +2,10 @@
 
 from django.db import transaction
 
+from retros import outbox
 from retros.models import Finding
 
+from . import notifications
 from .models import Category, Column, Comment, Event, FindingLink, Improvement
 
 # Words in a finding that hint at its category, checked in this order.
@@ -54,6 +56,8 @@ def create_improvement(
     Event.objects.create(
         improvement=improvement, kind=Event.Kind.CREATED, actor=user, to_column=column
     )
+    improvement.column = column
+    outbox.enqueue(notifications.card_created(improvement, user))
     return improvement
 
 
@@ -97,9 +101,13 @@ def dismiss_finding(finding: Finding, reason: str) -> None:
 
 
 @transaction.atomic
-def reopen_finding(finding: Finding) -> None:
-    """Undo a finding's triage: it loses its link (the card stays) and waits again."""
-    FindingLink.objects.filter(finding=finding).delete()
+def reopen_finding(finding: Finding, user=None) -> None:
+    """Undo a finding's triage: it loses its link (the card stays, and its history says so)
+    and waits again."""
+    link = FindingLink.objects.select_related("improvement").filter(finding=finding).first()
+    if link is not None:
+        link.improvement.unlink_finding(finding, user)
+        return
     finding.outcome = Finding.Outcome.PENDING
     finding.no_action_reason = ""
     finding.save(update_fields=["outcome", "no_action_reason"])

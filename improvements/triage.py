@@ -9,13 +9,21 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from retros.models import Finding, Retrospective, Unit
+from retros.models import (
+    Finding,
+    FindingGroup,
+    Retrospective,
+    Unit,
+    Vote,
+    most_pressing_kind,
+    rank,
+)
 
 from . import permissions
 from .models import Category, Column, FindingLink, Improvement
@@ -28,6 +36,7 @@ from .operations import (
     reopen_finding,
     title_from,
 )
+from .similar import LIKELY_SAME, similar_improvements
 
 SEARCH_RESULTS = 10
 
@@ -60,9 +69,22 @@ class PromoteForm(forms.Form):
 
 class LinkForm(forms.Form):
     improvement = forms.ModelChoiceField(
-        queryset=Improvement.objects.open(),
+        queryset=Improvement.objects.open().select_related("column"),
         error_messages={"invalid_choice": "That improvement is archived or gone; search again."},
     )
+    reopen = forms.ChoiceField(
+        choices=[("yes", "Reopen it"), ("no", "Keep it done")], required=False
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        card = data.get("improvement")
+        if card is not None and card.column.state == Column.State.DONE and not data.get("reopen"):
+            raise forms.ValidationError(
+                f"“{card.title}” is done. Reopen it (the fix may not have helped), "
+                "or link and keep it done?"
+            )
+        return data
 
 
 class NoActionForm(forms.Form):
@@ -75,54 +97,127 @@ class NoActionForm(forms.Form):
         return reason
 
 
-def _triage_findings(retro: Retrospective) -> list[Finding]:
-    return list(
-        retro.findings.filter(kind__in=[Finding.Kind.PAIN, Finding.Kind.IDEA]).select_related(
-            "link__improvement__column"
+class TriageItem:
+    """One row of triage: a finding on its own, or a group of findings triaged as one."""
+
+    def __init__(self, retro: Retrospective, findings: list[Finding], group=None):
+        self.retro, self.findings, self.group = retro, findings, group
+        first = findings[0] if findings else None
+        self.pk = group.pk if group else first.pk
+        self.key = f"g{self.pk}" if group else f"f{self.pk}"
+        self.text = group.title if group else first.text
+        self.kind = most_pressing_kind(findings)
+        self.created_at = group.created_at if group else first.created_at
+        self.votes_total = 0
+        pending = [finding for finding in findings if finding.outcome == Finding.Outcome.PENDING]
+        self.pending = bool(pending)
+        self.triaged = [finding for finding in findings if finding not in pending]
+        self.suggestions: list[Improvement] = []
+        self.choice, self.chosen_card = "new", None
+
+    def get_kind_display(self) -> str:
+        return Finding.Kind(self.kind).label
+
+    def url(self, action: str) -> str:
+        if self.group:
+            return reverse(f"group_{action}", args=[self.pk])
+        return reverse(f"finding_{action}", args=[self.pk])
+
+    def promote_url(self) -> str:
+        return self.url("promote")
+
+    def link_url(self) -> str:
+        return self.url("link")
+
+    def no_action_url(self) -> str:
+        return self.url("no_action")
+
+    def reopen_url(self) -> str:
+        return self.url("reopen")
+
+
+def _triage_items(retro: Retrospective) -> list[TriageItem]:
+    """The pains and ideas, alone or in groups, most votes first (then pains before ideas)."""
+    findings = list(
+        retro.findings.select_related("link__improvement__column", "group").order_by(
+            "created_at", "id"
         )
     )
+    votes = {}
+    for row in (
+        Vote.objects.filter(retro=retro).values("finding_id", "group_id").annotate(n=Count("id"))
+    ):
+        votes[("f", row["finding_id"]) if row["finding_id"] else ("g", row["group_id"])] = row["n"]
+    grouped: dict[int, list[Finding]] = {}
+    items = []
+    for finding in findings:
+        if finding.group_id:
+            grouped.setdefault(finding.group_id, []).append(finding)
+        elif finding.needs_triage:
+            item = TriageItem(retro, [finding])
+            item.votes_total = votes.get(("f", finding.pk), 0)
+            items.append(item)
+    for members in grouped.values():
+        if any(member.needs_triage for member in members):
+            item = TriageItem(retro, members, group=members[0].group)
+            item.votes_total = votes.get(("g", item.pk), 0)
+            items.append(item)
+    return rank(items)
 
 
 def _retro_triage_page(
     request: HttpRequest, pk: int, bound: dict | None = None, status: int = 200
 ) -> HttpResponse:
-    """Every pain and idea of the retro, each with its three ways out.
+    """Every pain and idea of the retro (or group of them), each with its three ways out.
 
-    `bound` holds a rejected form by finding id, so the page shows it with the input kept.
+    `bound` holds a rejected form by item key, so the page shows it with the input kept.
     """
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
-    findings = _triage_findings(retro)
+    items = _triage_items(retro)
     categories = list(Category.objects.all())
     by_slug = {category.slug: category for category in categories}
     bound = bound or {}
-    # Every finding's form offers the same choices: read them once, not once per form.
+    can_edit = retro.is_submitted and permissions.can_triage(request.user, retro)
+    pending = [item for item in items if item.pending]
+    suggestions = similar_improvements([item.text for item in pending]) if can_edit else []
+    # Every item's form offers the same choices: read them once, not once per form.
     shared = PromoteForm()
     choices = {name: list(shared.fields[name].choices) for name in ("category", "unit", "assignee")}
-    for finding in findings:
-        guessed = guess_category(finding.text, categories=by_slug)
-        finding.promote_form = bound.get(("promote", finding.pk)) or PromoteForm(
+    for item, similar in zip(pending, suggestions, strict=False):
+        item.suggestions = similar
+        likely = similar[0] if similar and similar[0].similarity >= LIKELY_SAME else None
+        item.choice = "link" if likely else "new"
+        item.chosen_card = likely.pk if likely else None
+    for item in pending:
+        text = " ".join(finding.text for finding in item.findings) if item.group else item.text
+        guessed = guess_category(text, categories=by_slug)
+        item.promote_form = bound.get(("promote", item.key)) or PromoteForm(
             initial={
-                "title": title_from(finding.text),
+                "title": title_from(item.text),
                 "category": guessed.pk if guessed else None,
                 "unit": retro.duty_week.unit_id,
             },
-            auto_id=f"f{finding.pk}-%s",
+            auto_id=f"{item.key}-%s",
         )
         for name, options in choices.items():
-            finding.promote_form.fields[name].widget.choices = options
-        finding.no_action_form = bound.get(("no_action", finding.pk)) or NoActionForm(
-            auto_id=f"f{finding.pk}-%s"
+            item.promote_form.fields[name].widget.choices = options
+        item.no_action_form = bound.get(("no_action", item.key)) or NoActionForm(
+            auto_id=f"{item.key}-%s"
         )
-        finding.link_error = bound.get(("link", finding.pk))
-    pending = sum(1 for finding in findings if finding.outcome == Finding.Outcome.PENDING)
+        item.link_error = bound.get(("link", item.key))
+        for kind in ("promote", "link", "no_action"):
+            if (kind, item.key) in bound:
+                item.choice = {"promote": "new", "link": "link", "no_action": "none"}[kind]
+        if item.link_error and item.link_error[1]:
+            item.chosen_card = item.link_error[1]
     return render(
         request,
         "improvements/triage.html",
         {
             "retro": retro,
-            "findings": findings,
-            "pending": pending,
-            "can_edit": retro.is_submitted and permissions.can_triage(request.user, retro),
+            "items": items,
+            "pending": len(pending),
+            "can_edit": can_edit,
         },
         status=status,
     )
@@ -134,128 +229,211 @@ def retro_triage(request: HttpRequest, pk: int) -> HttpResponse:
     return _retro_triage_page(request, pk)
 
 
-def _finding_for_triage(request: HttpRequest, pk: int) -> Finding:
+def _finding_for_triage(request: HttpRequest, pk: int, *, undo: bool = False) -> TriageItem:
     finding = get_object_or_404(Finding.objects.select_related("retro__duty_week__unit"), pk=pk)
     if not permissions.can_triage(request.user, finding.retro):
         raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
     if not finding.needs_triage:
         raise PermissionDenied("Only pains and ideas are triaged.")
-    return finding
+    # A grouped finding is triaged with its group; only undoing its own earlier triage
+    # (made before it was grouped) stays possible on its own.
+    if finding.group_id and not undo:
+        raise PermissionDenied("This finding is triaged with its group.")
+    return TriageItem(finding.retro, [finding])
 
 
-def _lock_pending(request: HttpRequest, finding: Finding) -> Finding | None:
-    """The finding locked for this transaction, or None (with a message) if it moved on."""
-    locked = Finding.objects.select_for_update().get(pk=finding.pk)
-    if not finding.retro.is_submitted:
+def _group_for_triage(request: HttpRequest, pk: int) -> TriageItem:
+    group = get_object_or_404(FindingGroup.objects.select_related("retro__duty_week__unit"), pk=pk)
+    if not permissions.can_triage(request.user, group.retro):
+        raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
+    findings = list(group.findings.order_by("created_at", "id"))
+    if not any(finding.needs_triage for finding in findings):
+        raise PermissionDenied("Only groups with a pain or an idea are triaged.")
+    return TriageItem(group.retro, findings, group=group)
+
+
+def _lock_pending(request: HttpRequest, item: TriageItem) -> list[Finding] | None:
+    """The item's findings locked for this transaction, or None (with a message) if one of
+    them moved on meanwhile."""
+    locked = list(
+        Finding.objects.select_for_update()
+        .filter(pk__in=[finding.pk for finding in item.findings])
+        .order_by("created_at", "id")
+    )
+    if not item.retro.is_submitted:
         messages.error(request, "Submit the retro first, then triage it.")
         return None
-    if (
-        locked.outcome != Finding.Outcome.PENDING
-        or FindingLink.objects.filter(finding=locked).exists()
-    ):
+    linked = set(FindingLink.objects.filter(finding__in=locked).values_list("finding", flat=True))
+    pending = [
+        finding
+        for finding in locked
+        if finding.outcome == Finding.Outcome.PENDING and finding.pk not in linked
+    ]
+    # A group is triaged for the findings still waiting; a finding alone only if it waits.
+    if not pending or (item.group is None and len(pending) != len(locked)):
         messages.info(request, "That finding was already triaged.")
         return None
-    return locked
+    return pending
 
 
-def _done(request: HttpRequest, finding: Finding) -> HttpResponse:
-    return redirect(f"{_triage_url(finding)}#triage-{finding.pk}")
+def _done(request: HttpRequest, item: TriageItem) -> HttpResponse:
+    return redirect(f"{reverse('retro_triage', args=[item.retro.pk])}#triage-{item.key}")
 
 
-def _triage_url(finding: Finding) -> str:
-    return reverse("retro_triage", args=[finding.retro_id])
-
-
-@require_POST
-def finding_promote(request: HttpRequest, pk: int) -> HttpResponse:
-    """Turn a retro finding into a new improvement card in the first column."""
-    finding = _finding_for_triage(request, pk)
-    form = PromoteForm(request.POST, auto_id=f"f{finding.pk}-%s")
+def _promote(request: HttpRequest, item: TriageItem) -> HttpResponse:
+    """Turn a finding (or a group) into a new improvement card in the first column."""
+    form = PromoteForm(request.POST, auto_id=f"{item.key}-%s")
     if not form.is_valid():
         return _retro_triage_page(
-            request, finding.retro_id, bound={("promote", finding.pk): form}, status=400
+            request, item.retro.pk, bound={("promote", item.key): form}, status=400
         )
     with transaction.atomic():
-        locked = _lock_pending(request, finding)
+        locked = _lock_pending(request, item)
         if locked is None:
-            return _done(request, finding)
+            return _done(request, item)
         improvement = promote_finding(
-            locked,
+            locked[0],
             request.user,
             title=form.cleaned_data["title"],
             category=form.cleaned_data["category"],
             unit=form.cleaned_data["unit"],
             assignee=form.cleaned_data["assignee"],
         )
+        if len(locked) > 1:
+            improvement.description = "\n\n".join(finding.text for finding in locked)
+            improvement.save(update_fields=["description"])
+            for finding in locked[1:]:
+                link_finding(finding, improvement, request.user)
     messages.success(request, f"Created improvement “{improvement.title}”.")
-    return _done(request, finding)
+    return _done(request, item)
+
+
+def _link(request: HttpRequest, item: TriageItem) -> HttpResponse:
+    """Let a finding (or group) join an existing improvement; another retro raising it adds
+    recurrence. A done card is reopened, or kept done, as the person triaging says."""
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        errors = form.errors.get("improvement") or form.non_field_errors() or []
+        error = " ".join(errors) or "Choose an improvement."
+        chosen = request.POST.get("improvement", "")
+        return _retro_triage_page(
+            request,
+            item.retro.pk,
+            bound={("link", item.key): (error, int(chosen) if chosen.isdigit() else None)},
+            status=400,
+        )
+    improvement = form.cleaned_data["improvement"]
+    with transaction.atomic():
+        locked = _lock_pending(request, item)
+        if locked is None:
+            return _done(request, item)
+        for finding in locked:
+            link_finding(finding, improvement, request.user)
+        reopened = form.cleaned_data.get("reopen") == "yes" and improvement.reopen(
+            request.user, finding=locked[0]
+        )
+    recurrence = Improvement.objects.with_recurrence().get(pk=improvement.pk).recurrence
+    messages.success(
+        request,
+        f"Linked to “{improvement.title}”{', reopened it' if reopened else ''}, now raised by "
+        f"{recurrence} retro{'s' if recurrence != 1 else ''}.",
+    )
+    return _done(request, item)
+
+
+def _no_action(request: HttpRequest, item: TriageItem) -> HttpResponse:
+    form = NoActionForm(request.POST, auto_id=f"{item.key}-%s")
+    if not form.is_valid():
+        return _retro_triage_page(
+            request, item.retro.pk, bound={("no_action", item.key): form}, status=400
+        )
+    with transaction.atomic():
+        locked = _lock_pending(request, item)
+        if locked is None:
+            return _done(request, item)
+        for finding in locked:
+            dismiss_finding(finding, form.cleaned_data["reason"])
+    messages.success(request, "Closed without action.")
+    return _done(request, item)
+
+
+def _reopen(request: HttpRequest, item: TriageItem) -> HttpResponse:
+    """Undo a triage decision made by mistake; a card it created stays on the board, and its
+    history records the unlink."""
+    with transaction.atomic():
+        for finding in Finding.objects.select_for_update().filter(
+            pk__in=[finding.pk for finding in item.findings]
+        ):
+            reopen_finding(finding, request.user)
+    messages.success(request, "Waiting for triage again.")
+    return _done(request, item)
+
+
+@require_POST
+def finding_promote(request: HttpRequest, pk: int) -> HttpResponse:
+    return _promote(request, _finding_for_triage(request, pk))
 
 
 @require_POST
 def finding_link(request: HttpRequest, pk: int) -> HttpResponse:
-    """Let a finding join an existing improvement; another retro raising it adds recurrence."""
-    finding = _finding_for_triage(request, pk)
-    form = LinkForm(request.POST)
-    if not form.is_valid():
-        error = " ".join(form.errors.get("improvement", ["Choose an improvement."]))
-        return _retro_triage_page(
-            request, finding.retro_id, bound={("link", pk): error}, status=400
-        )
-    with transaction.atomic():
-        locked = _lock_pending(request, finding)
-        if locked is None:
-            return _done(request, finding)
-        improvement = form.cleaned_data["improvement"]
-        link_finding(locked, improvement, request.user)
-    recurrence = Improvement.objects.with_recurrence().get(pk=improvement.pk).recurrence
-    messages.success(
-        request,
-        f"Linked to “{improvement.title}”, now raised by {recurrence} "
-        f"retro{'s' if recurrence != 1 else ''}.",
-    )
-    return _done(request, finding)
+    return _link(request, _finding_for_triage(request, pk))
 
 
 @require_POST
 def finding_no_action(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = _finding_for_triage(request, pk)
-    form = NoActionForm(request.POST, auto_id=f"f{finding.pk}-%s")
-    if not form.is_valid():
-        return _retro_triage_page(
-            request, finding.retro_id, bound={("no_action", finding.pk): form}, status=400
-        )
-    with transaction.atomic():
-        locked = _lock_pending(request, finding)
-        if locked is None:
-            return _done(request, finding)
-        dismiss_finding(locked, form.cleaned_data["reason"])
-    messages.success(request, "Closed without action.")
-    return _done(request, finding)
+    return _no_action(request, _finding_for_triage(request, pk))
 
 
 @require_POST
 def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    """Undo a triage decision made by mistake; a card it created stays on the board."""
-    finding = _finding_for_triage(request, pk)
-    with transaction.atomic():
-        Finding.objects.select_for_update().get(pk=finding.pk)
-        reopen_finding(finding)
-    messages.success(request, "The finding waits for triage again.")
-    return _done(request, finding)
+    return _reopen(request, _finding_for_triage(request, pk, undo=True))
+
+
+@require_POST
+def group_promote(request: HttpRequest, pk: int) -> HttpResponse:
+    return _promote(request, _group_for_triage(request, pk))
+
+
+@require_POST
+def group_link(request: HttpRequest, pk: int) -> HttpResponse:
+    return _link(request, _group_for_triage(request, pk))
+
+
+@require_POST
+def group_no_action(request: HttpRequest, pk: int) -> HttpResponse:
+    return _no_action(request, _group_for_triage(request, pk))
+
+
+@require_POST
+def group_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _reopen(request, _group_for_triage(request, pk))
 
 
 @require_GET
 def improvement_search(request: HttpRequest) -> HttpResponse:
-    """Search-as-you-type for an open improvement to link a finding to."""
+    """Search-as-you-type for an open improvement to link a finding (or group) to.
+
+    Given a finding or group and no words yet, it suggests the cards most similar to it.
+    With `pick`, the results are choices inside the triage row's join form.
+    """
     # A NUL byte cannot be searched for (PostgreSQL refuses it in a pattern): drop it.
     query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
-    finding = None
+    item = None
     if request.GET.get("finding", "").isdigit():
         finding = (
             Finding.objects.select_related("retro__duty_week__unit")
             .filter(pk=request.GET["finding"])
             .first()
         )
+        item = TriageItem(finding.retro, [finding]) if finding else None
+    elif request.GET.get("group", "").isdigit():
+        group = (
+            FindingGroup.objects.select_related("retro__duty_week__unit")
+            .filter(pk=request.GET["group"])
+            .first()
+        )
+        members = list(group.findings.order_by("created_at", "id")) if group else []
+        item = TriageItem(group.retro, members, group=group) if members else None
     results = []
     if query:
         words = query.split()
@@ -265,18 +443,23 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
         results = list(
             Improvement.objects.open()
             .filter(condition)
+            .exclude(column__state=Column.State.DROPPED)
             .select_related("column", "category", "unit")
             .with_recurrence()
             .order_by("-recurrence", "-created_at")[:SEARCH_RESULTS]
         )
+    elif item is not None:
+        results = similar_improvements([item.text], limit=SEARCH_RESULTS // 2)[0]
     context = {
         "query": query,
         "results": results,
-        "finding": finding,
-        "can_link": finding is not None
-        and finding.retro.is_submitted
-        and finding.outcome == Finding.Outcome.PENDING
-        and permissions.can_triage(request.user, finding.retro),
+        "item": item,
+        "finding": item.findings[0] if item and not item.group else None,
+        "pick": request.GET.get("pick") == "1",
+        "can_link": item is not None
+        and item.retro.is_submitted
+        and item.pending
+        and permissions.can_triage(request.user, item.retro),
     }
     if request.htmx:
         return render(request, "improvements/improvement_search.html#results", context)

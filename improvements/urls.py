@@ -27,6 +27,10 @@ urlpatterns = [
     path("findings/<int:pk>/link/", triage.finding_link, name="finding_link"),
     path("findings/<int:pk>/no-action/", triage.finding_no_action, name="finding_no_action"),
     path("findings/<int:pk>/reopen/", triage.finding_reopen, name="finding_reopen"),
+    path("finding-groups/<int:pk>/promote/", triage.group_promote, name="group_promote"),
+    path("finding-groups/<int:pk>/link/", triage.group_link, name="group_link"),
+    path("finding-groups/<int:pk>/no-action/", triage.group_no_action, name="group_no_action"),
+    path("finding-groups/<int:pk>/reopen/", triage.group_reopen, name="group_reopen"),
     path("improvements/search/", triage.improvement_search, name="improvement_search"),
     path("retros/<int:pk>/carry-over/", triage.carry_over, name="carry_over"),
     path(

@@ -31,7 +31,8 @@ def weekly_summary(monday: datetime.date) -> dict:
     )
     findings = (
         list(retro.findings.select_related("link__improvement").order_by("kind", "id"))
-        if retro
+        # During private writing nobody but each author sees a finding: not the company either.
+        if retro and not (retro.findings_hidden and not retro.is_submitted)
         else []
     )
     for finding in findings:
@@ -85,7 +86,14 @@ def weekly_summary(monday: datetime.date) -> dict:
         "moved": list(moved.values()),
         "comments": comments,
         "finished_states": finished_states,
+        # "past", "current" or "future": a week still to come has held no retro yet.
+        "tense": _tense(monday),
     }
+
+
+def _tense(monday: datetime.date) -> str:
+    this_monday = monday_of(timezone.localdate())
+    return "past" if monday < this_monday else "current" if monday == this_monday else "future"
 
 
 @require_GET

@@ -1,15 +1,22 @@
+from django import forms
 from django.contrib import admin, messages
 
 from .models import (
     ApiToken,
+    ChatWebhook,
+    Delivery,
     Deployment,
     DutyWeek,
     Finding,
+    FindingGroup,
+    OutboxMessage,
+    OutgoingWebhook,
     ProcessStep,
     ProcessStepChange,
     RetroRevision,
     Retrospective,
     Unit,
+    Vote,
 )
 
 
@@ -31,6 +38,7 @@ class DutyWeekAdmin(admin.ModelAdmin):
 class FindingInline(admin.TabularInline):
     model = Finding
     extra = 0
+    raw_id_fields = ["author", "group"]
 
 
 @admin.register(Retrospective)
@@ -46,6 +54,19 @@ class FindingAdmin(admin.ModelAdmin):
     list_display = ["text", "kind", "outcome", "retro"]
     list_filter = ["kind", "outcome"]
     search_fields = ["text"]
+
+
+@admin.register(FindingGroup)
+class FindingGroupAdmin(admin.ModelAdmin):
+    list_display = ["title", "retro", "created_by"]
+    raw_id_fields = ["retro", "created_by"]
+    search_fields = ["title"]
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ["retro", "voter", "finding", "group", "created_at"]
+    raw_id_fields = ["retro", "voter", "finding", "group"]
 
 
 @admin.register(Deployment)
@@ -85,17 +106,39 @@ class RetroRevisionAdmin(admin.ModelAdmin):
     list_display = ["retro", "user", "at"]
 
 
+class ApiTokenForm(forms.ModelForm):
+    """Scopes as checkboxes; at least one, so no token is issued that can do nothing."""
+
+    scopes = forms.MultipleChoiceField(
+        choices=ApiToken.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Card writes act as the token's user, with that user's rights on the board.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "user", "scopes", "revoked_at"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["scopes"] = self.instance.scope_list if self.instance.pk else []
+
+    def clean_scopes(self) -> str:
+        return " ".join(self.cleaned_data["scopes"])
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    form = ApiTokenForm
+    list_display = ["name", "prefix", "user", "scopes", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
-    fields = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "user", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        token, key = ApiToken.issue(obj.name, user=obj.user)
+        token, key = ApiToken.issue(obj.name, user=obj.user, scopes=obj.scopes.split())
         obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
         obj.created_at = token.created_at
         messages.warning(request, f"Copy the token now, it is not shown again: {key}")
@@ -106,3 +149,41 @@ class ApiTokenAdmin(admin.ModelAdmin):
         from django.utils import timezone
 
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+
+
+@admin.register(OutgoingWebhook)
+class OutgoingWebhookAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "topics", "is_active"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["topic", "unit", "created_at", "fanned_out_at"]
+    list_filter = ["topic"]
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "message", "attempts", "next_attempt_at", "sent_at", "gave_up_at"]
+    list_filter = [
+        ("sent_at", admin.EmptyFieldListFilter),
+        ("gave_up_at", admin.EmptyFieldListFilter),
+    ]
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    actions = ["retry_now"]
+
+    @admin.action(description="Try the selected deliveries again now")
+    def retry_now(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(sent_at__isnull=True).update(
+            gave_up_at=None, next_attempt_at=timezone.now()
+        )
+        messages.success(request, f"{count} deliveries will be tried again within seconds.")

@@ -46,8 +46,17 @@ api = NinjaAPI(
 
 
 class TokenAuth(HttpBearer):
+    """A live token with `scope`: none or a revoked one is 401, one without the scope 403."""
+
+    def __init__(self, scope: str = ApiToken.Scope.DEPLOYMENTS_WRITE) -> None:
+        super().__init__()
+        self.scope = str(scope)
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return ApiToken.authenticate(token) if token else None
+        found = ApiToken.authenticate(token) if token else None
+        if found is not None and not found.has_scope(self.scope):
+            raise HttpError(403, f"This token lacks the {self.scope} scope.")
+        return found
 
 
 class ErrorOut(Schema):
@@ -570,11 +579,9 @@ def _machine_endpoint(view: Callable) -> Callable:
     return csrf_exempt(login_not_required(wrapped))
 
 
-def _api_urls():
+def machine_urls():
+    """The API's URL patterns; config.urls calls it once the other apps' routers are added."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         pattern.callback = _machine_endpoint(pattern.callback)
     return patterns, app_name, namespace
-
-
-urls = _api_urls()

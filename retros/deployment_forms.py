@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from . import weeks
 from .models import Deployment, ProcessStep, Unit
+from .people import name_people_in
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -63,6 +64,8 @@ class DeploymentForm(forms.ModelForm):
         people = get_user_model().objects.filter(is_active=True).order_by("username")
         self.fields["deployer"].queryset = people
         self.fields["shadow"].queryset = people
+        name_people_in(self.fields["deployer"])
+        name_people_in(self.fields["shadow"])
         for name in ["hands_on_minutes", "blocked_minutes", "restarts", "manual_steps_done"]:
             self.fields[name].widget.attrs["min"] = 0
 

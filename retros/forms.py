@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import DutyWeek, Finding, Retrospective, Unit, monday_of
+from .people import name_people_in
 
 RATING_CHOICES = [("", "—")] + [(n, str(n)) for n in range(1, 6)]
 
@@ -132,6 +133,7 @@ class MemberAddForm(forms.Form):
         self.fields["user"].queryset = (
             get_user_model().objects.filter(is_active=True).exclude(units=unit).order_by("username")
         )
+        name_people_in(self.fields["user"])
 
 
 class GenerateRotationForm(forms.Form):
@@ -161,6 +163,8 @@ class DutyWeekForm(forms.ModelForm):
         self.fields["platform_person"].queryset = _people_or_current(
             Unit.Kind.PLATFORM, self.instance.platform_person_id
         )
+        name_people_in(self.fields["qa_person"])
+        name_people_in(self.fields["platform_person"])
 
     def clean_unit(self):
         unit = self.cleaned_data["unit"]

@@ -3,9 +3,11 @@
 import datetime
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.signals import m2m_changed, pre_save
@@ -434,10 +436,21 @@ class ProcessStepChange(models.Model):
         return f"{self.step}: {self.old_mode} → {self.new_mode}"
 
 
+MAX_VOTES_PER_PERSON = 20
+
+
 class Retrospective(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         SUBMITTED = "submitted", "Submitted"
+
+    class Phase(models.TextChoices):
+        """The meeting's steps before submit, in order; the facilitator moves between them."""
+
+        COLLECT = "collect", "Collect"
+        GROUP = "group", "Group"
+        VOTE = "vote", "Vote"
+        DISCUSS = "discuss", "Discuss"
 
     duty_week = models.OneToOneField(DutyWeek, on_delete=models.PROTECT, related_name="retro")
     facilitator = models.ForeignKey(
@@ -458,6 +471,15 @@ class Retrospective(models.Model):
     )
     summary = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    # The meeting: its phase, private writing and the vote budget (see retros/meeting.py).
+    phase = models.CharField(max_length=10, choices=Phase, default=Phase.COLLECT)
+    findings_hidden = models.BooleanField(
+        default=False,
+        help_text="Private writing: each person sees only their own findings until revealed.",
+    )
+    votes_per_person = models.PositiveSmallIntegerField(
+        default=3, help_text="Votes each attendee may spend on findings and groups."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -465,6 +487,11 @@ class Retrospective(models.Model):
     class Meta:
         ordering = ["-duty_week__week_start"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(votes_per_person__range=(1, MAX_VOTES_PER_PERSON)),
+                name="retro_votes_per_person_in_range",
+                violation_error_message="Each person has between 1 and 20 votes.",
+            ),
             models.CheckConstraint(
                 condition=Q(pain_rating__isnull=True) | Q(pain_rating__range=(1, 5)),
                 name="retro_pain_rating_1_to_5",
@@ -520,10 +547,120 @@ class Retrospective(models.Model):
         """Mark the retro changed, so attendees polling its findings fetch them again."""
         self.save(update_fields=["updated_at"])
 
+    @transaction.atomic(savepoint=False)
     def submit(self) -> None:
+        """Submit, and queue the chat message in the same transaction."""
+        from . import outbox  # outbox builds on these models
+
         self.status = self.Status.SUBMITTED
         self.submitted_at = timezone.now()
-        self.save(update_fields=["status", "submitted_at", "updated_at"])
+        # Nothing stays private in a submitted retro.
+        self.findings_hidden = False
+        self.save(update_fields=["status", "submitted_at", "findings_hidden", "updated_at"])
+        outbox.enqueue(outbox.retro_submitted(self))
+
+    @property
+    def vote_totals_shown(self) -> bool:
+        """Totals stay secret while people vote, so nobody follows the crowd."""
+        return self.is_submitted or self.phase == self.Phase.DISCUSS
+
+    def set_phase(self, phase: str) -> None:
+        """Move the meeting to `phase`; leaving Collect reveals what was written privately."""
+        self.phase = phase
+        fields = ["phase", "updated_at"]
+        if phase != self.Phase.COLLECT and self.findings_hidden:
+            self.findings_hidden = False
+            fields.append("findings_hidden")
+        self.save(update_fields=fields)
+
+    def cast_vote(self, user, *, finding=None, group=None) -> bool:
+        """Spend one of `user`'s votes; False when they have none left.
+
+        Call inside a transaction that holds this retro's row lock (select_for_update), so
+        two tabs voting at once cannot both take the last vote.
+        """
+        used = Vote.objects.filter(retro=self, voter=user).count()
+        if used >= self.votes_per_person:
+            return False
+        Vote.objects.create(retro=self, voter=user, finding=finding, group=group)
+        self.touch()
+        return True
+
+    def withdraw_vote(self, user, *, finding=None, group=None) -> bool:
+        """Take back one of `user`'s votes on that finding or group; False if there was none."""
+        vote = (
+            Vote.objects.filter(retro=self, voter=user, finding=finding, group=group)
+            .order_by("-id")
+            .first()
+        )
+        if vote is None:
+            return False
+        vote.delete()
+        self.touch()
+        return True
+
+    def visible_findings(self, user) -> "models.QuerySet[Finding]":
+        """The findings `user` may see: during private writing, only their own."""
+        findings = self.findings.all()
+        if self.findings_hidden and not self.is_submitted:
+            findings = findings.filter(author_id=user.pk)
+        return findings
+
+
+class FindingGroup(models.Model):
+    """Findings about the same thing, put together in the meeting and triaged as one."""
+
+    retro = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="groups")
+    title = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def vote_key(self) -> str:
+        """How forms name this group as a vote or grouping target."""
+        return f"g{self.pk}"
+
+    def dissolve_if_alone(self) -> None:
+        """A group of one is no group: its finding stands alone again and keeps the votes."""
+        members = list(self.findings.all()[:2])
+        if len(members) > 1:
+            return
+        if members:
+            Vote.objects.filter(group=self).update(group=None, finding=members[0])
+            Finding.objects.filter(pk=members[0].pk).update(group=None)
+        self.delete()
+
+
+# The order a meeting discusses kinds in: what hurt first, what went well last.
+KIND_ORDER = {"pain": 0, "idea": 1, "question": 2, "well": 3}
+
+
+def most_pressing_kind(findings) -> str:
+    """The kind a group of findings is discussed (and triaged) as."""
+    return min((finding.kind for finding in findings), key=KIND_ORDER.get, default="pain")
+
+
+def rank(items: list) -> list:
+    """Findings and groups in the order a meeting discusses them: most votes, then by kind
+    (pains first), then oldest first. Each item has `kind`, `created_at` and, once counted,
+    `votes_total`."""
+    return sorted(
+        items,
+        key=lambda item: (
+            -getattr(item, "votes_total", 0),
+            KIND_ORDER.get(item.kind, 9),
+            item.created_at,
+            item.pk,
+        ),
+    )
 
 
 class Finding(models.Model):
@@ -548,6 +685,13 @@ class Finding(models.Model):
     )
     outcome = models.CharField(max_length=12, choices=Outcome, default=Outcome.PENDING)
     no_action_reason = models.CharField(max_length=300, blank=True)
+    group = models.ForeignKey(
+        FindingGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -560,6 +704,92 @@ class Finding(models.Model):
     @property
     def needs_triage(self) -> bool:
         return self.kind in (self.Kind.PAIN, self.Kind.IDEA)
+
+    @property
+    def is_triaged(self) -> bool:
+        return self.outcome != self.Outcome.PENDING
+
+    @property
+    def vote_key(self) -> str:
+        """How forms name this finding as a vote or grouping target."""
+        return f"f{self.pk}"
+
+    def group_with(self, other: "Finding | FindingGroup", user=None) -> "FindingGroup":
+        """Put this finding in a group with `other` (a finding or a group of the same retro).
+
+        Dropping it on a lone finding makes a new group titled after that finding. Votes
+        follow the findings into the group, so no vote is lost by grouping.
+        """
+        if isinstance(other, FindingGroup):
+            group = other
+        elif other.group_id:
+            group = other.group
+        else:
+            title = (other.text.strip().splitlines() or ["Group"])[0][:80]
+            group = FindingGroup.objects.create(
+                retro_id=self.retro_id, title=title, created_by=user
+            )
+            Vote.objects.filter(finding=other).update(finding=None, group=group)
+            Finding.objects.filter(pk=other.pk).update(group=group)
+        if group.pk == self.group_id:
+            return group
+        previous = self.group
+        Vote.objects.filter(finding=self).update(finding=None, group=group)
+        self.group = group
+        self.save(update_fields=["group"])
+        if previous is not None:
+            previous.dissolve_if_alone()
+        return group
+
+    def leave_group(self) -> None:
+        """Take this finding out of its group (its votes stay with the group)."""
+        previous = self.group
+        if previous is None:
+            return
+        self.group = None
+        self.save(update_fields=["group"])
+        previous.dissolve_if_alone()
+
+    @property
+    def source(self) -> str:
+        """Where the finding was raised when not in the retro meeting, or "".
+
+        The one place that knows the ways in: a note made during a deployment run carries
+        its run (and step); the retro page marks such findings with this text.
+        """
+        run_id = getattr(self, "run_id", None)
+        if run_id:
+            return f"deployment run #{run_id}"
+        return ""
+
+
+class Vote(models.Model):
+    """One of an attendee's votes, on a finding or on a group (one vote per row)."""
+
+    retro = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    finding = models.ForeignKey(
+        Finding, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
+    )
+    group = models.ForeignKey(
+        FindingGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["retro", "voter"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(finding__isnull=True, group__isnull=False)
+                | Q(finding__isnull=False, group__isnull=True),
+                name="vote_on_a_finding_or_a_group",
+                violation_error_message="A vote goes to one finding or one group.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote by {self.voter_id} in retro {self.retro_id}"
 
 
 class RetroRevision(models.Model):
@@ -578,7 +808,16 @@ class RetroRevision(models.Model):
 
 
 class ApiToken(models.Model):
-    """A token for CI and other machines; only its SHA-256 is stored."""
+    """A token for CI and other machines; only its SHA-256 is stored.
+
+    Its scopes (space-separated, as OAuth writes them) say which endpoints it may call; a
+    card write acts as the token's user, with that user's rights on the board.
+    """
+
+    class Scope(models.TextChoices):
+        DEPLOYMENTS_WRITE = "deployments:write", "deployments:write (record and read deployments)"
+        CARDS_READ = "cards:read", "cards:read (read the board's cards)"
+        CARDS_WRITE = "cards:write", "cards:write (create, edit, move and comment on cards)"
 
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, editable=False)
@@ -589,19 +828,35 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.CharField(max_length=200, blank=True, help_text="Space-separated scopes.")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scope_list
 
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
-    def issue(cls, name: str, user=None) -> tuple["ApiToken", str]:
+    def issue(
+        cls, name: str, user=None, scopes=(Scope.DEPLOYMENTS_WRITE,)
+    ) -> tuple["ApiToken", str]:
         """Create a token and return it with its key, which is never stored or shown again."""
         key = "wb_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(name=name, user=user, prefix=key[:10], key_hash=cls.hash(key))
+        token = cls.objects.create(
+            name=name,
+            user=user,
+            prefix=key[:10],
+            key_hash=cls.hash(key),
+            scopes=" ".join(str(scope) for scope in scopes),
+        )
         return token, key
 
     @classmethod
@@ -610,6 +865,149 @@ class ApiToken(models.Model):
         if token:
             cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return token
+
+
+# Messages to the company's chat and to other systems. An OutboxMessage is written in the same
+# transaction as the change it reports; the deliver_outbox worker fans it out to the targets
+# configured when it runs (one Delivery each) and posts those with retries. See retros/outbox.py.
+
+
+class ChatWebhook(models.Model):
+    """An incoming-webhook URL of a chat channel: a unit's, or the organisation's (no unit)."""
+
+    class Kind(models.TextChoices):
+        SLACK = "slack", "Slack-compatible (Slack, Mattermost, Rocket.Chat)"
+        TEAMS = "teams", "Microsoft Teams (Workflows webhook)"
+
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="chat_webhooks",
+        help_text="Empty for the organisation-wide channel, which gets every unit's messages.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.SLACK)
+    url = models.URLField(
+        max_length=1000,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="The channel's incoming-webhook URL.",
+    )
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["unit__name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.unit or 'the organisation'}"
+
+    @property
+    def masked_url(self) -> str:
+        """The URL without its secret path: enough to recognise it, not to post to it."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}/…{self.url[-4:]}"
+
+
+class OutgoingWebhook(models.Model):
+    """Another system that gets card events as signed JSON; set up by staff in the admin."""
+
+    class Topic(models.TextChoices):
+        CARD_CREATED = "card.created", "Card created"
+        CARD_MOVED = "card.moved", "Card moved"
+        CARD_DONE = "card.done", "Card done"
+        CARD_VERDICT = "card.verdict", "Effect verdict set"
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=1000, validators=[URLValidator(schemes=["http", "https"])])
+    topics = models.CharField(
+        max_length=200,
+        default=" ".join(Topic.values),
+        help_text="Space-separated: " + ", ".join(Topic.values),
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutboxMessage(models.Model):
+    """Something worth telling, stored with the change that caused it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    topic = models.CharField(max_length=40)
+    unit = models.ForeignKey(Unit, on_delete=models.SET_NULL, null=True, blank=True)
+    text = models.TextField(help_text="The chat line, plain text.")
+    link = models.URLField(max_length=1000, blank=True, help_text="The page it is about.")
+    data = models.JSONField(default=dict, blank=True, help_text="The outgoing webhook's data.")
+    # One per reason at most (a week's handover, a week's reminder): a second cron run or a
+    # retried task writes nothing new.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(fanned_out_at__isnull=True),
+                name="outbox_message_waiting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.id}"
+
+
+class Delivery(models.Model):
+    """One message to one target, tried until it is answered with 2xx."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="deliveries")
+    chat_webhook = models.ForeignKey(ChatWebhook, on_delete=models.CASCADE, null=True, blank=True)
+    outgoing_webhook = models.ForeignKey(
+        OutgoingWebhook, on_delete=models.CASCADE, null=True, blank=True
+    )
+    url = models.URLField(max_length=1000)
+    body = models.TextField(help_text="Exactly what is posted, the same on every attempt.")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker holds a claimed delivery until then; one that dies lets it go when it passes.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        ordering = ["next_attempt_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(sent_at__isnull=True, gave_up_at__isnull=True),
+                name="delivery_due",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(chat_webhook__isnull=True) | Q(outgoing_webhook__isnull=True),
+                name="delivery_has_one_target",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message.topic} → {self.url[:40]}"
 
 
 # A unit's feed URL is a secret its members share. Someone who leaves the unit (or whose account

@@ -95,3 +95,63 @@ def can_triage(user, retro: Retrospective) -> bool:
     """Turn a retro's pains and ideas into improvements: the week's people, the platform team
     (which runs the board) and staff."""
     return user.is_staff or is_on_duty(user, retro.duty_week) or is_platform_member(user)
+
+
+def can_manage_chat(user, unit: Unit | None) -> bool:
+    """A unit's chat channels: its members and those who manage units (staff, the platform
+    team). The organisation-wide channels (no unit): only those managers."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if can_manage_rotation(user):
+        return True
+    return unit is not None and is_member_of(user, unit)
+
+
+def chat_units_for(user):
+    """The units whose chat channels `user` may set up."""
+    if can_manage_rotation(user):
+        return Unit.objects.filter(is_active=True)
+    return Unit.objects.filter(is_active=True, pk__in=list(unit_kinds(user)))
+
+
+# The retro as a meeting (issue 14) ---------------------------------------------------------
+
+
+def can_facilitate(user, retro: Retrospective) -> bool:
+    """Move the meeting on (phases, private writing, the vote budget): the facilitator.
+
+    Staff may step in; a retro without a facilitator is run by whoever may write it.
+    """
+    if retro.is_submitted or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if retro.facilitator_id:
+        return user.pk == retro.facilitator_id
+    return can_edit_retro(user, retro)
+
+
+def can_group(user, retro: Retrospective) -> bool:
+    """Group findings: the retro's writers, until submit (groups shape what gets triaged)."""
+    return not retro.is_submitted and can_edit_retro(user, retro)
+
+
+def can_vote(user, retro: Retrospective) -> bool:
+    """Spend votes: the retro's writers, while the meeting is in its Vote phase."""
+    return (
+        not retro.is_submitted
+        and retro.phase == Retrospective.Phase.VOTE
+        and can_edit_retro(user, retro)
+    )
+
+
+def can_see_finding(user, retro: Retrospective, finding) -> bool:
+    """During private writing a finding is its author's alone."""
+    if not retro.findings_hidden or retro.is_submitted:
+        return True
+    return finding.author_id == user.pk
+
+
+def can_remove_finding(user, retro: Retrospective, finding) -> bool:
+    """A triaged finding stays until its triage is undone, or its card would lose it silently."""
+    return can_edit_retro(user, retro) and not finding.is_triaged

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import deployments, feeds, units, views
+from . import deployments, feeds, integrations, meeting, units, views
 
 urlpatterns = [
     path("retros/", views.retro_list, name="retro_list"),
@@ -12,6 +12,13 @@ urlpatterns = [
     path("retros/<int:pk>/markdown/", views.retro_markdown, name="retro_markdown"),
     path("findings/<int:pk>/edit/", views.finding_edit, name="finding_edit"),
     path("findings/<int:pk>/delete/", views.finding_delete, name="finding_delete"),
+    path("retros/<int:pk>/phase/", meeting.retro_phase, name="retro_phase"),
+    path("retros/<int:pk>/privacy/", meeting.retro_privacy, name="retro_privacy"),
+    path("retros/<int:pk>/votes/budget/", meeting.retro_vote_budget, name="retro_vote_budget"),
+    path("retros/<int:pk>/votes/", meeting.retro_vote, name="retro_vote"),
+    path("retros/<int:pk>/groups/", meeting.finding_group, name="finding_group"),
+    path("findings/<int:pk>/ungroup/", meeting.finding_ungroup, name="finding_ungroup"),
+    path("finding-groups/<int:pk>/rename/", meeting.group_rename, name="group_rename"),
     path("units/", units.unit_list, name="unit_list"),
     path("units/new/", units.unit_create, name="unit_create"),
     path("units/<int:pk>/", units.unit_detail, name="unit_detail"),
@@ -39,4 +46,14 @@ urlpatterns = [
     path("process/steps/new/", deployments.process_step_create, name="process_step_create"),
     path("process/steps/<int:pk>/edit/", deployments.process_step_edit, name="process_step_edit"),
     path("process/steps/<int:pk>/move/", deployments.process_step_move, name="process_step_move"),
+    path("integrations/chat/", integrations.chat_webhooks, name="chat_webhooks"),
+    path("integrations/chat/new/", integrations.chat_webhook_add, name="chat_webhook_add"),
+    path(
+        "integrations/chat/<int:pk>/delete/",
+        integrations.chat_webhook_delete,
+        name="chat_webhook_delete",
+    ),
+    path(
+        "integrations/chat/<int:pk>/test/", integrations.chat_webhook_test, name="chat_webhook_test"
+    ),
 ]

@@ -6,14 +6,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from . import permissions
 from .forms import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
+from .meeting import meeting_context, meeting_etag
 from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
 from .permissions import can_edit_retro, can_start_retro
 
@@ -30,21 +32,13 @@ def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False)
     return retro
 
 
-def _findings_context(retro: Retrospective, user, can_edit: bool | None = None) -> dict:
-    if can_edit is None:
-        can_edit = can_edit_retro(user, retro)
-    return {
-        "retro": retro,
-        "can_edit": can_edit,
-        "findings": retro.findings.select_related("author"),
-        "finding_kinds": Finding.Kind.choices,
-        "findings_etag": _findings_etag(retro, can_edit),
-    }
-
-
-def _findings_etag(retro: Retrospective, can_edit: bool) -> str:
-    # Every change to a finding touches the retro, so its updated_at versions the list.
-    return f'W/"findings-{retro.pk}-{retro.updated_at.timestamp()}-{int(can_edit)}"'
+def _finding_for_writing(request: HttpRequest, pk: int) -> tuple[Finding, Retrospective]:
+    """The finding and its locked retro, if this user may change it (and may see it)."""
+    finding = get_object_or_404(Finding, pk=pk)
+    retro = _get_retro_for_writing(request, finding.retro_id, lock=True)
+    if not permissions.can_see_finding(request.user, retro, finding):
+        raise PermissionDenied("During private writing a finding is its author's alone.")
+    return finding, retro
 
 
 @require_safe
@@ -67,6 +61,11 @@ def retro_list(request: HttpRequest) -> HttpResponse:
             retros = retros.filter(findings__text__icontains=data["q"])
             matching_findings = (
                 Finding.objects.filter(text__icontains=data["q"], retro__in=retros.values("pk"))
+                # Findings written privately stay their author's until the retro reveals them.
+                .exclude(
+                    Q(retro__findings_hidden=True, retro__status=Retrospective.Status.DRAFT)
+                    & ~Q(author_id=request.user.pk)
+                )
                 .select_related("retro__duty_week__unit", "author")
                 .order_by("-retro__duty_week__week_start", "id")[:50]
             )
@@ -150,10 +149,11 @@ def _render_detail(
 ) -> HttpResponse:
     deployments = Deployment.objects.in_week(retro.duty_week)
     context = {
-        **_findings_context(retro, request.user),
+        **meeting_context(retro, request.user),
         **_missing(retro),
         "form": RetroForm(instance=retro),
         "finding_form": FindingForm(),
+        "group_pick": request.GET.get("group", ""),
         "deployments": deployments.select_related("deployer", "shadow"),
         "deployment_stats": deployments.stats(),
         "revisions": retro.revisions.select_related("user")[:20],
@@ -194,17 +194,18 @@ def _missing(retro: Retrospective) -> dict:
 
 @require_GET
 def finding_list(request: HttpRequest, pk: int) -> HttpResponse:
-    """The findings, for attendees' pages to poll; 304 when nothing changed since they looked."""
+    """The meeting (findings, groups, votes, phase) for attendees' pages to poll; 304 when
+    nothing changed since they looked."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week"), pk=pk)
     can_edit = can_edit_retro(request.user, retro)
-    etag = _findings_etag(retro, can_edit)
+    etag = meeting_etag(retro, request.user, can_edit)
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
         response = render(
             request,
-            "retros/retro_detail.html#findings-list",
-            _findings_context(retro, request.user, can_edit),
+            "retros/retro_detail.html#meeting-live",
+            {**meeting_context(retro, request.user, can_edit), "poll": True},
         )
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
@@ -226,24 +227,30 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
             retro.touch()
     if form.is_valid():
         if request.htmx:
+            # Only the new item: the quick input it came from stays as it is, focused.
+            finding.votes_total = finding.my_votes = 0
             return render(
                 request,
-                "retros/retro_detail.html#finding-added",
+                "retros/retro_detail.html#finding-item",
                 {
                     "finding": finding,
                     "finding_kinds": Finding.Kind.choices,
                     "retro": retro,
                     "can_edit": True,
-                    "finding_form": FindingForm(),
+                    "grouping": retro.phase == Retrospective.Phase.GROUP
+                    and permissions.can_group(request.user, retro),
+                    "can_vote": permissions.can_vote(request.user, retro),
                 },
             )
-        return redirect(retro)
+        return redirect(retro.get_absolute_url() + f"#quick-{finding.kind}")
     if request.htmx:
-        response = render(
-            request, "retros/retro_detail.html#finding-form", {"retro": retro, "finding_form": form}
-        )
-        response["HX-Retarget"] = "#finding-form"
-        response["HX-Reswap"] = "outerHTML"
+        kind = request.POST.get("kind", "")
+        response = render(request, "retros/retro_detail.html#quick-errors", {"finding_form": form})
+        if kind in Finding.Kind.values:
+            response["HX-Retarget"] = f"#quick-error-{kind}"
+            response["HX-Reswap"] = "innerHTML"
+        else:
+            response.status_code = 400
         return response
     return _detail_with_error(request, retro, finding_form=form)
 
@@ -256,10 +263,9 @@ def _detail_with_error(request: HttpRequest, retro: Retrospective, **forms) -> H
 @require_POST
 def finding_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Save a finding as it is typed: htmx posts here a moment after each keystroke."""
-    finding = get_object_or_404(Finding, pk=pk)
-    form = FindingForm(request.POST, instance=finding)
     with transaction.atomic():
-        retro = _get_retro_for_writing(request, finding.retro_id, lock=True)
+        finding, retro = _finding_for_writing(request, pk)
+        form = FindingForm(request.POST, instance=finding)
         old = {"kind": finding.kind, "text": finding.text}
         if form.is_valid():
             changes = {
@@ -275,7 +281,11 @@ def finding_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 retro.touch()
     if request.htmx:
         if form.is_valid():
-            return HttpResponse(f"Saved {timezone.localtime():%H:%M:%S}")
+            response = HttpResponse(f"Saved {timezone.localtime():%H:%M:%S}")
+            if old["kind"] != form.cleaned_data["kind"]:
+                # It belongs in another column now: show the page as it is.
+                response["HX-Refresh"] = "true"
+            return response
         return HttpResponse("Not saved: " + " ".join(form.errors.get("text", ["check the kind."])))
     if form.is_valid():
         messages.success(request, "Finding saved.")
@@ -291,13 +301,25 @@ def finding_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def finding_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    finding = get_object_or_404(Finding, pk=pk)
     with transaction.atomic():
-        retro = _get_retro_for_writing(request, finding.retro_id, lock=True)
+        finding, retro = _finding_for_writing(request, pk)
+        finding = Finding.objects.select_for_update(of=("self",)).select_related("group").get(pk=pk)
+        if not permissions.can_remove_finding(request.user, retro, finding):
+            refusal = (
+                "This finding is triaged: undo its triage first, then remove it, so the "
+                "improvement it joined keeps a true history."
+            )
+            if request.htmx:
+                return HttpResponse(refusal, status=409)
+            messages.error(request, refusal)
+            return redirect(retro)
         retro.record_revision(
             request.user, {"finding removed": [f"{finding.kind}: {finding.text}", None]}
         )
+        group = finding.group
         finding.delete()
+        if group is not None:
+            group.dissolve_if_alone()
         retro.touch()
     if request.htmx:
         return HttpResponse("")
@@ -334,7 +356,7 @@ def retro_markdown(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    findings = list(retro.findings.select_related("author"))
+    findings = list(retro.visible_findings(request.user).select_related("author"))
     for finding in findings:
         finding.one_line = " ".join(finding.text.split())
     kinds = [

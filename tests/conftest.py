@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from improvements.models import Category, Column, Comment, Event, FindingLink, Improvement
 from retros.models import (
+    ChatWebhook,
     Deployment,
     DutyWeek,
     Finding,
+    FindingGroup,
     ProcessStep,
     Retrospective,
     Unit,
@@ -128,6 +130,10 @@ def world(owner, teammate, outsider, staff):
         retro=retro, kind="idea", text="Automate it", author=owner, outcome="improvement"
     )
     FindingLink.objects.create(finding=linked, improvement=card, linked_by=owner)
+    # A group of the meeting (issue 14), with a pain of its own, for the group URLs.
+    group = FindingGroup.objects.create(pk=MATRIX_PK, retro=retro, title="Waiting")
+    Finding.objects.create(retro=retro, kind="pain", text="Waited for QA", group=group)
+    ChatWebhook.objects.create(pk=MATRIX_PK, unit=unit, url="https://chat.example/hooks/9001")
     return {
         "unit": unit,
         "week": week,

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from improvements.models import Column, Improvement
 from improvements.permissions import can_edit_board, can_edit_board_expression
-from retros.models import Finding, ProcessStep, Retrospective, Unit, monday_of
+from retros.models import ChatWebhook, Finding, ProcessStep, Retrospective, Unit, monday_of
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,
@@ -119,7 +119,27 @@ ACTIONS: dict[str, list[Request]] = {
             {"mode": "automated"},
         ),
     ],
-    "Start the week's retro": [lambda w: (reverse("retro_start"), {"week": w["week2"].pk})],
+    "Start the week's retro": [lambda w: (reverse("retro_start"), {"week": w["past"].pk})],
+    "Run a draft retro's meeting (phase, private writing, votes each)": [
+        lambda w: (reverse("retro_phase", args=[w["draft"].pk]), {"phase": "group"}),
+        lambda w: (reverse("retro_privacy", args=[w["draft"].pk]), {"hidden": "1"}),
+        lambda w: (
+            reverse("retro_vote_budget", args=[w["draft"].pk]),
+            {"votes_per_person": "5"},
+        ),
+    ],
+    "Group findings and vote in a draft retro": [
+        lambda w: (
+            reverse("finding_group", args=[w["draft"].pk]),
+            {"finding": w["draft_finding"].pk, "target": f"f{w['draft_finding2'].pk}"},
+        ),
+        lambda w: (
+            # Votes are cast in the Vote phase; the phase is set inside the tried transaction.
+            Retrospective.objects.filter(pk=w["draft"].pk).update(phase="vote")
+            and reverse("retro_vote", args=[w["draft"].pk]),
+            {"target": f"f{w['draft_finding'].pk}"},
+        ),
+    ],
     "Write a draft retro (findings, submit, progress notes)": [
         lambda w: (
             reverse("finding_add", args=[w["draft"].pk]),
@@ -178,11 +198,29 @@ ACTIONS: dict[str, list[Request]] = {
         ),
     ],
     "Change the board's columns": [lambda w: (reverse("column_settings"), _columns_data())],
+    "Set up a unit's chat channel (add, test, remove)": [
+        lambda w: (
+            reverse("chat_webhook_add"),
+            {"unit": w["payments"].pk, "kind": "slack", "url": "https://chat.example/new"},
+        ),
+        lambda w: (reverse("chat_webhook_test", args=[w["payments_chat"].pk]), {}),
+        lambda w: (reverse("chat_webhook_delete", args=[w["payments_chat"].pk]), {}),
+    ],
+    "Set up an organisation-wide chat channel": [
+        lambda w: (
+            reverse("chat_webhook_add"),
+            {"unit": "", "kind": "teams", "url": "https://chat.example/all"},
+        ),
+        lambda w: (reverse("chat_webhook_delete", args=[w["org_chat"].pk]), {}),
+    ],
 }
 # Rows whose refusal is a form saying why (200) rather than a 403.
 REFUSED_BY_FORM = {
     "Hand a card to another unit (members of both units may)",
     "Claim a card without an owner for a unit",
+    # A member of another unit may add channels, just not for this unit: the form says so.
+    "Set up a unit's chat channel (add, test, remove)",
+    "Set up an organisation-wide chat channel",
 }
 
 
@@ -245,7 +283,8 @@ def w(db, staff, outsider, owner):
     )
     shadow, duty_platform = UserFactory(username="shadow"), UserFactory(username="duty-platform")
     weeks = {}
-    for offset, name in [(-1, "week0"), (0, "week1"), (1, "week2"), (2, "week3")]:
+    # "past" has begun and has no retro yet: a retro cannot be started before its week begins.
+    for offset, name in [(-2, "past"), (-1, "week0"), (0, "week1"), (1, "week2"), (2, "week3")]:
         weeks[name] = DutyWeekFactory(
             week_start=this_monday + datetime.timedelta(weeks=offset),
             unit=payments if name != "week3" else search,
@@ -276,6 +315,7 @@ def w(db, staff, outsider, owner):
         "draft": draft,
         "submitted": submitted,
         "draft_finding": FindingFactory(retro=draft, kind="pain", author=owner),
+        "draft_finding2": FindingFactory(retro=draft, kind="idea", author=owner),
         "pain": FindingFactory(retro=submitted, kind="pain", author=owner),
         "pain2": FindingFactory(retro=submitted, kind="pain", author=owner),
         "idea": FindingFactory(retro=submitted, kind="idea", author=owner),
@@ -288,6 +328,8 @@ def w(db, staff, outsider, owner):
         "done_card": done_card,
         "orphan": ImprovementFactory(column=ideas),
         "done_orphan": done_orphan,
+        "payments_chat": ChatWebhook.objects.create(unit=payments, url="https://chat.example/p"),
+        "org_chat": ChatWebhook.objects.create(url="https://chat.example/org"),
     }
 
 
@@ -330,9 +372,9 @@ def test_every_role_may_do_exactly_what_the_readme_table_says(w):
                 elif not allowed and status != 403 and action not in REFUSED_BY_FORM:
                     failures.append(f"{where}: should be refused with 403")
     assert not failures, "\n".join(failures)
-    # 16 rows, 37 requests, 7 roles: every cell of the table was tried.
-    assert len(table) == 16
-    assert cells == 7 * sum(len(requests) for requests in ACTIONS.values()) == 259
+    # 20 rows, 47 requests, 7 roles: every cell of the table was tried.
+    assert len(table) == 20
+    assert cells == 7 * sum(len(requests) for requests in ACTIONS.values()) == 329
 
 
 def test_a_member_of_another_unit_cannot_borrow_a_card_to_set_its_verdict(w, client):

@@ -1,6 +1,11 @@
-"""The `person` filter: how a user is named on a page, including when there is no user."""
+"""The `person` filter: how a user is named on a page, including when there is no user.
+
+Loaded in every template (a builtin in settings); the rule itself is retros.people.display_name.
+"""
 
 from django import template
+
+from retros.people import display_name
 
 register = template.Library()
 
@@ -14,4 +19,4 @@ def person(user, missing: str = "—") -> str:
     """
     if user is None or user == "":
         return missing
-    return user.get_full_name() or user.get_username()
+    return display_name(user)

@@ -95,35 +95,131 @@
     }, POLL_SECONDS * 1000);
   }
 
-  // After a move the server sends only the moved card, so the ↑/↓ buttons of its old and new
-  // neighbours are set here from the order on the page.
-  function renumber(root) {
-    (root || document).querySelectorAll("ul.cards[data-column]").forEach(function (list) {
-      var cards = list.querySelectorAll(":scope > li.board-card");
-      cards.forEach(function (card, index) {
-        var previous = cards[index - 1];
-        var next = cards[index + 1];
-        var up = card.querySelector("#up-" + card.dataset.card);
-        var down = card.querySelector("#down-" + card.dataset.card);
-        var column = card.querySelector("input[name=column]");
-        if (up) {
-          up.value = previous ? previous.dataset.card : "";
-          up.disabled = !previous;
-        }
-        if (down) {
-          down.value = next ? next.dataset.card : "";
-          down.disabled = !next;
-        }
-        if (column) column.value = list.dataset.column;
-      });
+  // --- Move controls ------------------------------------------------------------------------
+
+  // One toolbar for the whole board: ↑, ↓ and Move… come into a card while it is hovered or
+  // holds the focus (WCAG 2.2 SC 2.5.7: a single-pointer way to do whatever a drag does); on
+  // touch, a tap opens the card, whose dialog has Move… first. The cards themselves carry no
+  // form, which keeps each under 400 bytes (the markup contract is in improvements/cards.py).
+  var tools = null;
+
+  function cardId(card) {
+    return card.id.replace("card-", "");
+  }
+
+  function cardTitle(card) {
+    var link = card.querySelector(":scope > a");
+    return link ? link.textContent : "";
+  }
+
+  function buildTools() {
+    var bar = document.createElement("div");
+    bar.className = "card-moves";
+    bar.setAttribute("role", "group");
+    bar.hidden = true;
+    [["up", "↑"], ["down", "↓"], ["pick", "Move…"]].forEach(function (item) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "small";
+      button.id = "card-move-" + item[0];
+      button.dataset.move = item[0];
+      button.textContent = item[1];
+      bar.appendChild(button);
+    });
+    bar.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-move]");
+      var card = bar.closest("li.board-card");
+      if (button && card && !button.disabled) moveByButton(card, button.dataset.move);
+    });
+    return bar;
+  }
+
+  function labelTools(card) {
+    var title = cardTitle(card);
+    var up = tools.querySelector("[data-move=up]");
+    var down = tools.querySelector("[data-move=down]");
+    tools.setAttribute("aria-label", "Move “" + title + "”");
+    up.setAttribute("aria-label", "Move up: " + title);
+    down.setAttribute("aria-label", "Move down: " + title);
+    tools.querySelector("[data-move=pick]").setAttribute("aria-label", "Move to…: " + title);
+    up.disabled = !card.previousElementSibling;
+    down.disabled = !card.nextElementSibling;
+  }
+
+  function showTools(card) {
+    if (!tools) return;
+    if (tools.parentElement !== card) card.appendChild(tools);
+    labelTools(card);
+    tools.hidden = false;
+  }
+
+  function hideToolsUnlessUsed(card) {
+    if (!tools || tools.parentElement !== card) return;
+    if (card.matches(":hover") || card.contains(document.activeElement)) return;
+    tools.hidden = true;
+  }
+
+  // After a move the server sends only the moved card's headers, so the ↑/↓ of the card that
+  // holds the toolbar are set again from the order on the page.
+  function renumber() {
+    var card = tools && tools.parentElement;
+    if (card && card.matches("li.board-card")) labelTools(card);
+  }
+
+  function moveByButton(card, kind) {
+    var url = moveUrl(card);
+    if (kind === "pick") {
+      htmx.ajax("GET", url, { source: card, target: "#card-dialog-body", swap: "innerHTML" });
+      return;
+    }
+    var list = card.parentElement;
+    var neighbour = kind === "up" ? card.previousElementSibling : card.nextElementSibling;
+    if (!neighbour) return;
+    var values = { column: list.dataset.column };
+    values[kind === "up" ? "before" : "after"] = cardId(neighbour);
+    card.dataset.affected = list.dataset.column;
+    htmx.ajax("POST", url, { source: card, swap: "none", values: values });
+  }
+
+  function initTools() {
+    var board = boardElement();
+    if (!board || board.dataset.canEdit !== "true") return;
+    tools = buildTools();
+    board.addEventListener("focusin", function (event) {
+      var card = event.target.closest("li.board-card");
+      if (card) showTools(card);
+    });
+    board.addEventListener("mouseover", function (event) {
+      var card = event.target.closest("li.board-card");
+      if (card && !dragging) showTools(card);
+    });
+    board.addEventListener("mouseout", function (event) {
+      var card = event.target.closest("li.board-card");
+      if (card && !card.contains(event.relatedTarget)) hideToolsUnlessUsed(card);
+    });
+    board.addEventListener("focusout", function (event) {
+      var card = event.target.closest("li.board-card");
+      if (card && !card.contains(event.relatedTarget)) {
+        window.setTimeout(function () { hideToolsUnlessUsed(card); }, 0);
+      }
     });
   }
 
+  // A card's title opens the card in the dialog; a modified click opens its page as usual.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#board li.board-card > a");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    htmx.ajax("GET", link.getAttribute("href"), {
+      source: link, target: "#card-dialog-body", swap: "innerHTML",
+    });
+  });
+
   // --- Drag and drop ------------------------------------------------------------------------
 
+  // The board names the move URL once, for card 0; a card's own has its id instead.
   function moveUrl(card) {
-    var form = card.querySelector("form.card-actions");
-    return form ? form.getAttribute("action") : null;
+    return boardElement().dataset.moveUrl.replace("/0/", "/" + cardId(card) + "/");
   }
 
   function initColumns(root) {
@@ -134,7 +230,7 @@
       list.sortable = Sortable.create(list, {
         group: "board",
         animation: 150,
-        filter: ".card-actions, details, select, button, input",
+        filter: ".card-moves, details, select, button, input",
         preventOnFilter: false,
         onStart: function () { dragging = true; },
         onEnd: function (event) {
@@ -144,12 +240,12 @@
           var previous = card.previousElementSibling;
           var next = card.nextElementSibling;
           var values = { column: event.to.dataset.column };
-          if (previous) values.after = previous.dataset.card;
-          else if (next) values.before = next.dataset.card;
+          if (previous) values.after = cardId(previous);
+          else if (next) values.before = cardId(next);
           else values.place = "top";
           var affected = [event.from.dataset.column, event.to.dataset.column];
           card.dataset.affected = affected.join(",");
-          renumber(boardElement());
+          renumber();
           htmx.ajax("POST", moveUrl(card), { source: card, swap: "none", values: values });
         },
       });
@@ -185,7 +281,7 @@
   });
 
   document.addEventListener("htmx:afterSettle", function () {
-    if (boardElement()) renumber(boardElement());
+    if (boardElement()) renumber();
   });
 
   document.addEventListener("htmx:sendError", function () {
@@ -207,7 +303,7 @@
     else if (detail.before) neighbour.before(card);
     else if (detail.bottom) list.append(card);
     else list.prepend(card);
-    renumber(boardElement());
+    renumber();
   }
 
   // Keep focus on the card that moved (WCAG 2.2 SC 2.5.7: the buttons are the non-drag way).
@@ -217,10 +313,12 @@
     if (dialog && dialog.open) dialog.close();
     var card = document.getElementById("card-" + event.detail.card);
     if (!card) return;
+    // The toolbar hid while the dialog had the focus; it comes back with it.
+    if (tools && tools.parentElement === card) showTools(card);
     var active = document.activeElement;
     if (active && card.contains(active) && !active.disabled) return;
     var wanted = focusBefore ? document.getElementById(focusBefore) : null;
-    var candidates = [wanted, card.querySelector("button:not([disabled])"), card.querySelector("a.title")];
+    var candidates = [wanted, card.querySelector("button:not([disabled])"), card.querySelector("a")];
     for (var i = 0; i < candidates.length; i++) {
       var candidate = candidates[i];
       if (candidate && card.contains(candidate) && !candidate.disabled) {
@@ -260,6 +358,8 @@
     if (!dialog) return;
     dialog.addEventListener("close", function () {
       document.getElementById("card-dialog-body").textContent = "";
+      var card = opener && opener.closest && opener.closest("li.board-card");
+      if (card && tools && card.contains(tools)) showTools(card);
       if (opener && document.body.contains(opener)) opener.focus();
       opener = null;
     });
@@ -293,6 +393,7 @@
     initDialog();
     var board = boardElement();
     if (!board) return;
+    initTools();
     initColumns(document);
     htmx.onLoad(function (element) {
       if (element.querySelectorAll) initColumns(element.parentElement || element);

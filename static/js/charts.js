@@ -75,7 +75,12 @@
         borderWidth: 3,
         borderColor: SIGNAL,
         backgroundColor: SIGNAL,
+        // In front of the bars (a lower order draws later) and never clipped at the top.
+        order: -1,
+        clip: false,
       });
+      // Room above the highest limit, so its marker is not cut in half by the chart's edge.
+      options.scales.y.grace = "8%";
     }
     if (spec.horizontal) {
       options.indexAxis = "y";

@@ -55,13 +55,19 @@ def test_a_card_dragged_to_another_column_lands_there(page, columns, unit):
 def test_the_move_buttons_work_from_the_keyboard_and_keep_focus(page, columns, unit):
     a, b, c = (ImprovementFactory(title=t, column=columns["Next"]) for t in ("A1", "B2", "C3"))
     page.goto("/board/")
-    page.locator(f"#down-{a.pk}").focus()
+    # The move controls come into a card with the focus: from its title, Tab reaches them
+    # (the first card's ↑ is disabled, so Tab lands on ↓).
+    expect(page.locator(".card-moves")).to_have_count(0)
+    page.locator(f"#card-{a.pk} > a").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator(f"#card-{a.pk} #card-move-down")).to_be_focused()
+    expect(page.locator("#card-move-down")).to_have_accessible_name("Move down: A1")
     page.keyboard.press("Enter")
     expect(page.locator("#board-status")).to_contain_text("position 2 of 3")
     wait_idle(page)
     assert titles_in(columns["Next"]) == ["B2", "A1", "C3"]
     # Focus stays on the moved card, so pressing again keeps moving it.
-    expect(page.locator(f"#down-{a.pk}")).to_be_focused()
+    expect(page.locator(f"#card-{a.pk} #card-move-down")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#board-status")).to_contain_text("position 3 of 3")
     wait_idle(page)
@@ -77,7 +83,8 @@ def test_the_move_form_in_a_dialog_moves_a_card_after_a_chosen_card(page, column
     first = ImprovementFactory(title="First done", column=columns["Done"])
     ImprovementFactory(title="Second done", column=columns["Done"])
     page.goto("/board/")
-    page.locator(f"#move-{card.pk}").focus()
+    page.locator(f"#card-{card.pk} > a").focus()
+    page.locator("#card-move-pick").focus()
     page.keyboard.press("Enter")
     dialog = page.locator("#card-dialog")
     expect(dialog).to_be_visible()
@@ -99,7 +106,8 @@ def test_another_viewer_sees_a_move_without_reloading(open_page, owner, teammate
     mover, watcher = open_page(owner), open_page(teammate)
     watcher.goto("/board/")
     mover.goto("/board/")
-    mover.locator(f"#move-{card.pk}").click()
+    mover.locator(f"#card-{card.pk}").hover()
+    mover.locator("#card-move-pick").click()
     mover.get_by_label("Column").select_option(label="In progress")
     mover.get_by_role("button", name="Move", exact=True).click()
     expect(mover.locator("#board-status")).to_contain_text("Moved")
@@ -204,12 +212,57 @@ def test_a_refused_move_fetches_the_real_columns_at_once(
         page.goto("/board/")
         # Someone else moves the neighbour away; this page still shows it.
         Improvement.objects.get(pk=first.pk).move_to(columns["Done"])
-        page.locator(f"#up-{second.pk}").click()
+        page.locator(f"#card-{second.pk}").hover()
+        page.locator("#card-move-up").click()
         expect(page.locator("#board-status")).to_contain_text("no longer in that column")
         # Well before the next poll, the page shows where the cards really are.
         next_column = page.locator(f"#column-{columns['Next'].pk}")
         expect(next_column.locator(f"#card-{first.pk}")).to_have_count(0, timeout=2500)
         expect(page.locator(f"#column-{columns['Done'].pk} #card-{first.pk}")).to_be_visible()
         assert titles_in(columns["Next"]) == ["Stays"]
+    finally:
+        context.close()
+
+
+def test_move_controls_show_on_hover_only_and_a_title_opens_the_card(page, columns, unit):
+    first = ImprovementFactory(title="Hover me", column=columns["Next"])
+    second = ImprovementFactory(title="Then me", column=columns["Next"])
+    page.goto("/board/")
+    page.locator(f"#card-{first.pk}").hover()
+    tools = page.locator(f"#card-{first.pk} .card-moves")
+    expect(tools).to_be_visible()
+    expect(page.locator("#card-move-up")).to_be_disabled()
+    page.locator(f"#card-{second.pk}").hover()
+    expect(tools).to_have_count(0)
+    expect(page.locator(f"#card-{second.pk} #card-move-up")).to_be_enabled()
+    page.mouse.move(1, 1)
+    expect(page.locator(".card-moves")).to_be_hidden()
+    page.locator(f"#card-{first.pk} > a").click()
+    expect(page.locator("#card-dialog")).to_be_visible()
+    expect(page.locator("#card-dialog #card-title")).to_have_text("Hover me")
+
+
+def test_without_javascript_a_card_moves_from_its_page(browser, live_server, owner, columns, unit):
+    from django.test import Client
+
+    card = ImprovementFactory(title="No script", column=columns["Ideas"])
+    client = Client()
+    client.force_login(owner)
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    try:
+        page.goto("/board/")
+        page.get_by_role("link", name="No script").click()
+        expect(page.get_by_role("heading", name="No script")).to_be_visible()
+        page.get_by_role("link", name="Move…").click()
+        page.get_by_label("Column").select_option(label="In progress")
+        page.get_by_role("button", name="Move", exact=True).click()
+        expect(page).to_have_url(f"{live_server.url}/board/#card-{card.pk}")
+        in_progress = page.locator(f"#column-{columns['In progress'].pk}")
+        expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
+        assert titles_in(columns["In progress"]) == ["No script"]
     finally:
         context.close()

@@ -33,7 +33,15 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     charts = page.locator("canvas[data-chart]")
     assert charts.count() >= 9
     expect(page.locator("canvas[data-drawn]")).to_have_count(charts.count())
+    # The sections are tabs under the headline; each opens in place.
+    expect(page.get_by_role("heading", name="Is it getting better?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Did it help?")).to_be_hidden()
+    page.get_by_role("tab", name="Did it help?").click()
     expect(page.get_by_role("heading", name="Did it help?")).to_be_visible()
+    expect(page.get_by_role("heading", name="Improvement flow")).to_be_hidden()
+    page.get_by_role("tab", name="Did it help?").press("Home")
+    expect(page.get_by_role("tab", name="Improvement flow")).to_be_focused()
+    expect(page.get_by_role("heading", name="Improvement flow")).to_be_visible()
     screenshot(page, tmp_path, "laptop")
 
     # The numbers behind a chart open as a table.
@@ -41,12 +49,14 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     throughput.get_by_text("Numbers").click()
     expect(throughput.get_by_role("columnheader", name="Cards done")).to_be_visible()
 
-    # Filters land in the URL, and the CSV links keep them.
+    # Filters land in the URL, and the CSV links keep them; they fold under the range.
+    page.get_by_text("Change", exact=True).click()
     page.get_by_label("Unit").select_option(label="Payments")
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"unit=\d+"))
     csv_link = page.locator("#panel-wip").get_by_role("link", name=re.compile("CSV"))
     assert "unit=" in csv_link.get_attribute("href")
+    expect(page.locator(".dash-panel-loading")).to_have_count(0)  # count after the lazy panels
     expect(page.locator("canvas[data-drawn]")).to_have_count(page.locator("canvas").count())
 
     # A person sets the verdict of a finished improvement; the suggestion is not preselected.

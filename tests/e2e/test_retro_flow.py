@@ -59,34 +59,33 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
     page.keyboard.press("Enter")
     expect(page.locator(f"#carry-{owned.pk}")).to_contain_text("Noted: Pipeline drafted")
 
-    # Findings: kind by typing its first letter, Tab to the text, Tab to the button.
-    for letter, text in [
-        ("P", "Manual smoke test of production took 40 minutes"),
-        ("I", "Add a release toggle for the checkout"),
-        ("W", "Rollback was quick"),
+    # Findings: each kind has its own input; Enter adds and keeps the focus there.
+    for kind, text in [
+        ("Pain", "Manual smoke test of production took 40 minutes"),
+        ("Idea", "Add a release toggle for the checkout"),
+        ("Went well", "Rollback was quick"),
     ]:
-        page.get_by_label("Kind", exact=True).focus()
-        page.keyboard.press(letter)
-        page.keyboard.press("Tab")
+        quick = page.get_by_label(f"Add a finding: {kind}")
+        quick.focus()
         page.keyboard.type(text)
-        page.keyboard.press("Tab")
         page.keyboard.press("Enter")
-        expect(page.locator("#findings")).to_contain_text(text)
-        expect(page.get_by_role("textbox", name="Finding", exact=True)).to_have_value("")
+        expect(page.locator("#meeting")).to_contain_text(text)
+        expect(quick).to_have_value("")
+        expect(quick).to_be_focused()
     assert Finding.objects.filter(retro=retro).count() == 3
 
     # A finding typed but not yet added survives a reload (or a closed tab).
-    page.get_by_role("textbox", name="Finding", exact=True).focus()
+    page.get_by_label("Add a finding: Pain").focus()
     page.keyboard.type("Half a thought")
     page.reload()
-    expect(page.get_by_role("textbox", name="Finding", exact=True)).to_have_value("Half a thought")
+    expect(page.get_by_label("Add a finding: Pain")).to_have_value("Half a thought")
     page.keyboard.press("Tab")
 
     # An edit is saved as it is typed, without pressing anything.
     idea = Finding.objects.get(retro=retro, kind="idea")
     edit = page.locator(f"#finding-{idea.pk}").get_by_label("Edit text")
     edit.focus()
-    page.keyboard.press("End")
+    page.keyboard.press("Control+End")  # the text wraps in its column: the end of it all
     page.keyboard.type(" page")
     expect(page.locator(f"#finding-status-{idea.pk}")).to_contain_text("Saved")
     idea.refresh_from_db()
@@ -95,17 +94,18 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
     # A second attendee adds a finding; it appears here without a reload.
     other = open_page(teammate)
     other.goto(retro.get_absolute_url())
-    other.get_by_label("Kind", exact=True).select_option("question")
-    other.get_by_role("textbox", name="Finding", exact=True).fill("Who approves hotfixes?")
-    other.get_by_role("button", name="Add finding").click()
-    expect(other.locator("#findings")).to_contain_text("Who approves hotfixes?")
+    other.get_by_label("Add a finding: Question").fill("Who approves hotfixes?")
+    other.get_by_label("Add a finding: Question").press("Enter")
+    expect(other.locator("#findings-question")).to_contain_text("Who approves hotfixes?")
 
     # Ratings and summary, autosaved as they change; focus leaves the findings list.
     page.get_by_label(re.compile("How painful")).focus()
     page.keyboard.press("4")
     page.keyboard.press("Tab")
     page.keyboard.press("2")
-    expect(page.locator("#findings")).to_contain_text("Who approves hotfixes?", timeout=15_000)
+    expect(page.locator("#findings-question")).to_contain_text(
+        "Who approves hotfixes?", timeout=15_000
+    )
     page.get_by_role("textbox", name="Summary").focus()
     page.keyboard.type("Smoke tests ate the afternoon.")
     expect(page.locator("#retro-save-status")).to_contain_text("Saved")
@@ -125,7 +125,8 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
     # Triage: the pain becomes a new card, the idea joins an existing one.
     press_on(page.get_by_role("link", name="Triage findings"))
     pain = Finding.objects.get(retro=retro, kind="pain")
-    pain_item = page.locator(f"#triage-{pain.pk}")
+    pain_item = page.locator(f"#triage-f{pain.pk}")
+    press_on(pain_item.get_by_role("radio", name="New improvement"), " ")
     expect(pain_item.get_by_label("Improvement title")).to_have_value(
         "Manual smoke test of production took 40 minutes"
     )
@@ -134,14 +135,15 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
     press_on(pain_item.get_by_role("button", name="Create improvement"))
     expect(page.locator(".messages")).to_contain_text("Created improvement")
 
-    idea_item = page.locator(f"#triage-{idea.pk}")
+    idea_item = page.locator(f"#triage-f{idea.pk}")
+    press_on(idea_item.get_by_role("radio", name=re.compile("^Join")), " ")
     idea_item.get_by_label("Search open improvements").focus()
     page.keyboard.type("automate smoke")
-    link = idea_item.get_by_role("button", name=re.compile("Link to “Automate the production"))
-    expect(link).to_be_visible()
-    page.keyboard.press("Tab")  # the first result's link, then its button
-    page.keyboard.press("Tab")
-    expect(link).to_be_focused()
+    expect(idea_item.get_by_label("Improvement to join")).to_contain_text(
+        "Automate the production smoke tests"
+    )
+    page.keyboard.press("Tab")  # on to the Join button
+    expect(idea_item.get_by_role("button", name="Join", exact=True)).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator(".messages")).to_contain_text("now raised by 2 retros")
     expect(page.get_by_text("Every pain and idea is triaged")).to_be_visible()

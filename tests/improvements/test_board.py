@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from improvements.models import FindingLink, Improvement
 from retros.models import monday_of
+from retros.people import display_name
 from tests.factories import (
     DutyWeekFactory,
     FindingFactory,
@@ -49,9 +50,9 @@ def test_it_shows_every_card_with_what_matters_on_it(owner_client, columns, unit
     html = column_html(owner_client.get(reverse("board")), columns["Next"])
     assert "Automate the smoke test" in html
     assert f"cat-{card.category_id}" in html
-    assert "Automate</span>" in html
+    assert "<b>Automate</b>" in html
     assert "Payments" in html
-    assert "@owner" in html
+    assert f"<span>{display_name(owner)}</span>" in html
     assert "0d" in html
     assert "×2" in html
     assert "Run smoke tests by hand" in html
@@ -147,7 +148,7 @@ def test_an_outsider_sees_the_board_without_move_or_add_controls(outsider_client
     ImprovementFactory(title="Visible")
     content = outsider_client.get(reverse("board")).content.decode()
     assert "Visible" in content
-    assert "card-actions" not in content
+    assert 'data-can-edit="false"' in content
     assert "quick-add" not in content
 
 
@@ -179,10 +180,31 @@ def test_card_text_is_escaped_on_the_board(owner_client, columns, unit):
     assert "&lt;b&gt;step&lt;/b&gt;" in html
 
 
-def test_each_card_names_its_visible_neighbours_for_move_up_and_down(owner_client, columns):
-    a, b, c = (ImprovementFactory(title=t, column=columns["Next"]) for t in "ABC")
+def test_a_card_is_a_link_and_its_facts_in_under_400_bytes(owner_client, columns, unit, owner):
+    owner.first_name, owner.last_name = "Olga", "Owner"
+    owner.save()
+    step = ProcessStepFactory(title="Run the manual regression checklist")
+    card = ImprovementFactory(
+        title="Automate the production smoke test with the e2e suite #1234",
+        column=columns["Next"],
+        unit=unit,
+        assignee=owner,
+        target_step=step,
+        effect_verdict=Improvement.Verdict.CONFIRMED,
+    )
+    for _ in range(3):
+        raise_in_a_retro(card)
     html = column_html(owner_client.get(reverse("board")), columns["Next"])
-    assert f'id="up-{a.pk}" name="before" value="" disabled' in html
-    assert f'id="down-{a.pk}" name="after" value="{b.pk}"' in html
-    assert f'id="up-{c.pk}" name="before" value="{b.pk}"' in html
-    assert f'id="down-{c.pk}" name="after" value="" disabled' in html
+    start = html.index(f'<li class="board-card cat-{card.category_id}" id="card-{card.pk}"')
+    markup = html[start : html.index("</li>", start) + 5]
+    assert len(markup.encode()) < 400, markup
+    assert "<form" not in markup and "csrfmiddlewaretoken" not in markup
+    assert f'<a href="{reverse("improvement_detail", args=[card.pk])}">' in markup
+    assert "Olga Owner" in markup and "×3" in markup
+
+
+def test_the_board_names_the_move_url_once_for_board_js(owner_client, columns):
+    ImprovementFactory(column=columns["Next"])
+    content = owner_client.get(reverse("board") + "?q=a").content.decode()
+    assert f'data-move-url="{reverse("card_move", args=[0])}?q=a"' in content
+    assert content.count("/move/") == 1

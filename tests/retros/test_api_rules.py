@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from ninja.errors import HttpError
 
-from retros.api import MAX_BODY_BYTES, _api_urls, _inline_refs, _machine_endpoint
+from retros.api import MAX_BODY_BYTES, _inline_refs, _machine_endpoint, machine_urls
 from retros.api import api as deployments_api
 from retros.models import ApiToken, Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory
@@ -732,7 +732,7 @@ def test_a_machine_endpoint_checks_the_body_size_before_the_view_runs(rf):
 
 
 def test_every_api_url_is_a_machine_endpoint(rf):
-    patterns, app_name, namespace = _api_urls()
+    patterns, app_name, namespace = machine_urls()
 
     assert (app_name, namespace) == ("ninja", "api")
     assert patterns

@@ -43,7 +43,9 @@ def this_monday() -> datetime.date:
 
 
 def listed_for_unit(client, unit, version: str) -> bool:
-    return version in client.get(reverse("deployment_list"), {"unit": unit.pk}).text
+    # The log lists deployments by date; the version is on each deployment's page.
+    page = client.get(reverse("deployment_list"), {"unit": unit.pk}).context["page"]
+    return version in [deployment.version for deployment in page.object_list]
 
 
 def test_planning_the_week_links_a_deployment_logged_before(staff_client, alpha):

@@ -13,9 +13,7 @@ def retro(duty_week, owner):
     return RetrospectiveFactory(duty_week=duty_week, facilitator=owner)
 
 
-def test_a_finding_added_with_htmx_comes_back_as_an_editable_item_and_a_fresh_form(
-    owner_client, owner, retro
-):
+def test_a_finding_added_with_htmx_comes_back_as_an_editable_item_only(owner_client, owner, retro):
     response = owner_client.post(
         reverse("finding_add", args=[retro.pk]),
         {"kind": "pain", "text": "Smoke tests are manual"},
@@ -26,29 +24,32 @@ def test_a_finding_added_with_htmx_comes_back_as_an_editable_item_and_a_fresh_fo
     assert (finding.author, finding.kind, finding.text) == (owner, "pain", "Smoke tests are manual")
     assert f'id="finding-{finding.pk}"' in response.text
     assert "Smoke tests are manual</textarea>" in response.text
-    assert 'id="finding-form"' in response.text and 'hx-swap-oob="true"' in response.text
+    # The quick input it came from is not replaced, so the focus stays in it.
+    assert "quick-add" not in response.text and "hx-swap-oob" not in response.text
 
 
-def test_an_empty_finding_is_refused_and_the_kind_is_kept(owner_client, retro):
+def test_an_empty_finding_is_refused_in_the_column_it_was_typed_in(owner_client, retro):
     response = owner_client.post(
         reverse("finding_add", args=[retro.pk]), {"kind": "idea", "text": "   "}
     )
 
     assert response.status_code == 400
-    assert "This field is required." in response.text or "Write what you found." in response.text
-    assert '<option value="idea" selected>' in response.text
+    idea_error = response.text.split('id="quick-error-idea"')[1].split("</span>")[0]
+    assert "This field is required." in idea_error or "Write what you found." in idea_error
+    assert 'id="quick-idea"' in response.text
     assert not Finding.objects.exists()
 
 
-def test_an_empty_finding_via_htmx_retargets_the_form_with_the_message(owner_client, retro):
+def test_an_empty_finding_via_htmx_retargets_the_message_under_its_input(owner_client, retro):
     response = owner_client.post(
         reverse("finding_add", args=[retro.pk]),
         {"kind": "idea", "text": ""},
         HTTP_HX_REQUEST="true",
     )
 
-    assert response["HX-Retarget"] == "#finding-form"
+    assert response["HX-Retarget"] == "#quick-error-idea"
     assert "This field is required." in response.text
+    assert not Finding.objects.exists()
 
 
 def test_editing_saves_as_typed(owner_client, retro):
@@ -162,6 +163,7 @@ def test_two_attendees_adding_at_once_each_see_the_others_finding(owner, teammat
     assert "From owner" in again.text and "From teammate" in again.text
     assert Finding.objects.count() == 2
     assert second.get(list_url).text.count('class="finding ') == 2
+    assert 'id="findings-pain"' in again.text and 'id="findings-idea"' in again.text
 
 
 def test_polling_an_unchanged_list_costs_a_304_and_one_query(

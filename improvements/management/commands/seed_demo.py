@@ -256,14 +256,18 @@ class Command(BaseCommand):
                 if date >= today:
                     break
                 started = timezone.make_aware(datetime.datetime.combine(date, datetime.time(10)))
-                elapsed = max(20, 240 - index * 14 + rng.randint(-30, 40))
+                # The process improves in steps as improvements land (weeks 5 and 9), with
+                # the day-to-day noise of a real deployment around each level, so the XmR
+                # charts show routine variation and then a signal, not a wall of alarms.
+                phase = 0 if index < 5 else 1 if index < 9 else 2
+                elapsed = max(20, (180, 160, 135)[phase] + rng.randint(-35, 35))
                 blocked = (
                     rng.choice([0, 0, 0, 15, 40]) if index < 8 else rng.choice([0, 0, 0, 0, 10])
                 )
                 Deployment.objects.create(
                     started_at=started,
                     finished_at=started + datetime.timedelta(minutes=elapsed),
-                    hands_on_minutes=int(elapsed * (0.7 - index * 0.03)),
+                    hands_on_minutes=int(elapsed * (0.5, 0.48, 0.44)[phase]),
                     environment=rng.choice(["staging", "production", "production"]),
                     deployer=rng.choice(members),
                     shadow=week.qa_person,
