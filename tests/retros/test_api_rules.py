@@ -749,10 +749,11 @@ def test_posting_a_deployment_costs_a_fixed_number_of_queries(api, django_assert
     DutyWeekFactory(week_start=datetime.date(2026, 3, 2))
     post(api, minimal())
 
-    # The token and its last use; the stored deployment and the check constraint (in a
-    # savepoint); record_external's lock, duty week and update (in a savepoint); the answer
-    # read back with its duty week in the same query.
-    with django_assert_num_queries(12):
+    # The token and its last use; the stored deployment, whether a deployment run measured it
+    # (a run's figures are kept), and the check constraint (in a savepoint); record_external's
+    # lock, duty week and update (in a savepoint); the answer read back with its duty week in
+    # the same query.
+    with django_assert_num_queries(13):
         response = post(api, minimal(hands_on_minutes=3))
 
     assert response.json()["duty_week"] == "2026-W10"
