@@ -218,6 +218,12 @@ def report(runtimes: dict[str, float], runtime_key: str = "runtime_seconds") -> 
         codes = scoped_results(module)
         killed = sum(code in KILLED for code in codes.values())
         unchecked = sum(code is None for code in codes.values())
+        if unchecked == len(codes) and module in previous.get("modules", {}):
+            # Generated but not run in this stage (a fresh one, or another module's run):
+            # its last figures stand.
+            modules[module] = previous["modules"][module]
+            survivors[module] = previous["survivors"].get(module, [])
+            continue
         lived, judged = [], 0
         for name, code in sorted(codes.items(), key=lambda item: _natural(item[0])):
             if code not in SURVIVED:

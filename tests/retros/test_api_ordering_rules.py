@@ -233,11 +233,13 @@ def test_numbers_pass_the_nul_check_untouched(api):
 
 def test_deployments_started_at_the_same_moment_list_the_later_recorded_first(api):
     moment = datetime.datetime(2026, 3, 3, 10, tzinfo=datetime.UTC)
-    first, second = DeploymentFactory(started_at=moment), DeploymentFactory(started_at=moment)
+    recorded = [DeploymentFactory(started_at=moment).pk for _ in range(7)]
+    DeploymentFactory(started_at=moment - datetime.timedelta(days=1))
 
-    body = api.get("/api/deployments").json()
+    pages = [api.get("/api/deployments", {"limit": 3, "offset": o}).json() for o in (0, 3, 6)]
 
-    assert [d["id"] for d in body] == [second.pk, first.pk]
+    listed = [d["id"] for page in pages for d in page]
+    assert listed[:7] == sorted(recorded, reverse=True)
 
 
 def test_the_address_keeps_a_site_url_ending_in_a_capital_x(api, settings):
