@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DEBUG=1
 
-.PHONY: run test lint bench serve backup restore clean
+.PHONY: run test lint bench mutate serve worker backup restore clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@if [[ ! -x $(PY) ]]; then python=$$(.ci/find-python); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
@@ -18,7 +18,10 @@ run: $(VENV)/.installed
 	$(DEV_ENV) $(PY) manage.py migrate --no-input
 	$(DEV_ENV) $(PY) manage.py seed_demo --if-empty
 	@echo "Wallbreaker runs on http://127.0.0.1:$(PORT)/ — log in as demo / demo"
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@# The outbox worker (chat messages, outgoing webhooks) runs beside the server and stops with it.
+	$(DEV_ENV) $(PY) manage.py deliver_outbox & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	  $(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -32,9 +35,21 @@ test: $(VENV)/.installed lint
 bench: $(VENV)/.installed
 	.ci/with-postgres $(PY) bench/run.py $(BENCH_ARGS)
 
+# Mutation testing of the core modules (slow, not part of `make test`): writes bench/mutation.json.
+# MUTATE_ARGS="retros.rotation" runs one module; "--report-only" scores the last run again.
+mutate: $(VENV)/.installed
+	.ci/with-postgres $(PY) bench/mutate.py $(MUTATE_ARGS)
+
+# The web processes only: run the outbox worker (`make worker`) beside them as its own service.
 serve: $(VENV)/.installed
+	@echo "Also run the outbox worker (make worker: manage.py deliver_outbox) under your process manager."
 	$(PY) manage.py collectstatic --no-input -v0
 	$(VENV)/bin/gunicorn config.wsgi --bind 0.0.0.0:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+
+# The outbox worker: sends chat messages and outgoing webhooks, retrying with backoff. Run one
+# or more (they never take the same message); SIGTERM finishes the message in flight.
+worker: $(VENV)/.installed
+	$(PY) manage.py deliver_outbox
 
 # Backups: pg_dump/pg_restore for PostgreSQL, dumpdata/loaddata for SQLite (DATABASE_URL decides;
 # FORMAT=json makes a portable dumpdata backup of any database).

@@ -389,6 +389,7 @@ class Bench:
             ("similar cards", self.similar_cards),
             ("dashboard", self.dashboard),
             ("deployment list", self.deployment_list),
+            ("run", self.deployment_runs),
             ("api", self.api_ingest),
         ]
         for name, step in steps:
@@ -785,6 +786,70 @@ class Bench:
             return self.missing("deployment list", "deployment_list")
         figure = Figure("deployment list (first page)", url)
         self.add(measure(figure, lambda i: self.client.get(url), self.repeat))
+
+    def deployment_runs(self) -> None:
+        """Issue 13: the run page with 40 steps and 20 notes, its unchanged poll, a step press."""
+        from retros.models import DeploymentRun, RunStep
+
+        if not url_or_none("run_detail", 1):
+            return self.missing("run page", "run_detail")
+
+        def run_of_40_steps(done: int, notes: int) -> DeploymentRun:
+            run = DeploymentRun.start(self.user, environment="production", version="bench")
+            copies = list(run.steps.order_by("position"))
+            extra = [
+                RunStep(
+                    run=run,
+                    process_step=copies[n % len(copies)].process_step,
+                    position=len(copies) + n + 1,
+                    title=f"{copies[n % len(copies)].title} (again)",
+                    mode=copies[n % len(copies)].mode,
+                    how_to=copies[n % len(copies)].how_to,
+                )
+                for n in range(max(0, 40 - len(copies)))
+            ]
+            RunStep.objects.bulk_create(extra)
+            steps = list(run.steps.order_by("position"))[:40]
+            RunStep.objects.filter(run=run).exclude(pk__in=[s.pk for s in steps]).delete()
+            for step in steps[:done]:
+                run.step_action(step, "start", self.user)
+                run.step_action(step, "done", self.user)
+            for n in range(notes):
+                run.add_note(self.user, ["question", "pain", "idea"][n % 3], f"Note {n}", steps[n])
+            return run
+
+        watched = run_of_40_steps(done=20, notes=20)
+        url = watched.get_absolute_url()
+        page = Figure("run page (40 steps, 20 notes)", url, target=Target(150, 12, 200, "issue 13"))
+        self.add(measure(page, lambda i: self.client.get(url), self.repeat))
+
+        poll_url = url_or_none("run_live", watched.pk)
+        etag = self.client.get(poll_url, **self.htmx)["ETag"]
+        poll = Figure("run poll unchanged (304)", poll_url, target=Target(None, 4, 304, "issue 13"))
+        self.add(
+            measure(
+                poll,
+                lambda i: self.client.get(poll_url, HTTP_IF_NONE_MATCH=etag, **self.htmx),
+                self.repeat,
+            )
+        )
+
+        pressed = run_of_40_steps(done=0, notes=0)
+        steps = list(pressed.steps.order_by("position").values_list("pk", flat=True))
+
+        def press(i: int):
+            action = "start" if i % 2 == 0 else "done"
+            step = steps[(i // 2) % len(steps)]
+            return self.post_form(
+                url_or_none("run_step_act", step), {"action": action}, **self.htmx
+            )
+
+        action = Figure(
+            "run step action (htmx)",
+            "/runs/steps/<pk>/act/",
+            target=Target(20, 16, 200, "issue 13"),
+        )
+        self.add(measure(action, press, self.repeat, memory=False))
 
     def api_ingest(self) -> None:
         from retros.models import ApiToken

@@ -135,6 +135,31 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "config.auth.client_ip"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
+# Single sign-on with the company's OpenID Connect provider (config/sso.py). On when
+# OIDC_ISSUER and OIDC_CLIENT_ID are set; LOCAL_LOGIN=0 then leaves it the only way in.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your company account")
+OIDC_ALLOWED_EMAIL_DOMAINS = [d.lower() for d in env_list("OIDC_ALLOWED_EMAIL_DOMAINS")]
+OIDC_REQUIRE_VERIFIED_EMAIL = env_bool("OIDC_REQUIRE_VERIFIED_EMAIL", True)
+OIDC_STAFF_CLAIM = os.environ.get("OIDC_STAFF_CLAIM", "")
+OIDC_STAFF_VALUES = env_list("OIDC_STAFF_VALUES")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # for the provider's logout (id_token_hint)
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATE_CLASS = "config.sso.SignInView"
+OIDC_CALLBACK_CLASS = "config.sso.CallbackView"
+OIDC_OP_LOGOUT_URL_METHOD = "config.sso.provider_logout_url"
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+if OIDC_ISSUER and OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS.append("config.sso.CompanyAccountBackend")
+    if not LOCAL_LOGIN:
+        AUTHENTICATION_BACKENDS.remove("config.auth.LoginThrottleBackend")
+        AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -210,6 +235,20 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # Shared secret for GitHub deployment_status webhooks (X-Hub-Signature-256).
 GITHUB_WEBHOOK_SECRET = os.environ.get("GITHUB_WEBHOOK_SECRET", "")
+
+# The outbox (chat messages, outgoing webhooks), sent by `manage.py deliver_outbox`. Outgoing
+# webhooks are signed with this secret (HMAC-SHA256 over "<timestamp>.<body>").
+WEBHOOK_SIGNING_SECRET = os.environ.get("WEBHOOK_SIGNING_SECRET", "")
+OUTBOX_TIMEOUT_SECONDS = float(os.environ.get("OUTBOX_TIMEOUT_SECONDS", "10"))
+OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "10"))
+OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "30"))
+# A claimed delivery comes back to the other workers this long after its worker died.
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "120"))
+# Webhook URLs are typed in by unit members: the worker refuses internal addresses unless this
+# is on (for a chat server inside your network).
+OUTBOX_ALLOW_INTERNAL_URLS = env_bool("OUTBOX_ALLOW_INTERNAL_URLS", DEBUG)
+RUN_BLOCKED_ALERT_MINUTES = int(os.environ.get("RUN_BLOCKED_ALERT_MINUTES", "20"))
 
 # Django's tasks framework: tasks run at once in-process unless a real backend is configured.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -10,7 +10,10 @@ class ImprovementsConfig(AppConfig):
     name = "improvements"
 
     def ready(self) -> None:
+        from . import notifications
         from .metrics import register_sqlite_functions
+
+        notifications.register()
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="wb_percentile")
         # Django 6.1's empty choice reads "- Select an option -"; Django asks apps to set

@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from retros.people import name_from_parts
 
+from .issue_links import issue_reference
 from .models import Column, Improvement
 
 # What a card on the board needs, read as plain rows: building 1,000 model instances (and
@@ -41,6 +42,7 @@ CARD_FIELDS = {
     "effect_verdict": "effect_verdict",
     "column_entered_at": "column_entered_at",
     "recurrence": "recurrence",
+    "external_link": "external_link",
 }
 
 
@@ -59,6 +61,7 @@ class BoardCard:
     effect_verdict: str
     column_entered_at: datetime.datetime
     recurrence: int
+    external_link: str
     previous_id: int | None = None
     next_id: int | None = None
 
@@ -107,6 +110,12 @@ class CardRenderer:
             meta.append(f'<em title="raised by {recurrence} retros">×{recurrence}</em>')
         if card.target_step_title:
             meta.append(f"<span>⚙ {escape(card.target_step_title)}</span>")
+        if card.external_link and (issue := issue_reference(card.external_link)):
+            # issue_reference only reads http(s) URLs, so the href is never javascript: etc.
+            meta.append(
+                f'<a class="issue-key" href="{escape(card.external_link)}" '
+                f'rel="noopener noreferrer" title="{issue.label} issue">{escape(issue.key)}</a>'
+            )
         if card.effect_verdict != Improvement.Verdict.PENDING:
             verdict = Improvement.Verdict(card.effect_verdict)
             meta.append(f'<i class="verdict-{verdict.value}">{verdict.label}</i>')

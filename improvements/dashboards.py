@@ -20,11 +20,12 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from retros import outbox
 from retros.deployments import csv_safe
 from retros.models import Deployment, Unit
 from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 
-from . import effect_statistics, metrics
+from . import effect_statistics, metrics, notifications
 from .headline import headline as headline_figures
 from .models import COUNT_RULE, Category, Column, Event, Improvement
 from .permissions import can_set_verdict
@@ -768,6 +769,7 @@ def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
                 "suggested": form.cleaned_data["suggested"][:20],
             },
         )
+        outbox.enqueue(notifications.verdict_set(improvement, request.user, previous))
     messages.success(
         request, f"“{improvement.title}”: verdict {improvement.get_effect_verdict_display()}."
     )
@@ -777,3 +779,13 @@ def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         target = reverse("dashboard") + "#panel-effects"
     return redirect(target)
+
+
+# "Where do the minutes go" lives in its own module and is registered here, last, so the
+# panels above can change without touching it.
+from .step_costs import panel_step_costs  # noqa: E402
+
+PANELS = (*PANELS, "step-costs")
+SECTIONS = (*SECTIONS, ("step-costs", "Where do the minutes go?", ("step-costs",)))
+LAZY_SECTIONS = LAZY_SECTIONS | {"step-costs"}
+PANEL_BUILDERS["step-costs"] = panel_step_costs

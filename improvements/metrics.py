@@ -763,9 +763,11 @@ def step_minutes(cards: list[Improvement], environment: str, window: int) -> dic
     one query for all cards. A step's own minutes are its hands-on time when the card's
     expected effect is about hands-on work (effect_figure), else its whole time (hands-on,
     waiting and blocked). A card left out (its step never ran in a finished run) compares
-    whole deployments. Nothing records step times on this branch yet.
+    whole deployments. The runs' step times are read in improvements/step_costs.py.
     """
-    return {}
+    from .step_costs import step_minutes_around  # it imports this module
+
+    return step_minutes_around(cards, environment, window)
 
 
 def _merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -4,13 +4,23 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from retros.models import Finding, ProcessStep, ProcessStepChange, Unit
+from retros.models import (
+    ChatWebhook,
+    Finding,
+    OutgoingWebhook,
+    ProcessStep,
+    ProcessStepChange,
+    Unit,
+)
+from retros.outbox import enqueue
+
+from .issue_links import IssueReference, issue_reference
 
 # Cards are spaced this far apart so a move usually writes one row: the moved card.
 POSITION_GAP = 1024
@@ -30,8 +40,8 @@ class MoveError(ValueError):
 
 
 class _CardMovedMeanwhile(Exception):  # noqa: N818 - a signal between attempts, not an error
-    def __init__(self, column_id: int) -> None:
-        self.column_id = column_id
+    def __init__(self, column_id: int, started_at, done_at) -> None:
+        self.column_id, self.started_at, self.done_at = column_id, started_at, done_at
 
 
 class Category(models.Model):
@@ -201,6 +211,11 @@ class Improvement(models.Model):
     def days_in_column(self) -> int:
         return (timezone.now() - self.column_entered_at).days
 
+    @property
+    def issue(self) -> "IssueReference | None":
+        """The issue tracker key its external link names (PLAT-123, shop#42), if any."""
+        return issue_reference(self.external_link)
+
     def move_to(
         self,
         column: "Column | int",
@@ -232,7 +247,9 @@ class Improvement(models.Model):
                 with transaction.atomic():
                     return self._move_once(target_id, after_id, before_id, to_bottom, actor)
             except _CardMovedMeanwhile as moved:
+                # Its times too: a stale copy must not stamp a start or finish again.
                 self.column_id = moved.column_id
+                self.started_at, self.done_at = moved.started_at, moved.done_at
         raise MoveError("The board changed while moving this card; try again.")
 
     def _move_once(
@@ -245,10 +262,16 @@ class Improvement(models.Model):
     ) -> set[int]:
         source_id = self.column_id
         column_ids = sorted({source_id, target_id})
+        # Whether anyone listens (chat, outgoing webhooks) rides along with the lock, so a
+        # move that tells nobody costs no query for it.
         locked = {
             locked.pk: locked
-            for locked in Column.objects.select_for_update()
+            for locked in Column.objects.select_for_update(of=("self",))
             .filter(pk__in=column_ids)
+            .annotate(
+                chat_listens=Exists(ChatWebhook.objects.filter(is_active=True)),
+                hooks_listen=Exists(OutgoingWebhook.objects.filter(is_active=True)),
+            )
             .order_by("pk")
         }
         if target_id not in locked:
@@ -275,11 +298,13 @@ class Improvement(models.Model):
         # start again from where it is now, under the right locks.
         if not Improvement.objects.filter(pk=self.pk, column_id=source_id).update(**changes):
             current = (
-                Improvement.objects.filter(pk=self.pk).values_list("column_id", flat=True).first()
+                Improvement.objects.filter(pk=self.pk)
+                .values_list("column_id", "started_at", "done_at")
+                .first()
             )
             if current is None:
                 raise MoveError("This card no longer exists.")
-            raise _CardMovedMeanwhile(current)
+            raise _CardMovedMeanwhile(*current)
         for field, value in changes.items():
             setattr(self, field, value)
         self.column = target
@@ -290,7 +315,20 @@ class Improvement(models.Model):
             from_column_id=source_id,
             to_column_id=target_id,
         )
+        if target.chat_listens or target.hooks_listen:
+            self._tell_about_move(source_id, target, actor)
         return set(column_ids)
+
+    def _tell_about_move(self, source_id: int, target: Column, actor) -> None:
+        """Outbox messages for this move, in its transaction (see improvements.notifications)."""
+        from . import notifications
+
+        over_by = 0
+        if target.chat_listens and target.pk != source_id and target.has_wip_limit:
+            count = Improvement.objects.open().filter(column=target).count()
+            # Only the move that crosses the limit says so, not every move after it.
+            over_by = 1 if count == target.wip_limit + 1 else 0
+        enqueue(*notifications.card_moved(self, source_id, target, actor, over_limit_by=over_by))
 
     def _neighbour_positions(
         self, column_id: int, after_id: int | None, before_id: int | None, to_bottom: bool

@@ -2,8 +2,10 @@
 
 from django.db import transaction
 
+from retros import outbox
 from retros.models import Finding
 
+from . import notifications
 from .models import Category, Column, Comment, Event, FindingLink, Improvement
 
 # Words in a finding that hint at its category, checked in this order.
@@ -54,6 +56,8 @@ def create_improvement(
     Event.objects.create(
         improvement=improvement, kind=Event.Kind.CREATED, actor=user, to_column=column
     )
+    improvement.column = column
+    outbox.enqueue(notifications.card_created(improvement, user))
     return improvement
 
 

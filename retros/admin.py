@@ -1,15 +1,25 @@
+from django import forms
 from django.contrib import admin, messages
 
 from .models import (
     ApiToken,
+    ChatWebhook,
+    Delivery,
     Deployment,
+    DeploymentRun,
     DutyWeek,
     Finding,
     FindingGroup,
+    OutboxMessage,
+    OutgoingWebhook,
     ProcessStep,
     ProcessStepChange,
+    ProcessStepRevision,
     RetroRevision,
     Retrospective,
+    RunEvent,
+    RunStep,
+    RunStepInterval,
     Unit,
     Vote,
 )
@@ -101,17 +111,39 @@ class RetroRevisionAdmin(admin.ModelAdmin):
     list_display = ["retro", "user", "at"]
 
 
+class ApiTokenForm(forms.ModelForm):
+    """Scopes as checkboxes; at least one, so no token is issued that can do nothing."""
+
+    scopes = forms.MultipleChoiceField(
+        choices=ApiToken.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Card writes act as the token's user, with that user's rights on the board.",
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "user", "scopes", "revoked_at"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["scopes"] = self.instance.scope_list if self.instance.pk else []
+
+    def clean_scopes(self) -> str:
+        return " ".join(self.cleaned_data["scopes"])
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    form = ApiTokenForm
+    list_display = ["name", "prefix", "user", "scopes", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
-    fields = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "user", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        token, key = ApiToken.issue(obj.name, user=obj.user)
+        token, key = ApiToken.issue(obj.name, user=obj.user, scopes=obj.scopes.split())
         obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
         obj.created_at = token.created_at
         messages.warning(request, f"Copy the token now, it is not shown again: {key}")
@@ -122,3 +154,108 @@ class ApiTokenAdmin(admin.ModelAdmin):
         from django.utils import timezone
 
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# Deployment runs: their state changes go through the run page (model methods that keep the
+# intervals, events and deployment right), so the admin shows them read-only.
+
+
+class RunStepInline(admin.TabularInline):
+    model = RunStep
+    extra = 0
+    can_delete = False
+    fields = [
+        "position",
+        "title",
+        "mode",
+        "state",
+        "acted_by",
+        "acted_at",
+        "hands_on_seconds",
+        "waiting_seconds",
+        "blocked_seconds",
+        "blocks",
+        "restarts_caused",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeploymentRun)
+class DeploymentRunAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "state", "result", "duty_week", "started_by", "started_at"]
+    list_filter = ["state", "environment"]
+    search_fields = ["version", "pipeline_id"]
+    readonly_fields = [
+        "duty_week",
+        "state",
+        "result",
+        "restarts",
+        "started_at",
+        "finished_at",
+        "started_by",
+        "ended_by",
+        "revision",
+        "deployment",
+    ]
+    fields = ["environment", "version", "pipeline_id", "abort_reason", *readonly_fields]
+    inlines = [RunStepInline]
+
+
+@admin.register(RunEvent)
+class RunEventAdmin(admin.ModelAdmin):
+    list_display = ["run", "kind", "step", "actor", "at"]
+    list_filter = ["kind"]
+    readonly_fields = ["run", "step", "kind", "actor", "at", "text"]
+
+
+@admin.register(RunStepInterval)
+class RunStepIntervalAdmin(admin.ModelAdmin):
+    list_display = ["step", "kind", "started_at", "ended_at"]
+    readonly_fields = ["step", "kind", "started_at", "ended_at", "started_by", "ended_by"]
+
+
+@admin.register(ProcessStepRevision)
+class ProcessStepRevisionAdmin(admin.ModelAdmin):
+    list_display = ["step", "author", "at", "run"]
+    readonly_fields = ["step", "author", "at", "run"]
+
+
+@admin.register(ChatWebhook)
+class ChatWebhookAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+
+
+@admin.register(OutgoingWebhook)
+class OutgoingWebhookAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "topics", "is_active"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["topic", "unit", "created_at", "fanned_out_at"]
+    list_filter = ["topic"]
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "message", "attempts", "next_attempt_at", "sent_at", "gave_up_at"]
+    list_filter = [
+        ("sent_at", admin.EmptyFieldListFilter),
+        ("gave_up_at", admin.EmptyFieldListFilter),
+    ]
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    actions = ["retry_now"]
+
+    @admin.action(description="Try the selected deliveries again now")
+    def retry_now(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(sent_at__isnull=True).update(
+            gave_up_at=None, next_attempt_at=timezone.now()
+        )
+        messages.success(request, f"{count} deliveries will be tried again within seconds.")

@@ -28,7 +28,7 @@ from ninja.security import HttpBearer
 from pydantic import AfterValidator, AliasChoices, Strict, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from .models import ApiToken, Deployment, StaleUpdate
+from .models import ApiToken, Deployment, DeploymentRun, StaleUpdate
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -46,8 +46,17 @@ api = NinjaAPI(
 
 
 class TokenAuth(HttpBearer):
+    """A live token with `scope`: none or a revoked one is 401, one without the scope 403."""
+
+    def __init__(self, scope: str = ApiToken.Scope.DEPLOYMENTS_WRITE) -> None:
+        super().__init__()
+        self.scope = str(scope)
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return ApiToken.authenticate(token) if token else None
+        found = ApiToken.authenticate(token) if token else None
+        if found is not None and not found.has_scope(self.scope):
+            raise HttpError(403, f"This token lacks the {self.scope} scope.")
+        return found
 
 
 class ErrorOut(Schema):
@@ -223,6 +232,19 @@ def _aware(moment: datetime.datetime) -> datetime.datetime:
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
+# What a deployment run measured itself; a CI post joining its deployment leaves these.
+RUN_MEASURED = {
+    "started_at",
+    "finished_at",
+    "hands_on_minutes",
+    "blocked_minutes",
+    "blocked_cause",
+    "restarts",
+    "manual_steps_done",
+    "trigger",
+}
+
+
 def _store(
     request: HttpRequest,
     external_id: str,
@@ -234,6 +256,10 @@ def _store(
     candidate = Deployment.objects.filter(external_id=external_id).first() or Deployment(
         **on_create
     )
+    if candidate.pk and DeploymentRun.objects.filter(deployment=candidate).exists():
+        # Done step by step in the app: the run measured the whole deployment (manual steps
+        # included), so its times and figures stay; CI adds what else it knows.
+        fields = {name: value for name, value in fields.items() if name not in RUN_MEASURED}
     for name, value in fields.items():
         setattr(candidate, name, value)
     try:
@@ -401,7 +427,8 @@ def github_signature(secret: str, body: bytes) -> str:
 
 
 class GithubDeployment(InSchema):
-    id: Annotated[int, Strict()]
+    # GitHub's ids are 64-bit; a longer one would overflow the stored external id.
+    id: Annotated[int, Strict(), Field(ge=1, lt=2**63)]
     sha: str = Field("", max_length=100)
     ref: str = Field("", max_length=300)
     environment: str = Field("", max_length=200)
@@ -569,11 +596,9 @@ def _machine_endpoint(view: Callable) -> Callable:
     return csrf_exempt(login_not_required(wrapped))
 
 
-def _api_urls():
+def machine_urls():
+    """The API's URL patterns; config.urls calls it once the other apps' routers are added."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         pattern.callback = _machine_endpoint(pattern.callback)
     return patterns, app_name, namespace
-
-
-urls = _api_urls()

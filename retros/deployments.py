@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from .deployment_forms import DeploymentFilterForm, DeploymentForm, ProcessStepForm
-from .models import Deployment, ProcessStep, ProcessStepChange, monday_of
+from .models import Deployment, ProcessStep, ProcessStepChange, ProcessStepRevision, monday_of
 from .permissions import can_edit_process, can_log_deployments
 
 PAGE_SIZE = 50
@@ -299,7 +299,7 @@ def process_step_create(request: HttpRequest) -> HttpResponse:
 def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_process_editor(request)
     step = get_object_or_404(ProcessStep, pk=pk)
-    old_mode = step.mode
+    old_mode, old_how_to = step.mode, step.how_to
     if request.method == "POST":
         form = ProcessStepForm(request.POST, instance=step)
         if form.is_valid():
@@ -308,6 +308,10 @@ def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 step = form.save(commit=False)
                 step.mode = old_mode
                 step.save()
+                if step.how_to != old_how_to:
+                    ProcessStepRevision.objects.create(
+                        step=step, how_to=step.how_to, author=request.user
+                    )
                 step.change_mode(new_mode, user=request.user, note=form.cleaned_data["note"])
             messages.success(request, f"Step “{step.title}” saved.")
             return redirect("process_map")
@@ -318,8 +322,11 @@ def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
         .prefetch_related("events__improvement")
         .order_by("-changed_at", "-pk")
     )
+    revisions = step.revisions.select_related("author", "run")[:50]
     return render(
-        request, "retros/process_step_form.html", {"form": form, "step": step, "changes": changes}
+        request,
+        "retros/process_step_form.html",
+        {"form": form, "step": step, "changes": changes, "revisions": revisions},
     )
 
 

@@ -9,7 +9,7 @@ are *active*. A deactivated unit grants nothing (its members keep only what thei
 give them), so "a member of the platform team" is a member of an active platform unit.
 """
 
-from .models import DutyWeek, Retrospective, Unit
+from .models import DeploymentRun, DutyWeek, ProcessStep, Retrospective, Unit
 
 _CACHE = "_wallbreaker_unit_kinds"
 
@@ -95,6 +95,46 @@ def can_triage(user, retro: Retrospective) -> bool:
     """Turn a retro's pains and ideas into improvements: the week's people, the platform team
     (which runs the board) and staff."""
     return user.is_staff or is_on_duty(user, retro.duty_week) or is_platform_member(user)
+
+
+def can_start_run(user, week: DutyWeek | None) -> bool:
+    """Start a deployment run: the people on duty this week, and staff."""
+    if user.is_staff:
+        return True
+    return week is not None and is_on_duty(user, week)
+
+
+def can_act_on_run(user, run: DeploymentRun) -> bool:
+    """Press a run's buttons (steps, restart, abort, finish, notes): the people on duty the
+    run's week, and staff. Everyone else watches."""
+    if user.is_staff:
+        return True
+    return run.duty_week is not None and is_on_duty(user, run.duty_week)
+
+
+def can_edit_how_to(user, step: ProcessStep | None) -> bool:
+    """Improve a step's how-to: whoever keeps the process (QA, platform, staff), and the
+    unit that owns the step. During a run, only those who may also act on the run."""
+    if step is None:
+        return False
+    return can_edit_process(user) or is_member_of(user, step.unit_id)
+
+
+def can_manage_chat(user, unit: Unit | None) -> bool:
+    """A unit's chat channels: its members and those who manage units (staff, the platform
+    team). The organisation-wide channels (no unit): only those managers."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if can_manage_rotation(user):
+        return True
+    return unit is not None and is_member_of(user, unit)
+
+
+def chat_units_for(user):
+    """The units whose chat channels `user` may set up."""
+    if can_manage_rotation(user):
+        return Unit.objects.filter(is_active=True)
+    return Unit.objects.filter(is_active=True, pk__in=list(unit_kinds(user)))
 
 
 # The retro as a meeting (issue 14) ---------------------------------------------------------

@@ -8,6 +8,7 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from . import outbox
 from .models import DutyWeek, Retrospective, monday_of
 
 
@@ -25,6 +26,7 @@ def remind(week: DutyWeek) -> int:
     retro = Retrospective.objects.filter(duty_week=week).first()
     if retro is not None and retro.is_submitted:
         return 0
+    outbox.enqueue(outbox.retro_reminder(week, retro))
     site = settings.SITE_URL.rstrip("/")
     link = f"{site}{retro.get_absolute_url()}" if retro else f"{site}/retros/"
     subject = f"Retro for deployment week {week.iso_label} is not submitted yet"
@@ -63,3 +65,24 @@ def send_retro_reminders(week_start: str | None = None) -> int:
     if week is None:
         return 0
     return remind(week)
+
+
+@task
+def send_duty_handover(week_start: str | None = None) -> bool:
+    """Tell chat who is on deployment duty in the week of `week_start` (default: this week).
+
+    Meant for Monday morning, from cron via `manage.py send_duty_handover`; a second run in
+    the same week tells nobody twice. Returns whether there was a duty week to announce.
+    """
+    monday = monday_of(
+        datetime.date.fromisoformat(week_start) if week_start else timezone.localdate()
+    )
+    week = (
+        DutyWeek.objects.select_related("unit", "qa_person", "platform_person")
+        .filter(week_start=monday)
+        .first()
+    )
+    if week is None:
+        return False
+    outbox.enqueue(outbox.duty_handover(week))
+    return True

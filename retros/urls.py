@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import deployments, feeds, meeting, units, views
+from . import deployments, feeds, integrations, meeting, runs, units, views
 
 urlpatterns = [
     path("retros/", views.retro_list, name="retro_list"),
@@ -46,4 +46,24 @@ urlpatterns = [
     path("process/steps/new/", deployments.process_step_create, name="process_step_create"),
     path("process/steps/<int:pk>/edit/", deployments.process_step_edit, name="process_step_edit"),
     path("process/steps/<int:pk>/move/", deployments.process_step_move, name="process_step_move"),
+    path("runs/", runs.run_list, name="run_list"),
+    path("runs/start/", runs.run_start, name="run_start"),
+    path("runs/<int:pk>/", runs.run_detail, name="run_detail"),
+    path("runs/<int:pk>/live/", runs.run_live, name="run_live"),
+    path("runs/<int:pk>/restart/", runs.run_restart, name="run_restart"),
+    path("runs/<int:pk>/abort/", runs.run_abort, name="run_abort"),
+    path("runs/<int:pk>/finish/", runs.run_finish, name="run_finish"),
+    path("runs/<int:pk>/notes/", runs.run_note, name="run_note"),
+    path("runs/steps/<int:pk>/act/", runs.step_act, name="run_step_act"),
+    path("runs/steps/<int:pk>/how-to/", runs.step_how_to, name="run_step_how_to"),
+    path("integrations/chat/", integrations.chat_webhooks, name="chat_webhooks"),
+    path("integrations/chat/new/", integrations.chat_webhook_add, name="chat_webhook_add"),
+    path(
+        "integrations/chat/<int:pk>/delete/",
+        integrations.chat_webhook_delete,
+        name="chat_webhook_delete",
+    ),
+    path(
+        "integrations/chat/<int:pk>/test/", integrations.chat_webhook_test, name="chat_webhook_test"
+    ),
 ]

@@ -9,12 +9,15 @@ from django.utils import timezone
 
 from improvements.models import Category, Column, Comment, Event, FindingLink, Improvement
 from retros.models import (
+    ChatWebhook,
     Deployment,
+    DeploymentRun,
     DutyWeek,
     Finding,
     FindingGroup,
     ProcessStep,
     Retrospective,
+    RunStep,
     Unit,
     monday_of,
 )
@@ -109,6 +112,10 @@ def world(owner, teammate, outsider, staff):
         pk=MATRIX_PK, started_at=now - datetime.timedelta(hours=1), finished_at=now, deployer=owner
     )
     step = ProcessStep.objects.create(pk=MATRIX_PK, title="Smoke test by hand", position=MATRIX_PK)
+    run = DeploymentRun.objects.create(pk=MATRIX_PK, duty_week=week, started_by=owner)
+    RunStep.objects.create(
+        pk=MATRIX_PK, run=run, process_step=step, position=1, title=step.title, mode="manual"
+    )
     column = Column.objects.create(pk=MATRIX_PK, name="Parking", position=MATRIX_PK)
     category = Category.objects.create(pk=MATRIX_PK, name="Hostile", slug="hostile")
     card = Improvement.objects.create(
@@ -132,6 +139,7 @@ def world(owner, teammate, outsider, staff):
     # A group of the meeting (issue 14), with a pain of its own, for the group URLs.
     group = FindingGroup.objects.create(pk=MATRIX_PK, retro=retro, title="Waiting")
     Finding.objects.create(retro=retro, kind="pain", text="Waited for QA", group=group)
+    ChatWebhook.objects.create(pk=MATRIX_PK, unit=unit, url="https://chat.example/hooks/9001")
     return {
         "unit": unit,
         "week": week,

@@ -35,12 +35,14 @@ PUBLIC = {
     "person_feed",
     "openapi-json",
     "api-root",
+    "oidc_authentication_init",
+    "oidc_authentication_callback",
 }
 # POSTs that write nothing for anyone: redirects to a page the user may see anyway.
 NO_OP_POSTS = {"home", "admin:index", "retro_start"}
 API_PREFIX = "api/"
 # Writes a logged-in user may make about themselves only.
-SELF_SERVICE = {"logout", "password_change", "person_feed_regenerate"}
+SELF_SERVICE = {"logout", "oidc_logout", "password_change", "person_feed_regenerate"}
 SKIPPED = {"password_reset_confirm"}  # needs a signed token; Django's own view, tested upstream
 
 

@@ -17,7 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from improvements.models import Category, Column, Improvement
-from retros.models import ApiToken, Deployment, Finding, ProcessStep, Retrospective, Unit
+from retros.models import (
+    ApiToken,
+    Deployment,
+    DeploymentRun,
+    Finding,
+    ProcessStep,
+    Retrospective,
+    RunStep,
+    Unit,
+)
 from tests.test_access_matrix import PK, ROUTES, fill, snapshot
 
 SCRIPT = "<script>alert('xss')</script>"
@@ -43,6 +52,10 @@ def hostile(world):
         notes=PAYLOAD, blocked_cause=PAYLOAD[:200], version=PAYLOAD[:100]
     )
     ProcessStep.objects.filter(pk=PK).update(title=PAYLOAD[:200], how_to=PAYLOAD)
+    DeploymentRun.objects.filter(pk=PK).update(version=PAYLOAD[:100], pipeline_id=PAYLOAD[:190])
+    RunStep.objects.filter(pk=PK).update(
+        title=PAYLOAD[:200], how_to=PAYLOAD, state="blocked", block_cause=PAYLOAD[:200]
+    )
     Category.objects.filter(pk=PK).update(name=PAYLOAD[:60])
     Column.objects.filter(pk=PK).update(name=PAYLOAD[:60])
     from improvements.models import Comment

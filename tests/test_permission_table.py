@@ -21,7 +21,15 @@ from django.utils import timezone
 
 from improvements.models import Column, Improvement
 from improvements.permissions import can_edit_board, can_edit_board_expression
-from retros.models import Finding, ProcessStep, Retrospective, Unit, monday_of
+from retros.models import (
+    ChatWebhook,
+    DeploymentRun,
+    Finding,
+    ProcessStep,
+    Retrospective,
+    Unit,
+    monday_of,
+)
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,
@@ -198,11 +206,44 @@ ACTIONS: dict[str, list[Request]] = {
         ),
     ],
     "Change the board's columns": [lambda w: (reverse("column_settings"), _columns_data())],
+    "Run a deployment (start, press steps, restart, note, abort, finish)": [
+        lambda w: (reverse("run_start"), {"environment": "staging", "version": "v9"}),
+        lambda w: (reverse("run_step_act", args=[w["run_steps"][1].pk]), {"action": "start"}),
+        lambda w: (reverse("run_restart", args=[w["run"].pk]), {"step": w["run_steps"][0].pk}),
+        lambda w: (reverse("run_note", args=[w["run"].pk]), {"kind": "pain", "text": "Slow"}),
+        lambda w: (reverse("run_abort", args=[w["run"].pk]), {"reason": "Wrong build"}),
+        lambda w: (reverse("run_finish", args=[w["run"].pk]), {"result": "failure"}),
+    ],
+    "Improve a step's how-to during a run": [
+        lambda w: (
+            reverse("run_step_how_to", args=[w["run_steps"][2].pk]),
+            {"how_to": "Press the big button"},
+        ),
+    ],
+    "Set up a unit's chat channel (add, test, remove)": [
+        lambda w: (
+            reverse("chat_webhook_add"),
+            {"unit": w["payments"].pk, "kind": "slack", "url": "https://chat.example/new"},
+        ),
+        lambda w: (reverse("chat_webhook_test", args=[w["payments_chat"].pk]), {}),
+        lambda w: (reverse("chat_webhook_delete", args=[w["payments_chat"].pk]), {}),
+    ],
+    "Set up an organisation-wide chat channel": [
+        lambda w: (
+            reverse("chat_webhook_add"),
+            {"unit": "", "kind": "teams", "url": "https://chat.example/all"},
+        ),
+        lambda w: (reverse("chat_webhook_delete", args=[w["org_chat"].pk]), {}),
+    ],
 }
+
 # Rows whose refusal is a form saying why (200) rather than a 403.
 REFUSED_BY_FORM = {
     "Hand a card to another unit (members of both units may)",
     "Claim a card without an owner for a unit",
+    # A member of another unit may add channels, just not for this unit: the form says so.
+    "Set up a unit's chat channel (add, test, remove)",
+    "Set up an organisation-wide chat channel",
 }
 
 
@@ -285,6 +326,12 @@ def w(db, staff, outsider, owner):
     done = columns[Column.State.DONE]
     done_card = ImprovementFactory(unit=payments, column=done, done_at=now, target_step=step)
     done_orphan = ImprovementFactory(column=done, done_at=now)
+    # A run of this week (Payments on duty): its first step under way, its last one owned
+    # by Payments, whose members may improve that step's how-to.
+    ProcessStep.objects.create(title="Deploy", position=3, unit=payments)
+    run = DeploymentRun.start(owner, environment="production")
+    run_steps = list(run.steps.order_by("position"))
+    run.step_action(run_steps[0], "start", owner)
     triaged = FindingFactory(retro=submitted, kind="pain", author=owner)
     triaged.outcome = Finding.Outcome.NO_ACTION
     triaged.save()
@@ -310,6 +357,10 @@ def w(db, staff, outsider, owner):
         "done_card": done_card,
         "orphan": ImprovementFactory(column=ideas),
         "done_orphan": done_orphan,
+        "run": run,
+        "run_steps": run_steps,
+        "payments_chat": ChatWebhook.objects.create(unit=payments, url="https://chat.example/p"),
+        "org_chat": ChatWebhook.objects.create(url="https://chat.example/org"),
     }
 
 
@@ -352,9 +403,9 @@ def test_every_role_may_do_exactly_what_the_readme_table_says(w):
                 elif not allowed and status != 403 and action not in REFUSED_BY_FORM:
                     failures.append(f"{where}: should be refused with 403")
     assert not failures, "\n".join(failures)
-    # 18 rows, 42 requests, 7 roles: every cell of the table was tried.
-    assert len(table) == 18
-    assert cells == 7 * sum(len(requests) for requests in ACTIONS.values()) == 294
+    # 22 rows, 54 requests, 7 roles: every cell of the table was tried.
+    assert len(table) == 22
+    assert cells == 7 * sum(len(requests) for requests in ACTIONS.values()) == 378
 
 
 def test_a_member_of_another_unit_cannot_borrow_a_card_to_set_its_verdict(w, client):

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from improvements.models import Improvement
-from retros.models import Deployment, Retrospective
+from retros.models import Deployment, DeploymentRun, Retrospective
 
 from .conftest import LAPTOP, PHONE
 
@@ -42,6 +42,10 @@ def main_pages() -> dict[str, str]:
         "rotation": "/rotation/",
         "units": "/units/",
         "weekly update": "/updates/",
+        "deployment runs": "/runs/",
+        "run under way": f"/runs/{DeploymentRun.objects.running().order_by('pk').first().pk}/",
+        "finished run": f"/runs/{DeploymentRun.objects.filter(state='finished').first().pk}/",
+        "start a run": "/runs/start/",
     }
 
 
@@ -123,7 +127,7 @@ def test_every_main_page_fits_a_phone_and_passes_axe(
             page.close()
     finally:
         context.close()
-    assert checked == len(pages) == 13
+    assert checked == len(pages) == 17
     assert not sideways, f"Pages wider than the {viewport['width']} px window: {sideways}"
     assert not violations, "axe-core found:\n" + "\n".join(
         f"{name}: {line}" for name, lines in violations.items() for line in lines

@@ -6,7 +6,9 @@ from tests.factories import ProcessStepFactory
 
 def test_an_api_token_made_in_the_admin_is_shown_once_and_stored_hashed(admin_client):
     response = admin_client.post(
-        reverse("admin:retros_apitoken_add"), {"name": "GitLab CI", "user": ""}, follow=True
+        reverse("admin:retros_apitoken_add"),
+        {"name": "GitLab CI", "user": "", "scopes": ["deployments:write"]},
+        follow=True,
     )
     token = ApiToken.objects.get(name="GitLab CI")
     shown = [str(m) for m in response.context["messages"] if "Copy the token" in str(m)]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from improvements.models import POSITION_GAP, Category, Column, Comment, Event, Improvement
 from improvements.operations import link_finding
+from improvements.run_history import add_running_run, add_runs
 from retros.models import (
     Deployment,
     DutyWeek,
@@ -240,6 +241,19 @@ class Command(BaseCommand):
                 improvements.append(improvement)
 
         self.spread_over_board(rng, improvements, columns, columns_by_name, demo, today)
+        # The last ten weeks' deployments were done as runs in the app.
+        recent = timezone.now() - datetime.timedelta(weeks=10)
+        add_runs(rng, list(Deployment.objects.filter(started_at__gte=recent).order_by("pk")))
+        # And one is under way now, to watch.
+        week = DutyWeek.objects.current()
+        if week is not None:
+            add_running_run(
+                week.unit.members.first() or demo,
+                [
+                    ("question", "Why is the changelog still written by hand?"),
+                    ("pain", "Sign-offs from every unit took twenty minutes of chasing."),
+                ],
+            )
 
     @staticmethod
     def category_for(text: str, categories: dict) -> Category:

@@ -21,8 +21,10 @@ from improvements.models import (
     FindingLink,
     Improvement,
 )
+from improvements.run_history import add_runs
 from retros.models import (
     Deployment,
+    DeploymentRun,
     DutyWeek,
     Finding,
     ProcessStep,
@@ -224,6 +226,7 @@ class Builder:
         self.improvements()
         self.links_and_events()
         self.deployments()
+        self.runs()
         return {
             "units": Unit.objects.count(),
             "users": get_user_model().objects.count(),
@@ -237,6 +240,7 @@ class Builder:
             "events": Event.objects.count(),
             "deployments": Deployment.objects.count(),
             "process step changes": ProcessStepChange.objects.count(),
+            "deployment runs": DeploymentRun.objects.count(),
         }
 
     # People -----------------------------------------------------------------------------
@@ -673,3 +677,15 @@ class Builder:
         with explicit_timestamps(Deployment._meta.get_field("created_at")):
             Deployment.objects.bulk_create(deployments, batch_size=BATCH)
         self.log(f"  {len(deployments):,} deployments")
+        self.all_deployments = deployments
+
+    def runs(self) -> None:
+        """The first deployment of every duty week was done as a run in the app."""
+        weeks, first = set(), []
+        for deployment in self.all_deployments:
+            if deployment.duty_week_id not in weeks:
+                weeks.add(deployment.duty_week_id)
+                first.append(deployment)
+        started = time.monotonic()
+        count = add_runs(self.rng, first)
+        self.log(f"  {count:,} deployment runs ({time.monotonic() - started:.1f} s)")

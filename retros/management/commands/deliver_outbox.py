@@ -1,0 +1,57 @@
+"""Run the outbox worker: send chat messages and outgoing webhooks, with retries."""
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+
+from retros import outbox
+
+
+class Command(BaseCommand):
+    help = (
+        "Send what the outbox holds (chat webhooks, signed outgoing webhooks), retrying "
+        "failures with exponential backoff. Runs until stopped (SIGTERM or Ctrl-C finish the "
+        "message in flight first); --once sends what is due and exits. Run one or more next "
+        "to the web processes; they never take the same message."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--once", action="store_true", help="Send what is due, then exit.")
+        parser.add_argument(
+            "--interval", type=float, default=2.0, help="Seconds between polls when idle."
+        )
+        parser.add_argument("--batch", type=int, default=10, help="Deliveries claimed at once.")
+
+    def handle(self, *args, once: bool, interval: float, batch: int, **options) -> None:
+        stopping = []
+
+        def stop(*_signal) -> None:
+            stopping.append(True)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        if once:
+            tally = outbox.drain(batch, stop=lambda: bool(stopping))
+            self.stdout.write(f"Sent {tally.sent}, failed {tally.failed} (to be retried).")
+            return
+        self.stdout.write(f"Delivering the outbox every {interval:g} s; stop with Ctrl-C.")
+        last_cleanup = 0.0
+        while not stopping:
+            close_old_connections()
+            try:
+                tally = outbox.drain(batch, stop=lambda: bool(stopping))
+                if time.monotonic() - last_cleanup > 3600:
+                    outbox.forget_old()
+                    last_cleanup = time.monotonic()
+            except Exception:  # the database away for a moment: keep the worker alive
+                self.stderr.write("Outbox round failed; trying again.")
+                outbox.logger.exception("Outbox round failed")
+                connection.close()  # reconnect next round rather than reuse a broken link
+                tally = None
+            if tally and tally.sent + tally.failed:
+                self.stdout.write(f"Sent {tally.sent}, failed {tally.failed}.")
+            end = time.monotonic() + interval
+            while not stopping and time.monotonic() < end:
+                time.sleep(0.1)

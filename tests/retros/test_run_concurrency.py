@@ -1,0 +1,121 @@
+"""Two people pressing the same button at once leave one consistent state (PostgreSQL)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from retros.models import DeploymentRun, RunEvent, RunStep, RunStepInterval
+from tests.factories import DutyWeekFactory, UnitFactory, UserFactory
+from tests.retros.run_helpers import make_process
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="row locks need PostgreSQL"
+)
+
+
+def press_together(presses):
+    """Run the presses in threads released at the same moment; return their responses."""
+    start = threading.Barrier(len(presses))
+    answers, errors = [None] * len(presses), []
+
+    def run(index, press):
+        try:
+            start.wait()
+            answers[index] = press()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(presses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return answers
+
+
+@pytest.fixture
+def crew(db):
+    people = [UserFactory(username=f"dev{n}") for n in range(4)]
+    DutyWeekFactory(unit=UnitFactory(name="Checkout", members=people))
+    make_process("manual", "automated", "manual")
+    run = DeploymentRun.start(people[0], environment="production", at=timezone.now())
+    clients = []
+    for person in people:
+        client = Client()
+        client.force_login(person)
+        clients.append(client)
+    return run, clients
+
+
+def post(client, url, data):
+    return lambda: client.post(url, data, headers={"HX-Request": "true"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_people_pressing_start_at_once_start_the_step_once(crew):
+    run, clients = crew
+    step = run.steps.first()
+    url = reverse("run_step_act", args=[step.pk])
+    answers = press_together([post(c, url, {"action": "start"}) for c in clients])
+    codes = sorted(answer.status_code for answer in answers)
+    assert codes == [200, 409, 409, 409]
+    refusals = [a.content.decode() for a in answers if a.status_code == 409]
+    assert all("already in progress" in text and "did that at" in text for text in refusals)
+    assert RunEvent.objects.filter(step=step, kind="start").count() == 1
+    assert RunStepInterval.objects.filter(step=step).count() == 1
+    assert DeploymentRun.objects.get(pk=run.pk).revision == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_done_and_restart_at_once_leave_one_consistent_state(crew):
+    run, clients = crew
+    first, second, _ = run.steps.all()
+    run.step_action(first, "start", None)
+    run.step_action(first, "done", None)
+    run.step_action(second, "start", None)
+    answers = press_together(
+        [
+            post(clients[0], reverse("run_step_act", args=[second.pk]), {"action": "done"}),
+            post(clients[1], reverse("run_restart", args=[run.pk]), {"step": first.pk}),
+            post(clients[2], reverse("run_abort", args=[run.pk]), {"reason": "Red alert"}),
+            post(clients[3], reverse("run_step_act", args=[second.pk]), {"action": "done"}),
+        ]
+    )
+    assert all(answer.status_code in (200, 409) for answer in answers), answers
+    run.refresh_from_db()
+    assert run.state == "aborted", "the abort never loses: nothing else can refuse it"
+    steps = RunStep.objects.filter(run=run)
+    assert not RunStepInterval.objects.filter(step__run=run, ended_at__isnull=True).exists()
+    assert RunEvent.objects.filter(run=run, kind="done", step=second).count() <= 1
+    assert run.revision == sum(a.status_code == 200 for a in answers) + 3
+    assert steps.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_finishes_at_once_write_one_deployment(crew):
+    run, clients = crew
+    url = reverse("run_finish", args=[run.pk])
+    answers = press_together([post(c, url, {"result": "failure"}) for c in clients[:2]])
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    from retros.models import Deployment
+
+    assert Deployment.objects.count() == 1
+    assert DeploymentRun.objects.get(pk=run.pk).deployment == Deployment.objects.get()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_for_one_pipeline_at_once_start_one_run(crew):
+    run, clients = crew
+    data = {"environment": "production", "pipeline_id": "pipeline-77"}
+    answers = press_together([lambda c=c: c.post(reverse("run_start"), data) for c in clients[:3]])
+    assert sorted(a.status_code for a in answers) == [302, 400, 400]
+    refusals = [a.content.decode() for a in answers if a.status_code == 400]
+    assert all("for this pipeline" in text for text in refusals)
+    assert DeploymentRun.objects.filter(pipeline_id="pipeline-77").count() == 1
