@@ -112,6 +112,6 @@ def test_long_unbroken_words_never_widen_a_page(
             page.close()
     finally:
         context.close()
-    assert len(pages) == 13
+    assert len(pages) >= 13  # test_every_page.main_pages() grows with the app
     assert not sideways, f"Pages wider than the {viewport['width']} px window: {sideways}"
     assert not problems, "The browser reported errors:\n" + "\n".join(problems)
