@@ -24,6 +24,7 @@ from retros.models import (
     most_pressing_kind,
     rank,
 )
+from retros.people import name_people_in
 
 from . import permissions
 from .models import Category, Column, FindingLink, Improvement
@@ -59,6 +60,10 @@ class PromoteForm(forms.Form):
     assignee = forms.ModelChoiceField(
         queryset=_people(), required=False, label="Owner", empty_label="Nobody yet"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_people_in(self.fields["assignee"], nobody="Nobody yet")
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()
