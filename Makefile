@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DEBUG=1
 
-.PHONY: run test lint bench serve worker backup restore clean
+.PHONY: run test lint bench mutate serve worker backup restore clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@if [[ ! -x $(PY) ]]; then python=$$(.ci/find-python); echo "Creating $(VENV) with $$python"; "$$python" -m venv $(VENV); fi
@@ -34,6 +34,11 @@ test: $(VENV)/.installed lint
 
 bench: $(VENV)/.installed
 	.ci/with-postgres $(PY) bench/run.py $(BENCH_ARGS)
+
+# Mutation testing of the core modules (slow, not part of `make test`): writes bench/mutation.json.
+# MUTATE_ARGS="retros.rotation" runs one module; "--report-only" scores the last run again.
+mutate: $(VENV)/.installed
+	.ci/with-postgres $(PY) bench/mutate.py $(MUTATE_ARGS)
 
 # The web processes only: run the outbox worker (`make worker`) beside them as its own service.
 serve: $(VENV)/.installed

@@ -40,8 +40,8 @@ class MoveError(ValueError):
 
 
 class _CardMovedMeanwhile(Exception):  # noqa: N818 - a signal between attempts, not an error
-    def __init__(self, column_id: int) -> None:
-        self.column_id = column_id
+    def __init__(self, column_id: int, started_at, done_at) -> None:
+        self.column_id, self.started_at, self.done_at = column_id, started_at, done_at
 
 
 class Category(models.Model):
@@ -247,7 +247,9 @@ class Improvement(models.Model):
                 with transaction.atomic():
                     return self._move_once(target_id, after_id, before_id, to_bottom, actor)
             except _CardMovedMeanwhile as moved:
+                # Its times too: a stale copy must not stamp a start or finish again.
                 self.column_id = moved.column_id
+                self.started_at, self.done_at = moved.started_at, moved.done_at
         raise MoveError("The board changed while moving this card; try again.")
 
     def _move_once(
@@ -296,11 +298,13 @@ class Improvement(models.Model):
         # start again from where it is now, under the right locks.
         if not Improvement.objects.filter(pk=self.pk, column_id=source_id).update(**changes):
             current = (
-                Improvement.objects.filter(pk=self.pk).values_list("column_id", flat=True).first()
+                Improvement.objects.filter(pk=self.pk)
+                .values_list("column_id", "started_at", "done_at")
+                .first()
             )
             if current is None:
                 raise MoveError("This card no longer exists.")
-            raise _CardMovedMeanwhile(current)
+            raise _CardMovedMeanwhile(*current)
         for field, value in changes.items():
             setattr(self, field, value)
         self.column = target

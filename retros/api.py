@@ -427,7 +427,8 @@ def github_signature(secret: str, body: bytes) -> str:
 
 
 class GithubDeployment(InSchema):
-    id: Annotated[int, Strict()]
+    # GitHub's ids are 64-bit; a longer one would overflow the stored external id.
+    id: Annotated[int, Strict(), Field(ge=1, lt=2**63)]
     sha: str = Field("", max_length=100)
     ref: str = Field("", max_length=300)
     environment: str = Field("", max_length=200)

@@ -86,7 +86,7 @@ def test_respacing_a_packed_column_keeps_its_order_in_a_fixed_number_of_queries(
 
 def test_it_refuses_a_neighbour_from_another_column(ideas, columns):
     other = ImprovementFactory(column=columns["Next"])
-    with pytest.raises(MoveError):
+    with pytest.raises(MoveError, match="^The card to land next to is no longer in that column"):
         ideas[0].move_to(columns["Ideas"], after=other)
 
 
@@ -116,7 +116,7 @@ def test_it_moves_a_card_after_the_last_one(ideas, columns):
 
 
 def test_a_card_cannot_land_next_to_itself(ideas, columns):
-    with pytest.raises(MoveError):
+    with pytest.raises(MoveError, match=r"^A card cannot land next to itself\.$"):
         ideas[0].move_to(columns["Ideas"], after=ideas[0])
 
 

@@ -8,14 +8,14 @@ from tests.factories import FindingFactory, RetrospectiveFactory
 
 
 def test_one_duty_week_per_week(duty_week):
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="week_start"):
         DutyWeek.objects.create(week_start=duty_week.week_start, unit=duty_week.unit)
 
 
 def test_one_retro_per_duty_week(duty_week):
     RetrospectiveFactory(duty_week=duty_week)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="duty_week_id"):
         Retrospective.objects.create(duty_week=duty_week)
 
 
@@ -24,7 +24,7 @@ def test_one_retro_per_duty_week(duty_week):
 def test_ratings_go_from_1_to_5(duty_week, field, value):
     retro = RetrospectiveFactory(duty_week=duty_week)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match=f"retro_{field}_1_to_5"), transaction.atomic():
         Retrospective.objects.filter(pk=retro.pk).update(**{field: value})
 
 
@@ -33,7 +33,7 @@ def test_a_duty_week_with_a_retro_cannot_be_deleted(duty_week):
 
     RetrospectiveFactory(duty_week=duty_week)
 
-    with pytest.raises(ProtectedError):
+    with pytest.raises(ProtectedError, match=r"Retrospective\.duty_week"):
         duty_week.delete()
 
 

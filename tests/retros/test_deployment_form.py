@@ -134,13 +134,16 @@ def test_an_outsider_may_not_edit_a_deployment(outsider_client):
 
 def test_the_database_refuses_a_finish_before_the_start(db):
     start = timezone.now()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with (
+        pytest.raises(IntegrityError, match="deployment_finishes_after_start"),
+        transaction.atomic(),
+    ):
         Deployment.objects.create(started_at=start, finished_at=start - datetime.timedelta(1))
 
 
 def test_the_database_refuses_negative_minutes(db):
     deployment = DeploymentFactory()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="hands_on_minutes"), transaction.atomic():
         Deployment.objects.filter(pk=deployment.pk).update(hands_on_minutes=-1)
 
 

@@ -37,7 +37,7 @@ def test_a_second_start_leads_to_the_existing_retro(owner_client, client, teamma
 
 
 def test_the_database_allows_one_retro_per_duty_week(retro):
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="duty_week_id"):
         Retrospective.objects.create(duty_week=retro.duty_week)
 
 

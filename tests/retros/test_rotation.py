@@ -87,7 +87,9 @@ def test_a_week_whose_retro_started_cannot_be_swapped(teams):
     first, second = rotation.generate(2)
     Retrospective.objects.create(duty_week=first)
 
-    with pytest.raises(rotation.RotationError):
+    with pytest.raises(
+        rotation.RotationError, match="A week whose retro has started keeps its unit"
+    ):
         rotation.swap(first, second)
 
 
