@@ -42,11 +42,6 @@ from .similar import LIKELY_SAME, similar_improvements
 SEARCH_RESULTS = 10
 
 
-def can_triage(retro: Retrospective, user) -> bool:
-    """Kept for callers elsewhere: the rule is improvements.permissions.can_triage."""
-    return permissions.can_triage(user, retro)
-
-
 def _people():
     return get_user_model().objects.filter(is_active=True, units__isnull=False).distinct()
 
