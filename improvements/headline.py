@@ -44,6 +44,13 @@ class Figure:
     points: list[dict] = field(default_factory=list)
 
     @property
+    def unit_text(self) -> str:
+        """The unit as read after the value now: "1 card", "2 cards"."""
+        if self.now == 1 and self.digits == 0 and self.unit.endswith("s"):
+            return self.unit[:-1]
+        return self.unit
+
+    @property
     def change(self) -> float | None:
         if self.then is None or self.now is None:
             return None

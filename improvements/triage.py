@@ -24,6 +24,7 @@ from retros.models import (
     most_pressing_kind,
     rank,
 )
+from retros.people import name_people_in
 
 from . import permissions
 from .models import Category, Column, FindingLink, Improvement
@@ -41,11 +42,6 @@ from .similar import LIKELY_SAME, similar_improvements
 SEARCH_RESULTS = 10
 
 
-def can_triage(retro: Retrospective, user) -> bool:
-    """Kept for callers elsewhere: the rule is improvements.permissions.can_triage."""
-    return permissions.can_triage(user, retro)
-
-
 def _people():
     return get_user_model().objects.filter(is_active=True, units__isnull=False).distinct()
 
@@ -59,6 +55,10 @@ class PromoteForm(forms.Form):
     assignee = forms.ModelChoiceField(
         queryset=_people(), required=False, label="Owner", empty_label="Nobody yet"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_people_in(self.fields["assignee"], nobody="Nobody yet")
 
     def clean_title(self) -> str:
         title = self.cleaned_data["title"].strip()

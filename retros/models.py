@@ -178,12 +178,6 @@ class DutyWeek(models.Model):
     def week_end(self) -> datetime.date:
         return self.week_start + datetime.timedelta(days=6)
 
-    def involves(self, user) -> bool:
-        """Kept for callers elsewhere: the rule is retros.permissions.is_on_duty."""
-        from .permissions import is_on_duty
-
-        return is_on_duty(user, self)
-
 
 class DeploymentQuerySet(models.QuerySet):
     def stats(self) -> dict:
@@ -366,13 +360,6 @@ class Deployment(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @staticmethod
-    def can_be_logged_by(user) -> bool:
-        """Kept for callers elsewhere: the rule is retros.permissions.can_log_deployments."""
-        from .permissions import can_log_deployments
-
-        return can_log_deployments(user)
-
 
 class ProcessStep(models.Model):
     """One step of the documented deployment process."""
@@ -401,13 +388,6 @@ class ProcessStep(models.Model):
     @property
     def is_manual(self) -> bool:
         return self.mode in (self.Mode.MANUAL, self.Mode.SEMI_AUTOMATIC)
-
-    @staticmethod
-    def can_be_edited_by(user) -> bool:
-        """Kept for callers elsewhere: the rule is retros.permissions.can_edit_process."""
-        from .permissions import can_edit_process
-
-        return can_edit_process(user)
 
     @transaction.atomic
     def change_mode(self, mode: str, user=None, note: str = "") -> "ProcessStepChange | None":
@@ -517,12 +497,6 @@ class Retrospective(models.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == self.Status.SUBMITTED
-
-    def can_edit(self, user) -> bool:
-        """Kept for callers elsewhere: the rule is retros.permissions.can_edit_retro."""
-        from .permissions import can_edit_retro
-
-        return can_edit_retro(user, self)
 
     def missing_attendees(self) -> list[str]:
         """Who must attend but is not listed: the unit, its QA shadow and its platform member."""

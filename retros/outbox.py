@@ -36,7 +36,15 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook, Unit
+from .models import (
+    ChatWebhook,
+    Delivery,
+    DeploymentRun,
+    OutboxMessage,
+    OutgoingWebhook,
+    RunStepInterval,
+    Unit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -149,15 +157,67 @@ def retro_submitted(retro) -> OutboxMessage:
 
 
 def run_blocked(
-    *, unit: Unit | int | None, run: str, step: str, minutes: int, link: str, key: str
+    *,
+    unit: Unit | int | None,
+    run: str,
+    step: str,
+    minutes: int,
+    link: str,
+    key: str,
+    cause: str = "",
 ) -> OutboxMessage:
     """For deployment runs: a step blocked longer than RUN_BLOCKED_ALERT_MINUTES.
 
-    Call `enqueue(run_blocked(...))` when a blocked step passes the threshold; `key` names the
-    run step (e.g. "run:12:step:3") so repeated checks tell the channel once.
+    `alert_blocked_runs` (the worker, every cycle) enqueues it when a blocked step passes the
+    threshold; `key` names the run step's block (e.g. "run:12:step:3:interval:7") so repeated
+    checks tell the channel once.
     """
     text = f"Deployment run {run} is blocked at “{step}” for {minutes} minutes."
+    if cause:
+        text += f" Cause: {cause}"
     return message("run.blocked", text, link=link, unit=unit, dedupe_key=f"run.blocked:{key}")
+
+
+def alert_blocked_runs(now: datetime.datetime | None = None) -> int:
+    """Enqueue run.blocked for each running run's step blocked past RUN_BLOCKED_ALERT_MINUTES.
+
+    Called by the worker every cycle, so no cron is needed. Reads only the open blocked
+    intervals (the partial index of run_step_one_open_interval holds the open ones), and
+    nothing at all while no chat channel is active. The key holds the interval's id: checking
+    again tells nobody twice, and the same step blocked again after an unblock is a new alert.
+    Returns how many blocked steps were past the threshold.
+    """
+    if not ChatWebhook.objects.filter(is_active=True).exists():
+        return 0
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(minutes=settings.RUN_BLOCKED_ALERT_MINUTES)
+    blocked = list(
+        RunStepInterval.objects.filter(
+            kind=RunStepInterval.Kind.BLOCKED,
+            ended_at__isnull=True,
+            started_at__lte=cutoff,
+            step__run__state=DeploymentRun.State.RUNNING,
+        )
+        .select_related("step__run__duty_week")
+        .order_by("started_at", "pk")
+    )
+    messages = []
+    for interval in blocked:
+        step, run = interval.step, interval.step.run
+        label = " ".join(filter(None, [run.get_environment_display(), run.version]))
+        messages.append(
+            run_blocked(
+                unit=run.duty_week.unit_id if run.duty_week else None,
+                run=f"#{run.pk} ({label})",
+                step=step.title,
+                minutes=int((now - interval.started_at).total_seconds() // 60),
+                link=absolute(run.get_absolute_url()),
+                key=f"run:{run.pk}:step:{step.pk}:interval:{interval.pk}",
+                cause=step.block_cause,
+            )
+        )
+    enqueue(*messages)
+    return len(messages)
 
 
 def _name(user) -> str:

@@ -17,6 +17,7 @@ from . import permissions
 from .forms import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
 from .meeting import meeting_context, meeting_etag
 from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+from .people import display_name
 from .permissions import can_edit_retro, can_start_retro
 
 
@@ -369,7 +370,7 @@ def retro_markdown(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "retro": retro,
             "kinds": kinds,
-            "attendees": retro.attendees.order_by("username"),
+            "attendees": [display_name(user) for user in retro.attendees.order_by("username")],
             "stats": deployments.stats(),
             "site_url": request.build_absolute_uri("/").rstrip("/"),
         },

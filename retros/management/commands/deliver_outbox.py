@@ -8,13 +8,18 @@ from django.db import close_old_connections, connection
 
 from retros import outbox
 
+# How often the loop looks for deployment runs blocked past RUN_BLOCKED_ALERT_MINUTES: the
+# threshold is in minutes, so half a minute late at most is on time.
+BLOCKED_CHECK_SECONDS = 30
+
 
 class Command(BaseCommand):
     help = (
         "Send what the outbox holds (chat webhooks, signed outgoing webhooks), retrying "
         "failures with exponential backoff. Runs until stopped (SIGTERM or Ctrl-C finish the "
-        "message in flight first); --once sends what is due and exits. Run one or more next "
-        "to the web processes; they never take the same message."
+        "message in flight first); --once sends what is due and exits. Each round also tells "
+        "chat about deployment runs blocked longer than RUN_BLOCKED_ALERT_MINUTES. Run one or "
+        "more next to the web processes; they never take the same message."
     )
 
     def add_arguments(self, parser) -> None:
@@ -33,14 +38,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         if once:
+            outbox.alert_blocked_runs()
             tally = outbox.drain(batch, stop=lambda: bool(stopping))
             self.stdout.write(f"Sent {tally.sent}, failed {tally.failed} (to be retried).")
             return
         self.stdout.write(f"Delivering the outbox every {interval:g} s; stop with Ctrl-C.")
-        last_cleanup = 0.0
+        last_cleanup = last_blocked_check = 0.0
         while not stopping:
             close_old_connections()
             try:
+                if time.monotonic() - last_blocked_check >= BLOCKED_CHECK_SECONDS:
+                    outbox.alert_blocked_runs()
+                    last_blocked_check = time.monotonic()
                 tally = outbox.drain(batch, stop=lambda: bool(stopping))
                 if time.monotonic() - last_cleanup > 3600:
                     outbox.forget_old()
