@@ -64,7 +64,7 @@ def test_planning_the_week_links_a_deployment_logged_before(staff_client, alpha)
     assert listed_for_unit(staff_client, alpha, "v-early-1")
     retro = RetrospectiveFactory(duty_week=week)
     page = staff_client.get(retro.get_absolute_url()).text
-    assert "1 deployments" in page
+    assert "1 deployment," in page
 
 
 def test_planning_links_only_the_weeks_it_plans(alpha):

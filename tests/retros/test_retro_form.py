@@ -62,7 +62,7 @@ def test_the_page_shows_the_weeks_deployments_with_their_figures(outsider_client
     response = outsider_client.get(retro.get_absolute_url())
 
     assert response.status_code == 200
-    assert "1 deployments, 45 min elapsed" in response.text
+    assert "1 deployment, 45 min elapsed" in response.text
     assert "33 min hands-on, 7 min blocked" in response.text
 
 
