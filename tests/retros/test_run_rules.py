@@ -2,7 +2,7 @@
 
 import pytest
 
-from retros.models import DeploymentRun, RunEvent, RunRefused, RunStep
+from retros.models import DeploymentRun, RunEvent, RunRefused, RunStep, RunStepInterval
 from tests.retros.run_helpers import at, make_process, start_run
 
 S = RunStep.State
@@ -46,7 +46,7 @@ def test_long_reasons_are_cut_to_their_field_lengths(run, owner):
     second.refresh_from_db()
     assert first.block_cause == "b" * 200
     assert second.skip_reason == "s" * 300
-    assert (second.state, second.finished_at) == (S.SKIPPED, at(10, 2))
+    assert (second.state, second.finished_at, second.started_at) == (S.SKIPPED, at(10, 2), None)
     assert RunEvent.objects.get(step=second, kind="skip").text == "s" * 300
 
 
@@ -162,7 +162,9 @@ def test_a_failed_run_may_finish_with_open_steps_and_closes_their_time(run, owne
 
 def test_a_run_cannot_finish_as_aborted_or_anything_else(run, owner):
     for result in ("aborted", "nonsense"):
-        with pytest.raises(RunRefused, match="success, a failure or rolled back") as refused:
+        with pytest.raises(
+            RunRefused, match="^A run finishes as a success, a failure or rolled back\\.$"
+        ) as refused:
             run.finish(owner, result, at=at(10, 1))
         assert refused.value.status == 400
 
@@ -186,3 +188,71 @@ def test_each_state_offers_exactly_its_actions(run, owner):
     assert first.allowed_actions() == ["unblock", "skip"]
     run.step_action(first, "skip", owner, text="Gave up", at=at(10, 3))
     assert first.allowed_actions() == []
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [("skip", "Say why the step is skipped."), ("block", "Say what blocks the step.")],
+)
+def test_a_missing_reason_is_a_bad_request_that_says_what_is_missing(run, owner, action, message):
+    with pytest.raises(RunRefused) as refused:
+        run.step_action(steps_of(run)[0], action, owner, text=" ", at=at(10, 1))
+    assert (str(refused.value), refused.value.status) == (message, 400)
+
+
+def test_an_unknown_action_is_a_bad_request_naming_at_most_thirty_characters(run, owner):
+    with pytest.raises(RunRefused) as refused:
+        run.step_action(steps_of(run)[0], "x" * 40, owner, at=at(10, 1))
+    assert str(refused.value) == f"There is no step action “{'x' * 30}”."
+    assert refused.value.status == 400
+
+
+def test_a_blank_abort_is_refused_with_its_reason(run, owner):
+    with pytest.raises(RunRefused) as refused:
+        run.abort(owner, "", at=at(10, 1))
+    assert (str(refused.value), refused.value.status) == ("Say why the run is aborted.", 400)
+
+
+def test_actions_record_who_opened_and_closed_each_interval_and_when(run, owner, teammate):
+    first, second, _ = steps_of(run)
+    run.step_action(first, "start", owner, at=at(10, 1))
+    run.step_action(first, "block", teammate, text="Stuck", at=at(10, 2))
+    run.step_action(second, "start", owner, at=at(10, 3))
+    run.restart_from(second, teammate, at=at(10, 4))
+    second.refresh_from_db()
+    run.step_action(second, "start", owner, at=at(10, 5))
+    run.finish(teammate, "failure", at=at(10, 9))
+    spans = [
+        (i.step.position, i.kind, i.started_by, i.ended_by)
+        for i in RunStepInterval.objects.filter(step__run=run).order_by("started_at", "pk")
+    ]
+    assert spans == [
+        (1, "working", owner, teammate),
+        (1, "blocked", teammate, teammate),
+        (2, "working", owner, teammate),
+        (2, "working", owner, teammate),
+    ]
+    events = list(
+        run.events.order_by("at", "pk").values_list("kind", "actor__username", "at", "text")
+    )
+    assert events[1:] == [
+        ("start", "owner", at(10, 1), ""),
+        ("block", "teammate", at(10, 2), "Stuck"),
+        ("start", "owner", at(10, 3), ""),
+        ("restarted", "teammate", at(10, 4), ""),
+        ("start", "owner", at(10, 5), ""),
+        ("finished", "teammate", at(10, 9), "failure"),
+    ]
+
+
+def test_an_aborted_run_records_who_ended_it_in_the_event_and_the_open_intervals(
+    run, owner, teammate
+):
+    first = steps_of(run)[0]
+    run.step_action(first, "start", owner, at=at(10, 1))
+    run.abort(teammate, "Wrong tag", at=at(10, 2))
+    assert first.intervals.get().ended_by == teammate
+    event = run.events.get(kind=RunEvent.Kind.ABORTED)
+    assert (event.actor, event.at, event.text) == (teammate, at(10, 2), "Wrong tag")
+    stored = DeploymentRun.objects.get(pk=run.pk)
+    assert (stored.result, stored.ended_by) == ("aborted", teammate)
