@@ -68,6 +68,20 @@ SCOPE = {
     },
     "retros.api": {"include": ["*"]},
     "retros.rotation": {"include": ["*"]},
+    # The deployment run's state machine and time accounting only (not the rest of retros.models):
+    # step transitions, the intervals they close, restart, abort and finish.
+    "retros.models": {
+        "include": [
+            "RunStep.allowed_actions",
+            "RunStep.apply",
+            "RunStep._close_interval",
+            "DeploymentRun.step_action",
+            "DeploymentRun._close_open_intervals",
+            "DeploymentRun.restart_from",
+            "DeploymentRun.abort",
+            "DeploymentRun.finish",
+        ],
+    },
 }
 CORE_MODULES = list(SCOPE)
 STAGED_DIRS = ["config", "improvements", "retros", "static", "templates", "tests"]
