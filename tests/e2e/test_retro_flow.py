@@ -51,6 +51,7 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
     page.goto("/retros/")
     press_on(page.get_by_role("button", name="Start this week's retro"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Retro")
+    page.wait_for_load_state("load")  # retro.js listens for Enter in the quick inputs
     retro = Retrospective.objects.get(duty_week=duty_week)
 
     # Carry-over first: a one-line progress note on each open improvement of the unit.
