@@ -37,7 +37,8 @@ RESULTS = ROOT / "bench" / "mutation.json"
 EQUIVALENT = ROOT / "bench" / "mutation_equivalent.toml"
 # The functions of each core module that are mutated and scored, by qualified name (globs).
 # models.py: the board's moves and counts, not its history or comments. metrics.py: all but
-# the SQLite-only SQL (the suite runs on PostgreSQL) and the verdict rule being replaced.
+# the SQLite-only SQL (the suite runs on PostgreSQL). effect_statistics.py: the "did it help?"
+# verdict (the rank test, its interval, the dependence correction and the sentence shown).
 SCOPE = {
     "improvements.models": {
         "include": [
@@ -62,10 +63,9 @@ SCOPE = {
         "exclude": [
             "*.as_sqlite",
             "register_sqlite_functions",
-            "suggest_verdict",
-            "minimum_sample",
         ],
     },
+    "improvements.effect_statistics": {"include": ["*"]},
     "retros.api": {"include": ["*"]},
     "retros.rotation": {"include": ["*"]},
     # The deployment run's state machine and time accounting only (not the rest of retros.models):
@@ -84,7 +84,7 @@ SCOPE = {
     },
 }
 CORE_MODULES = list(SCOPE)
-STAGED_DIRS = ["config", "improvements", "retros", "static", "templates", "tests"]
+STAGED_DIRS = ["bench", "config", "improvements", "retros", "static", "templates", "tests"]
 STAGED_FILES = ["manage.py", "pyproject.toml"]
 KILLED = {1, 3, -24, 24, 152, 255, 36}  # a failing test, or a timeout (the mutant hangs)
 SURVIVED = {0, 5, 33}  # every test passed, or no test reaches the mutated function
