@@ -138,3 +138,27 @@ def test_figures_read_at_their_rounding_edges():
     assert format_p(0.0001) == "= 0.0001"  # from here down it reads "< 0.0001"
     assert format_p(0.995) == "= 1"
     assert format_p(0.994) == "= 0.99"
+
+
+def test_a_widened_test_that_can_just_bound_the_change_spans_every_ratio():
+    # A history of two slow deployments then two fast ones: ρ ≈ 0.29 widens the variance
+    # 1.83 times; the widened test's critical count is then 0, so the interval runs from the
+    # smallest after/before ratio of minutes + 1 to the largest.
+    history = [50 + 16 * ((n // 2) % 2) + n * 7 % 11 for n in range(48)]
+    before, after = [80, 84, 78, 82, 86, 81], [60, 64, 58, 62, 66, 61]
+
+    result = compare(before, after, history=history)
+
+    assert result.variance_factor == pytest.approx(1.833, abs=0.001)
+    assert result.change_low == pytest.approx(59 / 87 - 1)
+    assert result.change_high == pytest.approx(67 / 79 - 1)
+    assert result.outcome == Outcome.LIKELY_HELPED
+    assert "95 % CI −32 to −15 %" in result.sentence()
+
+
+@pytest.mark.parametrize("minutes", [-1, math.inf, math.nan])
+def test_minutes_that_are_negative_or_not_finite_are_refused_with_the_reason(minutes):
+    with pytest.raises(ValueError, match=r"^Minutes are finite and not negative\.$"):
+        compare([60] * 6, [50] * 5 + [minutes])
+    with pytest.raises(ValueError, match=r"^Minutes are finite and not negative\.$"):
+        compare([60] * 6, [50] * 6, history=[minutes])
