@@ -74,7 +74,7 @@ def test_the_sqlite_aggregate_gives_the_same_percentiles():
 
 
 def test_a_percentile_fraction_outside_zero_to_one_is_refused():
-    with pytest.raises(ValueError, match="A percentile fraction lies between 0 and 1"):
+    with pytest.raises(ValueError, match=r"^A percentile fraction lies between 0 and 1\.$"):
         metrics.Percentile("id", 1.5)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from improvements import metrics
 from improvements.metrics import Filters, XmR
 from improvements.models import Category, Column, Event, Improvement
-from retros.models import Deployment, ProcessStep, ProcessStepChange
+from retros.models import Deployment, Finding, ProcessStep, ProcessStepChange
 from tests.factories import (
     ColumnFactory,
     DeploymentFactory,
@@ -646,3 +646,59 @@ def test_wip_leaves_out_cards_finished_long_ago_as_the_board_does(filters, colum
     rows = {row["name"]: row for row in metrics.wip_per_column(filters)}
 
     assert rows["Done"]["count"] == 1
+
+
+# --- Found by the mutation run on the current code ------------------------------------------------
+
+
+def test_ten_recurring_pains_are_shown_the_oldest_first_among_equals(filters):
+    first, second = retro_in_week(START), retro_in_week(START + datetime.timedelta(weeks=1))
+    # Created newest first, so the table's own order says nothing about their age.
+    cards = [ImprovementFactory(title=f"Pain {n}", created_at=at(12 - n)) for n in range(11)]
+    for card in cards:
+        link(FindingFactory(retro=first), card)
+        link(FindingFactory(retro=second), card)
+
+    pains = metrics.recurring_pains(filters)
+
+    assert pains == cards[:0:-1]  # the newest one is the eleventh: left out
+
+
+def test_follow_through_counts_only_the_ranges_retros_and_cards_raised_in_it(columns):
+    for monday in (START - datetime.timedelta(weeks=1), END + datetime.timedelta(days=1)):
+        outside = retro_in_week(monday)
+        FindingFactory(retro=outside, kind=Finding.Kind.PAIN)
+    inside = retro_in_week(START + datetime.timedelta(weeks=3))
+    FindingFactory(retro=inside, kind=Finding.Kind.IDEA)
+    for created in (at(1), at(28), at(0), at(29)):
+        link(
+            FindingFactory(retro=inside, kind=Finding.Kind.PAIN),
+            ImprovementFactory(created_at=created),
+        )
+    ImprovementFactory(created_at=at(2))  # raised by no retro
+
+    figures = metrics.follow_through(Filters(START, END))
+
+    assert figures["findings"] == 5  # the idea and the four pains linked: the inside retro only
+    assert figures["became"] == 4
+    assert figures["raised"] == 2  # created on the first and the last day of the range, linked
+
+
+def test_slipped_actions_list_the_most_slipped_first_and_fifty_at_most(filters, columns):
+    retros = [retro_in_week(START + datetime.timedelta(weeks=n)) for n in range(4)]
+    # Created in another order than the one expected.
+    two = ImprovementFactory(title="Raised in week 1: two later retros")
+    first = ImprovementFactory(title="Raised in week 0: three later retros")
+    second = ImprovementFactory(title="Also raised in week 0, created after")
+    link(FindingFactory(retro=retros[1]), two)
+    link(FindingFactory(retro=retros[0]), first)
+    link(FindingFactory(retro=retros[2]), first)  # raised again: still counted from week 0
+    link(FindingFactory(retro=retros[0]), second)
+
+    slipped = metrics.slipped_actions(filters)
+
+    assert [(card, card.later_retros) for card in slipped] == [(first, 3), (second, 3), (two, 2)]
+    for n in range(48):
+        link(FindingFactory(retro=retros[1]), ImprovementFactory(title=f"Also slipped {n}"))
+    assert len(metrics.slipped_actions(filters)) == 50
+    assert metrics.slipped_actions(filters)[:2] == [first, second]
