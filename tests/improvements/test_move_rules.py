@@ -225,6 +225,17 @@ def test_neighbours_without_a_gap_are_respaced_one_gap_apart_in_order(columns):
     ]
 
 
+def test_landing_before_a_card_with_no_gap_above_it_respaces_and_lands_right_above_it(columns):
+    ImprovementFactory(title="A", column=columns["Ideas"], position=1)
+    b = ImprovementFactory(title="B", column=columns["Ideas"], position=2)
+    ImprovementFactory(title="D", column=columns["Ideas"], position=3)
+    mover = ImprovementFactory(title="M", column=columns["Next"])
+
+    mover.move_to(columns["Ideas"], before=b.pk)
+
+    assert [title for title, _ in positions(columns["Ideas"])] == ["A", "M", "B", "D"]
+
+
 def test_landing_before_a_card_puts_it_between_that_card_and_the_one_above(columns):
     ImprovementFactory(title="A", column=columns["Ideas"], position=1000)
     ImprovementFactory(title="B", column=columns["Ideas"], position=2000)
