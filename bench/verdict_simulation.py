@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from improvements.effect_statistics import HISTORY_DEPLOYMENTS, Outcome, compare  # noqa: E402
+from improvements.reporting.effect_statistics import HISTORY_DEPLOYMENTS, Outcome, compare  # noqa: E402
 
 MEDIAN_MINUTES = 60.0
 SPREAD = 0.35  # standard deviation of log minutes: about ±35 %

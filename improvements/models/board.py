@@ -204,7 +204,7 @@ class Improvement(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("improvement_detail", args=[self.pk])
+        return reverse("board:improvement_detail", args=[self.pk])
 
     @property
     def days_in_column(self) -> int:

@@ -46,9 +46,9 @@ from retros.models import (
     monday_of,
 )
 
+from ..models import Category, Column, Event, FindingLink, Improvement
 from . import effect_statistics
 from .effect_statistics import HISTORY_DEPLOYMENTS, Outcome
-from .models import Category, Column, Event, FindingLink, Improvement
 
 # ---------------------------------------------------------------------------------------------
 # Percentiles in the database
