@@ -1,7 +1,7 @@
 """How often does "Did it help?" claim an effect that is not there, and find one that is?
 
 Simulates deployment minutes under three noise models, with no real change and with a real
-30 % improvement, and counts the suggested verdicts of today's rule (improvements/
+30 % improvement, and counts the suggested verdicts of today's rule (improvements/reporting/
 effect_statistics.py) and of the rule it replaced (medians 10 % apart). The simulation test
 (tests/improvements/test_effect_statistics.py) runs the same code with fewer cases.
 
