@@ -36,11 +36,12 @@ STAGE = ROOT / ".mutation"
 RESULTS = ROOT / "bench" / "mutation.json"
 EQUIVALENT = ROOT / "bench" / "mutation_equivalent.toml"
 # The functions of each core module that are mutated and scored, by qualified name (globs).
-# models.py: the board's moves and counts, not its history or comments. metrics.py: all but
-# the SQLite-only SQL (the suite runs on PostgreSQL). effect_statistics.py: the "did it help?"
-# verdict (the rank test, its interval, the dependence correction and the sentence shown).
+# models/board.py: the board's moves and counts, not its categories or column settings.
+# reporting/metrics.py: all but the SQLite-only SQL (the suite runs on PostgreSQL).
+# reporting/effect_statistics.py: the "did it help?" verdict (the rank test, its interval,
+# the dependence correction and the sentence shown).
 SCOPE = {
-    "improvements.models": {
+    "improvements.models.board": {
         "include": [
             "Column.*",
             "ImprovementQuerySet.open",
@@ -58,14 +59,14 @@ SCOPE = {
             "Improvement.next_position",
         ],
     },
-    "improvements.metrics": {
+    "improvements.reporting.metrics": {
         "include": ["*"],
         "exclude": [
             "*.as_sqlite",
             "register_sqlite_functions",
         ],
     },
-    "improvements.effect_statistics": {"include": ["*"]},
+    "improvements.reporting.effect_statistics": {"include": ["*"]},
     "retros.api": {"include": ["*"]},
     "retros.rotation": {"include": ["*"]},
     # The deployment run's state machine and time accounting only (not the rest of retros.models):

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from improvements.effect_statistics import (
+from improvements.reporting.effect_statistics import (
     EXACT_LIMIT,
     Comparison,
     Outcome,

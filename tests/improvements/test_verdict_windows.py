@@ -11,7 +11,7 @@ import random
 import pytest
 from django.utils import timezone
 
-from improvements import metrics
+from improvements.reporting import metrics
 from tests.factories import DeploymentFactory, ImprovementFactory
 from tests.retros.run_helpers import make_process
 
