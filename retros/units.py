@@ -126,7 +126,7 @@ def unit_member_remove(request: HttpRequest, pk: int, user_pk: int) -> HttpRespo
     _require_manager(request)
     unit = get_object_or_404(Unit, pk=pk)
     user = get_object_or_404(get_user_model(), pk=user_pk)
-    unit.members.remove(user)  # renews the unit's feed URL (see retros.models)
+    unit.members.remove(user)  # renews the unit's feed URL (see retros/models/teams.py)
     messages.success(
         request,
         f"{user} left {unit}. The unit's calendar feed has a new address, so members "
