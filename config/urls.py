@@ -39,7 +39,11 @@ urlpatterns = [
     path("oidc/logout/", sso.LogoutView.as_view(), name="oidc_logout"),
     path("admin/", admin.site.urls),
     path("api/", machine_urls()),
-    path("", include("retros.urls")),
+    path("", include("retros.urls.retros")),
+    path("", include("retros.urls.teams")),
+    path("", include("retros.urls.deployments")),
+    path("", include("retros.urls.runs")),
+    path("", include("retros.urls.integrations")),
     path("", include("improvements.urls")),
 ]
 

@@ -21,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from retros import outbox
-from retros.deployments import csv_safe
+from retros.csv_export import csv_safe
 from retros.models import Deployment, Unit
 from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 

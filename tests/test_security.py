@@ -159,7 +159,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(client, db):
     assert response.json()["database"] == "unreachable"
 
 
-@pytest.mark.parametrize("name", ["board", "retro_list", "dashboard"])
+@pytest.mark.parametrize("name", ["board", "retros:retro_list", "dashboard"])
 def test_anonymous_users_are_sent_to_login(client, db, name):
     response = client.get(reverse(name))
     assert response.status_code == 302

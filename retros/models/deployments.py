@@ -172,7 +172,7 @@ class Deployment(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("deployment_detail", args=[self.pk])
+        return reverse("deployments:deployment_detail", args=[self.pk])
 
     def clean(self) -> None:
         """Refuse times outside the app's years, and times more than a day ahead.

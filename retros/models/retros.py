@@ -43,7 +43,7 @@ class Retrospective(models.Model):
     )
     summary = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
-    # The meeting: its phase, private writing and the vote budget (see retros/meeting.py).
+    # The meeting: its phase, private writing and the vote budget (see retros/views/meeting.py).
     phase = models.CharField(max_length=10, choices=Phase, default=Phase.COLLECT)
     findings_hidden = models.BooleanField(
         default=False,
@@ -80,7 +80,7 @@ class Retrospective(models.Model):
         return f"Retro {self.duty_week}"
 
     def get_absolute_url(self) -> str:
-        return reverse("retro_detail", args=[self.pk])
+        return reverse("retros:retro_detail", args=[self.pk])
 
     @property
     def is_submitted(self) -> bool:

@@ -116,7 +116,7 @@ class DeploymentRun(models.Model):
         return f"Run #{self.pk} {self.get_environment_display()} {self.version}".rstrip()
 
     def get_absolute_url(self) -> str:
-        return reverse("run_detail", args=[self.pk])
+        return reverse("runs:run_detail", args=[self.pk])
 
     @property
     def is_running(self) -> bool:

@@ -43,7 +43,7 @@ class Unit(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("unit_detail", args=[self.pk])
+        return reverse("teams:unit_detail", args=[self.pk])
 
     def regenerate_feed_token(self) -> None:
         """A new secret feed URL; the old one stops working at once."""
