@@ -19,7 +19,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from improvements.dashboards import PANELS
+from improvements.reporting.panels import PANELS
 from tests.conftest import MATRIX_PK as PK
 
 # Reachable without a session: they authenticate otherwise (token, HMAC) or are the way in.
@@ -144,5 +144,11 @@ def test_every_url_answers_each_role_as_it_should(world, route, name):
 
 def test_the_matrix_covers_every_routed_view():
     names = {name for _, name in ROUTES}
-    assert {"board", "card_move", "retros:retro_detail", "retros:finding_add", "dashboard"} <= names
+    assert {
+        "board:board",
+        "board:card_move",
+        "retros:retro_detail",
+        "retros:finding_add",
+        "reporting:dashboard",
+    } <= names
     assert len(ROUTES) > 40
