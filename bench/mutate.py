@@ -69,9 +69,9 @@ SCOPE = {
     "improvements.reporting.effect_statistics": {"include": ["*"]},
     "retros.api": {"include": ["*"]},
     "retros.rotation": {"include": ["*"]},
-    # The deployment run's state machine and time accounting only (not the rest of retros.models):
+    # The deployment run's state machine and time accounting only (not the rest of models/runs.py):
     # step transitions, the intervals they close, restart, abort and finish.
-    "retros.models": {
+    "retros.models.runs": {
         "include": [
             "RunStep.allowed_actions",
             "RunStep.apply",
