@@ -19,6 +19,7 @@ from improvements.reporting.effect_statistics import (
     format_minutes,
     format_p,
     lag1_autocorrelation,
+    u_cdf,
 )
 
 
@@ -37,6 +38,28 @@ def test_the_exact_distribution_is_used_up_to_fifty_deployments_in_all():
     assert len(before) + len(after[:25]) == EXACT_LIMIT
     assert compare(before, after[:25]).method == "exact"
     assert compare(before, after).method == "normal approximation"
+
+
+def test_nine_against_nine_takes_the_exact_p_not_scipys_default_approximation():
+    # Every later deployment faster: one ordering in C(18, 9) = 48,620. (scipy's default
+    # switches to the normal approximation above eight a side: p = 0.0002.)
+    slow = [110, 90, 125, 100, 130, 95, 115, 105, 120]
+    fast = [60, 45, 75, 40, 80, 50, 70, 55, 65]
+
+    helped, worse = compare(slow, fast), compare(fast, slow)
+
+    assert helped.method == worse.method == "exact"
+    assert helped.p_helped == pytest.approx(1 / 48620)
+    assert worse.p_worse == pytest.approx(1 / 48620)
+
+
+def test_the_distribution_of_u_runs_from_0_to_mn_and_cannot_be_changed():
+    cdf = u_cdf(6, 9)
+
+    assert len(cdf) == 6 * 9 + 1
+    assert cdf[-1] == 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        cdf[0] = 0.5  # it is cached: a change would reach every later comparison
 
 
 # --- The autocorrelation -------------------------------------------------------------------------
