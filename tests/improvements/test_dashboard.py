@@ -23,6 +23,7 @@ from tests.factories import (
     ProcessStepFactory,
     RetrospectiveFactory,
     UnitFactory,
+    UserFactory,
 )
 
 
@@ -291,3 +292,36 @@ def test_the_effects_panel_offers_the_form_only_to_those_allowed(owner, outsider
     outsider_page = stranger.get(url).content.decode()
     assert finished.title in outsider_page
     assert action not in outsider_page
+
+
+def recurring_assigned_cards(columns, numbers: range, retros) -> None:
+    """Cards in progress, each with its own assignee, raised by every one of the retros."""
+    for n in numbers:
+        card = ImprovementFactory(
+            title=f"Recurring {n}", column=columns["In progress"], assignee=UserFactory()
+        )
+        for retro in retros:
+            FindingLink.objects.create(finding=FindingFactory(retro=retro), improvement=card)
+
+
+@pytest.mark.parametrize("name", ["ageing", "recurring"])
+def test_card_panels_read_columns_categories_and_assignees_in_the_same_queries_for_ten(
+    owner_client, columns, unit, name, django_assert_max_num_queries
+):
+    today = timezone.localdate()
+    retros = [
+        RetrospectiveFactory(
+            duty_week=DutyWeekFactory(
+                unit=unit, week_start=today - datetime.timedelta(days=today.weekday() + 7 * n)
+            ),
+            status=Retrospective.Status.SUBMITTED,
+        )
+        for n in (1, 2)
+    ]
+    url = reverse("reporting:dashboard_panel", args=[name])
+    recurring_assigned_cards(columns, range(2), retros)
+    with CaptureQueriesContext(connection) as two:
+        assert "Recurring 1" in owner_client.get(url).content.decode()
+    recurring_assigned_cards(columns, range(2, 10), retros)
+    with django_assert_max_num_queries(len(two)):
+        assert "Recurring 9" in owner_client.get(url).content.decode()
