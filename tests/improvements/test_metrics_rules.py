@@ -14,6 +14,7 @@ from improvements.reporting import metrics
 from improvements.reporting.metrics import Filters, XmR
 from retros.models import Deployment, Finding, ProcessStep, ProcessStepChange
 from tests.factories import (
+    CategoryFactory,
     ColumnFactory,
     DeploymentFactory,
     DutyWeekFactory,
@@ -702,3 +703,14 @@ def test_slipped_actions_list_the_most_slipped_first_and_fifty_at_most(filters, 
         link(FindingFactory(retro=retros[1]), ImprovementFactory(title=f"Also slipped {n}"))
     assert len(metrics.slipped_actions(filters)) == 50
     assert metrics.slipped_actions(filters)[:2] == [first, second]
+
+
+def test_flow_times_list_categories_in_board_order_then_by_name(filters, columns):
+    # Positions put "Zeta" first; "Alpha" and "Beta" share a position, so their names decide.
+    for name, position in [("Beta", 2), ("Zeta", 1), ("Alpha", 2)]:
+        category = CategoryFactory(name=name, slug=name.lower(), position=position)
+        done_card(columns, created=1, started=2, done=3, category=category.slug)
+
+    figures = metrics.flow_times(filters)
+
+    assert [row["category__name"] for row in figures["categories"]] == ["Zeta", "Alpha", "Beta"]
