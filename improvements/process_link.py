@@ -8,11 +8,12 @@ at it, so each side can show the other without `retros` importing `improvements`
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
+from retros.http import HtmxHttpRequest
 from retros.models import ProcessStep, ProcessStepChange
 
 from .models import Column, Event, Improvement
@@ -68,7 +69,7 @@ def _done_improvements_with_manual_steps():
 
 
 @require_safe
-def pending_step_changes(request: HttpRequest) -> HttpResponse:
+def pending_step_changes(request: HtmxHttpRequest) -> HttpResponse:
     """Done improvements whose target step is still manual, each with its one-click change."""
     return render(
         request,
@@ -82,7 +83,7 @@ def pending_step_changes(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
+def step_offer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The offer for one card, as a fragment the card detail can load or include."""
     improvement = get_object_or_404(
         Improvement.objects.select_related("target_step", "column"), pk=pk
@@ -100,7 +101,7 @@ def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def step_change(request: HttpRequest, pk: int) -> HttpResponse:
+def step_change(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not can_change_target_step(request.user):
         raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
     improvement = get_object_or_404(

@@ -2,13 +2,14 @@
 
 import datetime
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from retros import weeks
+from retros.http import HtmxHttpRequest
 from retros.models import Deployment, DutyWeek, Finding, Retrospective, monday_of
 from retros.weeks import week_label
 
@@ -97,12 +98,12 @@ def _tense(monday: datetime.date) -> str:
 
 
 @require_GET
-def weekly_update_now(request: HttpRequest) -> HttpResponse:
+def weekly_update_now(request: HtmxHttpRequest) -> HttpResponse:
     return redirect("weekly_update", week_label(monday_of(timezone.localdate())))
 
 
 @require_GET
-def weekly_update(request: HttpRequest, week: str) -> HttpResponse:
+def weekly_update(request: HtmxHttpRequest, week: str) -> HttpResponse:
     """The update as a page, with its markdown to copy, or as bare markdown with ?format=md."""
     try:
         monday = weeks.parse_iso_week(week)

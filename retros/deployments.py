@@ -5,6 +5,7 @@ import datetime
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -12,14 +13,22 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, Sum
 from django.db.models.functions import TruncWeek
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from .deployment_forms import DeploymentFilterForm, DeploymentForm, ProcessStepForm
-from .models import Deployment, ProcessStep, ProcessStepChange, ProcessStepRevision, monday_of
+from .http import HtmxHttpRequest
+from .models import (
+    Deployment,
+    DeploymentQuerySet,
+    ProcessStep,
+    ProcessStepChange,
+    ProcessStepRevision,
+    monday_of,
+)
 from .permissions import can_edit_process, can_log_deployments
 
 PAGE_SIZE = 50
@@ -28,17 +37,19 @@ CSV_CHUNK_SIZE = 2000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _require_deployment_logger(request: HttpRequest) -> None:
+def _require_deployment_logger(request: HtmxHttpRequest) -> None:
     if not can_log_deployments(request.user):
         raise PermissionDenied("Only members of a unit (or staff) may log deployments.")
 
 
-def _require_process_editor(request: HttpRequest) -> None:
+def _require_process_editor(request: HtmxHttpRequest) -> None:
     if not can_edit_process(request.user):
         raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
 
 
-def _filtered_deployments(request: HttpRequest) -> tuple[DeploymentFilterForm, object]:
+def _filtered_deployments(
+    request: HtmxHttpRequest,
+) -> tuple[DeploymentFilterForm, DeploymentQuerySet]:
     form = DeploymentFilterForm(request.GET or None)
     deployments = Deployment.objects.all()
     if request.GET:
@@ -47,7 +58,7 @@ def _filtered_deployments(request: HttpRequest) -> tuple[DeploymentFilterForm, o
 
 
 @require_safe
-def deployment_list(request: HttpRequest) -> HttpResponse:
+def deployment_list(request: HtmxHttpRequest) -> HttpResponse:
     form, deployments = _filtered_deployments(request)
     page = Paginator(
         deployments.select_related("duty_week__unit", "deployer").order_by("-started_at", "-pk"),
@@ -68,7 +79,7 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def csv_safe(value) -> str:
+def csv_safe(value: object) -> str:
     """A cell value as text that spreadsheets show instead of evaluating.
 
     Every CSV the app writes passes each cell (headers too) through here. A number stays a
@@ -117,7 +128,7 @@ class _Echo:
         return value
 
 
-def _csv_rows(deployments) -> Iterator[str]:
+def _csv_rows(deployments: DeploymentQuerySet) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow([header for header, _ in CSV_COLUMNS])
     rows = deployments.order_by("-started_at", "-pk").values_list(
@@ -129,7 +140,7 @@ def _csv_rows(deployments) -> Iterator[str]:
 
 
 @require_safe
-def deployment_csv(request: HttpRequest) -> StreamingHttpResponse:
+def deployment_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
     _, deployments = _filtered_deployments(request)
     response = StreamingHttpResponse(_csv_rows(deployments), content_type="text/csv")
     stamp = timezone.localdate().isoformat()
@@ -138,7 +149,7 @@ def deployment_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_safe
-def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def deployment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     deployment = get_object_or_404(
         Deployment.objects.select_related("duty_week__unit", "deployer", "shadow"), pk=pk
     )
@@ -149,7 +160,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def deployment_create(request: HttpRequest) -> HttpResponse:
+def deployment_create(request: HtmxHttpRequest) -> HttpResponse:
     _require_deployment_logger(request)
     if request.method == "POST":
         form = DeploymentForm(request.POST)
@@ -164,7 +175,7 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
     return render(request, "retros/deployment_form.html", {"form": form, "deployment": None})
 
 
-def deployment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def deployment_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_deployment_logger(request)
     deployment = get_object_or_404(Deployment, pk=pk)
     if request.method == "POST":
@@ -182,7 +193,12 @@ def deployment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # The process map
 
 
-def process_history(weeks: int, today: datetime.date | None = None) -> list[dict]:
+class _StepState(TypedDict):
+    mode: str
+    minutes: int
+
+
+def process_history(weeks: int, today: datetime.date | None = None) -> list[dict[str, Any]]:
     """Manual steps left and manual minutes per deployment at the end of each recent week.
 
     Replays ProcessStepChange backwards from the steps' current modes, so it costs three
@@ -198,7 +214,7 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
         monday_of(today or timezone.localdate()) - datetime.timedelta(weeks=n) for n in range(weeks)
     ]
     since = start_of(mondays[-1])
-    steps = {
+    steps: dict[int, _StepState] = {
         pk: {"mode": mode, "minutes": minutes}
         for pk, mode, minutes in ProcessStep.objects.values_list("pk", "mode", "minutes")
     }
@@ -249,7 +265,7 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
 
 
 @require_safe
-def process_map(request: HttpRequest) -> HttpResponse:
+def process_map(request: HtmxHttpRequest) -> HttpResponse:
     steps = list(ProcessStep.objects.select_related("unit"))
     # A change made from a done improvement has that card's event pointing at it.
     recent_changes = (
@@ -279,7 +295,7 @@ def process_map(request: HttpRequest) -> HttpResponse:
     )
 
 
-def process_step_create(request: HttpRequest) -> HttpResponse:
+def process_step_create(request: HtmxHttpRequest) -> HttpResponse:
     _require_process_editor(request)
     if request.method == "POST":
         form = ProcessStepForm(request.POST)
@@ -296,7 +312,7 @@ def process_step_create(request: HttpRequest) -> HttpResponse:
     return render(request, "retros/process_step_form.html", {"form": form, "step": None})
 
 
-def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def process_step_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_process_editor(request)
     step = get_object_or_404(ProcessStep, pk=pk)
     old_mode, old_how_to = step.mode, step.how_to
@@ -331,7 +347,7 @@ def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def process_step_move(request: HttpRequest, pk: int) -> HttpResponse:
+def process_step_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Move a step one place up or down; positions are renumbered 1..n in the same go."""
     _require_process_editor(request)
     direction = request.POST.get("direction")
