@@ -6,6 +6,7 @@ at it, so each side can show the other without `retros` importing `improvements`
 """
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from retros.http import HtmxHttpRequest
 from retros.models import ProcessStep, ProcessStepChange
 
-from .models import Column, Event, Improvement
+from .models import Column, Event, Improvement, ImprovementQuerySet
 from .permissions import can_change_target_step
 
 # What a finished improvement can turn a manual step into.
@@ -39,8 +40,10 @@ def offers_step_change(improvement: Improvement) -> bool:
 
 
 @transaction.atomic
-def change_target_step(improvement: Improvement, mode: str, user) -> ProcessStepChange | None:
+def change_target_step(improvement: Improvement, mode: str, user: User) -> ProcessStepChange | None:
     """Change the mode of the step an improvement targets, and say so on both sides."""
+    if improvement.target_step_id is None:
+        raise ValueError(f"Improvement #{improvement.pk} targets no process step.")
     step = ProcessStep.objects.select_for_update().get(pk=improvement.target_step_id)
     old_mode = step.mode
     note = f"Improvement #{improvement.pk} done: {improvement.title}"[:300]
@@ -56,7 +59,7 @@ def change_target_step(improvement: Improvement, mode: str, user) -> ProcessStep
     return change
 
 
-def _done_improvements_with_manual_steps():
+def _done_improvements_with_manual_steps() -> ImprovementQuerySet:
     return (
         Improvement.objects.filter(
             done_at__isnull=False,

@@ -46,6 +46,12 @@ api = NinjaAPI(
 )
 
 
+class TokenRequest(HttpRequest):
+    """A request TokenAuth let in: ninja sets `auth` to the token (for annotations only)."""
+
+    auth: ApiToken
+
+
 class TokenAuth(HttpBearer):
     """A live token with `scope`: none or a revoked one is 401, one without the scope 403."""
 
