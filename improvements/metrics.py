@@ -398,7 +398,8 @@ def recurring_pains(filters: Filters, limit: int = 10) -> list[Improvement]:
         filters.improvements()
         .filter(archived_at__isnull=True)
         .with_recurrence()
-        .filter(recurrence__gte=2)
+        # django-stubs cannot see the annotation a custom QuerySet method adds.
+        .filter(recurrence__gte=2)  # type: ignore[misc]
         .select_related("column", "category")
         .order_by("-recurrence", "created_at")[:limit]
     )
@@ -467,9 +468,9 @@ def slipped_actions(filters: Filters, limit: int = 50) -> list[Improvement]:
         filters.improvements()
         .filter(archived_at__isnull=True)
         .exclude(column__state__in=[Column.State.DONE, Column.State.DROPPED])
-        .annotate(first_week=Min("finding_links__finding__retro__duty_week__week_start"))
-        .filter(first_week__isnull=False)
-        .values_list("pk", "first_week")
+        .annotate(first=Min("finding_links__finding__retro__duty_week__week_start"))
+        .filter(first__isnull=False)
+        .values_list("pk", "first")
     )
     if not first_weeks:
         return []

@@ -109,7 +109,8 @@ class ProcessStepAdmin(admin.ModelAdmin):
             return
         new_mode, obj.mode = obj.mode, form.initial["mode"]
         super().save_model(request, obj, form, change)
-        obj.change_mode(new_mode, user=request.user, note="Changed in the admin")
+        user = request.user if request.user.is_authenticated else None
+        obj.change_mode(new_mode, user=user, note="Changed in the admin")
 
 
 @admin.register(RetroRevision)
