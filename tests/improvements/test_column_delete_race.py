@@ -7,7 +7,7 @@ from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from improvements import forms as board_forms
+from improvements.forms import columns as board_forms
 from improvements.models import Column, Improvement, MoveError
 from retros.models import Unit
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
@@ -58,7 +58,7 @@ def test_a_card_arriving_after_the_check_keeps_the_column_and_says_why(monkeypat
 
     monkeypatch.setattr(board_forms.BaseColumnFormSet, "clean", clean_then_a_card_arrives)
     response = client.post(
-        reverse("column_settings"), formset_data(columns, Spare={"DELETE": "on"})
+        reverse("board:column_settings"), formset_data(columns, Spare={"DELETE": "on"})
     )
 
     assert response.status_code == 200
@@ -85,7 +85,7 @@ def test_racing_deletes_and_moves_never_answer_500_nor_lose_a_card():
         def delete():
             try:
                 start.wait()
-                statuses.append(client.post(reverse("column_settings"), data).status_code)
+                statuses.append(client.post(reverse("board:column_settings"), data).status_code)
             except Exception as error:  # noqa: BLE001 - reported below
                 errors.append(error)
             finally:
