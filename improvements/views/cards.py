@@ -1,5 +1,7 @@
 """Views of one card: its page (history, comments, links), edits, comments, archive and drop."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -23,7 +25,8 @@ def get_card_for_editor(request: HtmxHttpRequest, pk: int) -> Improvement:
         editable=can_edit_board_expression(request.user)
     )
     card = get_object_or_404(cards, pk=pk)
-    if not card.editable:
+    # django-stubs loses the annotated attribute's name on the annotated model type.
+    if not card.editable:  # type: ignore[attr-defined]
         raise PermissionDenied("Only members of a unit may change the board.")
     return card
 
@@ -39,7 +42,7 @@ def _detail_context(improvement: Improvement) -> dict:
     }
 
 
-def full_detail_context(request: HtmxHttpRequest, pk: int, **forms) -> dict:
+def full_detail_context(request: HtmxHttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
     improvement = get_object_or_404(
         Improvement.objects.select_related(
             "category", "column", "unit", "assignee", "target_step", "created_by"
@@ -56,7 +59,9 @@ def full_detail_context(request: HtmxHttpRequest, pk: int, **forms) -> dict:
     }
 
 
-def _render_detail(request: HtmxHttpRequest, improvement: Improvement, **forms) -> HttpResponse:
+def _render_detail(
+    request: HtmxHttpRequest, improvement: Improvement, **forms: Any
+) -> HttpResponse:
     context = full_detail_context(request, improvement.pk, **forms)
     if request.htmx and request.htmx.target in ("card-dialog-body", "card-detail"):
         current = request.htmx.current_url_abs_path or ""

@@ -4,6 +4,9 @@ Both live here, not in `retros`, because they read and write the board; the retr
 them as fragments.
 """
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -39,7 +42,10 @@ SEARCH_RESULTS = 10
 
 
 def _retro_triage_page(
-    request: HtmxHttpRequest, pk: int, bound: dict | None = None, status: int = 200
+    request: HtmxHttpRequest,
+    pk: int,
+    bound: dict[tuple[str, str], Any] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """Every pain and idea of the retro (or group of them), each with its three ways out.
 
@@ -55,7 +61,12 @@ def _retro_triage_page(
     suggestions = similar_improvements([item.text for item in pending]) if can_edit else []
     # Every item's form offers the same choices: read them once, not once per form.
     shared = PromoteForm()
-    choices = {name: list(shared.fields[name].choices) for name in ("category", "unit", "assignee")}
+    choices = {}
+    for name in ("category", "unit", "assignee"):
+        field = shared.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)
+        # django-stubs types the getter as all the setter takes; Django gives an iterator.
+        choices[name] = list(field.choices)  # type: ignore[arg-type]
     for item, similar in zip(pending, suggestions, strict=False):
         item.suggestions = similar
         likely = similar[0] if similar and similar[0].similarity >= LIKELY_SAME else None
@@ -186,8 +197,8 @@ def _link(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
     recurrence. A done card is reopened, or kept done, as the person triaging says."""
     form = LinkForm(request.POST)
     if not form.is_valid():
-        errors = form.errors.get("improvement") or form.non_field_errors() or []
-        error = " ".join(errors) or "Choose an improvement."
+        errors = form.errors.get("improvement") or form.non_field_errors()
+        error = " ".join(str(message) for message in errors) or "Choose an improvement."
         chosen = request.POST.get("improvement", "")
         return _retro_triage_page(
             request,
@@ -306,7 +317,7 @@ def improvement_search(request: HtmxHttpRequest) -> HttpResponse:
             .first()
         )
         members = list(group.findings.order_by("created_at", "id")) if group else []
-        item = TriageItem(group.retro, members, group=group) if members else None
+        item = TriageItem(group.retro, members, group=group) if group and members else None
     results = []
     if query:
         words = query.split()
@@ -319,7 +330,8 @@ def improvement_search(request: HtmxHttpRequest) -> HttpResponse:
             .exclude(column__state=Column.State.DROPPED)
             .select_related("column", "category", "unit")
             .with_recurrence()
-            .order_by("-recurrence", "-created_at")[:SEARCH_RESULTS]
+            # django-stubs cannot see the annotation a custom QuerySet method adds.
+            .order_by("-recurrence", "-created_at")[:SEARCH_RESULTS]  # type: ignore[misc]
         )
     elif item is not None:
         results = similar_improvements([item.text], limit=SEARCH_RESULTS // 2)[0]
