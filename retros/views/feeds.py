@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .models import DutyWeek, DutyWeekQuerySet, PersonFeed, Unit
+from ..models import DutyWeek, DutyWeekQuerySet, PersonFeed, Unit
 
 # The roles ("unit", "qa", "platform") a feed's owner has in a week.
 type RolesFor = Callable[[DutyWeek], list[str]]

@@ -1,6 +1,6 @@
 """The retro as a meeting: findings by kind, phases, private writing, groups and votes.
 
-The retro page (retros/views.py) renders what `meeting_context` builds; the views here make
+The retro page (retros/views/retros.py) renders what `meeting_context` builds; the views here make
 the meeting's changes. Every change touches the retro, so attendees' polls see it.
 """
 
@@ -14,9 +14,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import permissions
-from .http import HtmxHttpRequest
-from .models import (
+from .. import permissions
+from ..http import HtmxHttpRequest
+from ..models import (
     MAX_VOTES_PER_PERSON,
     Finding,
     FindingGroup,
@@ -25,7 +25,7 @@ from .models import (
     most_pressing_kind,
     rank,
 )
-from .permissions import AnyUser
+from ..permissions import AnyUser
 
 PHASES = list(Retrospective.Phase)
 

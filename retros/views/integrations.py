@@ -14,10 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import outbox
-from .http import HtmxHttpRequest
-from .models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook, Unit
-from .permissions import can_manage_chat, can_manage_rotation, chat_units_for
+from .. import outbox
+from ..http import HtmxHttpRequest
+from ..models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook, Unit
+from ..permissions import can_manage_chat, can_manage_rotation, chat_units_for
 
 
 class ChatWebhookForm(forms.ModelForm):
@@ -94,7 +94,7 @@ def chat_webhook_add(request: HtmxHttpRequest) -> HttpResponse:
     webhook.created_by = request.user
     webhook.save()
     messages.success(request, f"Added: {webhook}. Send a test message to check it.")
-    return redirect("chat_webhooks")
+    return redirect("integrations:chat_webhooks")
 
 
 def _get_for_change(request: HtmxHttpRequest, pk: int) -> ChatWebhook:
@@ -109,7 +109,7 @@ def chat_webhook_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     webhook = _get_for_change(request, pk)
     webhook.delete()
     messages.success(request, f"Removed: {webhook}.")
-    return redirect("chat_webhooks")
+    return redirect("integrations:chat_webhooks")
 
 
 @require_POST
@@ -130,4 +130,4 @@ def chat_webhook_test(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             body=outbox.json.dumps(make(text, link)),
         )
     messages.success(request, "Test message queued: it should appear in the channel shortly.")
-    return redirect("chat_webhooks")
+    return redirect("integrations:chat_webhooks")
