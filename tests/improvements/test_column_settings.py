@@ -33,7 +33,7 @@ def formset_data(columns, **changes):
 
 
 @pytest.fixture
-def platform_client(client):
+def platform_client(db, client):
     member = UserFactory(username="platform")
     UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[member])
     client.force_login(member)
@@ -97,7 +97,7 @@ def test_staff_may_change_columns(client, staff):
 
 
 @pytest.mark.parametrize("who", ["owner_client", "outsider_client"])
-def test_others_see_the_columns_but_may_not_change_them(request, who):
+def test_others_see_the_columns_but_may_not_change_them(db, request, who):
     client = request.getfixturevalue(who)
     response = client.get(reverse("column_settings"))
     assert response.status_code == 200 and "Save columns" not in response.content.decode()

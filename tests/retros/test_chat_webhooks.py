@@ -35,7 +35,7 @@ def test_an_outsider_may_not_add_any(outsider_client):
     assert not ChatWebhook.objects.exists()
 
 
-def test_the_platform_team_adds_an_organisation_wide_channel(client):
+def test_the_platform_team_adds_an_organisation_wide_channel(db, client):
     lead = UserFactory(username="uma")
     UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[lead])
     client.force_login(lead)
