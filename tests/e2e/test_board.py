@@ -3,34 +3,11 @@
 from playwright.sync_api import expect
 
 from improvements.models import Improvement
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, drag
 from tests.factories import ImprovementFactory
+from tests.improvements.board_helpers import titles_in
 
 SHOTS = "/tmp/wbb"
-
-
-def drag(page, source, target):
-    """Drag with real pointer steps: SortableJS ignores a single jump."""
-    box = source.bounding_box()
-    goal = target.bounding_box()
-    start_x, start_y = box["x"] + box["width"] / 2, box["y"] + 10
-    end_x, end_y = goal["x"] + goal["width"] / 2, goal["y"] + 20
-    page.mouse.move(start_x, start_y)
-    page.mouse.down()
-    for step in range(1, 16):
-        page.mouse.move(
-            start_x + (end_x - start_x) * step / 15, start_y + (end_y - start_y) * step / 15
-        )
-        page.wait_for_timeout(20)
-    page.mouse.up()
-
-
-def titles_in(column):
-    return list(
-        Improvement.objects.filter(column=column)
-        .order_by("position")
-        .values_list("title", flat=True)
-    )
 
 
 def wait_idle(page):
@@ -193,35 +170,21 @@ def test_the_board_reads_on_a_phone(open_page, owner, columns, unit):
     assert width <= PHONE["width"] + 1
 
 
-def test_a_refused_move_fetches_the_real_columns_at_once(
-    browser, live_server, owner, columns, unit
-):
-    # Its own page: the refused request makes the browser log a 409, which open_page forbids.
-    from django.test import Client
-
-    client = Client()
-    client.force_login(owner)
-    context = browser.new_context(base_url=live_server.url)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    try:
-        first = ImprovementFactory(title="Leaves", column=columns["Next"])
-        second = ImprovementFactory(title="Stays", column=columns["Next"])
-        page.goto("/board/")
-        # Someone else moves the neighbour away; this page still shows it.
-        Improvement.objects.get(pk=first.pk).move_to(columns["Done"])
-        page.locator(f"#card-{second.pk}").hover()
-        page.locator("#card-move-up").click()
-        expect(page.locator("#board-status")).to_contain_text("no longer in that column")
-        # Well before the next poll, the page shows where the cards really are.
-        next_column = page.locator(f"#column-{columns['Next'].pk}")
-        expect(next_column.locator(f"#card-{first.pk}")).to_have_count(0, timeout=2500)
-        expect(page.locator(f"#column-{columns['Done'].pk} #card-{first.pk}")).to_be_visible()
-        assert titles_in(columns["Next"]) == ["Stays"]
-    finally:
-        context.close()
+def test_a_refused_move_fetches_the_real_columns_at_once(open_page, owner, columns, unit):
+    page = open_page(owner, refusals_expected=True)
+    first = ImprovementFactory(title="Leaves", column=columns["Next"])
+    second = ImprovementFactory(title="Stays", column=columns["Next"])
+    page.goto("/board/")
+    # Someone else moves the neighbour away; this page still shows it.
+    Improvement.objects.get(pk=first.pk).move_to(columns["Done"])
+    page.locator(f"#card-{second.pk}").hover()
+    page.locator("#card-move-up").click()
+    expect(page.locator("#board-status")).to_contain_text("no longer in that column")
+    # Well before the next poll, the page shows where the cards really are.
+    next_column = page.locator(f"#column-{columns['Next'].pk}")
+    expect(next_column.locator(f"#card-{first.pk}")).to_have_count(0, timeout=2500)
+    expect(page.locator(f"#column-{columns['Done'].pk} #card-{first.pk}")).to_be_visible()
+    assert titles_in(columns["Next"]) == ["Stays"]
 
 
 def test_move_controls_show_on_hover_only_and_a_title_opens_the_card(page, columns, unit):
@@ -242,27 +205,18 @@ def test_move_controls_show_on_hover_only_and_a_title_opens_the_card(page, colum
     expect(page.locator("#card-dialog #card-title")).to_have_text("Hover me")
 
 
-def test_without_javascript_a_card_moves_from_its_page(browser, live_server, owner, columns, unit):
-    from django.test import Client
-
+def test_without_javascript_a_card_moves_from_its_page(
+    open_page, live_server, owner, columns, unit
+):
     card = ImprovementFactory(title="No script", column=columns["Ideas"])
-    client = Client()
-    client.force_login(owner)
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    try:
-        page.goto("/board/")
-        page.get_by_role("link", name="No script").click()
-        expect(page.get_by_role("heading", name="No script")).to_be_visible()
-        page.get_by_role("link", name="Move…").click()
-        page.get_by_label("Column").select_option(label="In progress")
-        page.get_by_role("button", name="Move", exact=True).click()
-        expect(page).to_have_url(f"{live_server.url}/board/#card-{card.pk}")
-        in_progress = page.locator(f"#column-{columns['In progress'].pk}")
-        expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
-        assert titles_in(columns["In progress"]) == ["No script"]
-    finally:
-        context.close()
+    page = open_page(owner, java_script_enabled=False)
+    page.goto("/board/")
+    page.get_by_role("link", name="No script").click()
+    expect(page.get_by_role("heading", name="No script")).to_be_visible()
+    page.get_by_role("link", name="Move…").click()
+    page.get_by_label("Column").select_option(label="In progress")
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/board/#card-{card.pk}")
+    in_progress = page.locator(f"#column-{columns['In progress'].pk}")
+    expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
+    assert titles_in(columns["In progress"]) == ["No script"]

@@ -28,6 +28,29 @@ def raise_in_a_retro(card):
     FindingLink.objects.create(finding=FindingFactory(retro=retro), improvement=card)
 
 
+@pytest.fixture
+def card_with_every_fact(columns, unit, owner):
+    """card_with_every_fact(title, step, retros): a card in Next showing all a card can.
+
+    The unit, the owner as assignee, the target `step`, a confirmed verdict, `retros` raised in.
+    """
+
+    def make(title, step, retros):
+        card = ImprovementFactory(
+            title=title,
+            column=columns["Next"],
+            unit=unit,
+            assignee=owner,
+            target_step=ProcessStepFactory(title=step),
+            effect_verdict=Improvement.Verdict.CONFIRMED,
+        )
+        for _ in range(retros):
+            raise_in_a_retro(card)
+        return card
+
+    return make
+
+
 def column_html(response, column):
     content = response.content.decode()
     start = content.rindex("<section", 0, content.index(f'id="column-{column.pk}"'))
@@ -35,18 +58,10 @@ def column_html(response, column):
     return content[start:end]
 
 
-def test_it_shows_every_card_with_what_matters_on_it(owner_client, columns, unit, owner):
-    step = ProcessStepFactory(title="Run smoke tests by hand")
-    card = ImprovementFactory(
-        title="Automate the smoke test",
-        column=columns["Next"],
-        unit=unit,
-        assignee=owner,
-        target_step=step,
-        effect_verdict=Improvement.Verdict.CONFIRMED,
-    )
-    for _ in range(2):
-        raise_in_a_retro(card)
+def test_it_shows_every_card_with_what_matters_on_it(
+    owner_client, columns, owner, card_with_every_fact
+):
+    card = card_with_every_fact("Automate the smoke test", "Run smoke tests by hand", retros=2)
     html = column_html(owner_client.get(reverse("board")), columns["Next"])
     assert "Automate the smoke test" in html
     assert f"cat-{card.category_id}" in html
@@ -180,20 +195,16 @@ def test_card_text_is_escaped_on_the_board(owner_client, columns, unit):
     assert "&lt;b&gt;step&lt;/b&gt;" in html
 
 
-def test_a_card_is_a_link_and_its_facts_in_under_400_bytes(owner_client, columns, unit, owner):
+def test_a_card_is_a_link_and_its_facts_in_under_400_bytes(
+    owner_client, columns, owner, card_with_every_fact
+):
     owner.first_name, owner.last_name = "Olga", "Owner"
     owner.save()
-    step = ProcessStepFactory(title="Run the manual regression checklist")
-    card = ImprovementFactory(
-        title="Automate the production smoke test with the e2e suite #1234",
-        column=columns["Next"],
-        unit=unit,
-        assignee=owner,
-        target_step=step,
-        effect_verdict=Improvement.Verdict.CONFIRMED,
+    card = card_with_every_fact(
+        "Automate the production smoke test with the e2e suite #1234",
+        "Run the manual regression checklist",
+        retros=3,
     )
-    for _ in range(3):
-        raise_in_a_retro(card)
     html = column_html(owner_client.get(reverse("board")), columns["Next"])
     start = html.index(f'<li class="board-card cat-{card.category_id}" id="card-{card.pk}"')
     markup = html[start : html.index("</li>", start) + 5]
