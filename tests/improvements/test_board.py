@@ -51,6 +51,13 @@ def card_with_every_fact(columns, unit, owner):
     return make
 
 
+def fill_to(column, cards, wip_limit):
+    """Give `column` a WIP limit and that many cards."""
+    column.wip_limit = wip_limit
+    column.save()
+    ImprovementFactory.create_batch(cards, column=column)
+
+
 def column_html(response, column):
     content = response.content.decode()
     start = content.rindex("<section", 0, content.index(f'id="column-{column.pk}"'))
@@ -81,10 +88,7 @@ def test_a_pending_verdict_shows_no_badge(owner_client, columns):
 
 
 def test_a_column_over_its_wip_limit_is_marked_with_its_count(owner_client, columns):
-    columns["In progress"].wip_limit = 2
-    columns["In progress"].save()
-    for _ in range(3):
-        ImprovementFactory(column=columns["In progress"])
+    fill_to(columns["In progress"], cards=3, wip_limit=2)
     html = column_html(owner_client.get(reverse("board")), columns["In progress"])
     assert "over-limit" in html
     assert "3 / 2" in html
@@ -92,10 +96,7 @@ def test_a_column_over_its_wip_limit_is_marked_with_its_count(owner_client, colu
 
 
 def test_a_column_at_its_wip_limit_is_not_marked(owner_client, columns):
-    columns["In progress"].wip_limit = 2
-    columns["In progress"].save()
-    for _ in range(2):
-        ImprovementFactory(column=columns["In progress"])
+    fill_to(columns["In progress"], cards=2, wip_limit=2)
     html = column_html(owner_client.get(reverse("board")), columns["In progress"])
     assert "over WIP limit" not in html
 
