@@ -23,6 +23,7 @@ from retros.models import (
 )
 
 from .factories import DutyWeekFactory, UnitFactory, UserFactory
+from .receiver import Receiver
 
 SEED = import_module("improvements.migrations.0002_seed_categories_and_columns")
 
@@ -77,6 +78,14 @@ def staff(db):
 
 
 @pytest.fixture
+def platform_member(db):
+    """A member of the platform unit: looks after units, the process and the board's columns."""
+    member = UserFactory(username="plat")
+    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[member])
+    return member
+
+
+@pytest.fixture
 def unit(owner, teammate):
     return UnitFactory(name="Payments", members=[owner, teammate])
 
@@ -104,10 +113,24 @@ def outsider_client(client, outsider):
     return client
 
 
+@pytest.fixture
+def platform_client(client, platform_member):
+    client.force_login(platform_member)
+    return client
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 takes most of a test's setup on a busy 2-core machine; tests need no real hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def receiver():
+    """An HTTP server on loopback that records what the outbox posts to it."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
 
 
 MATRIX_PK = 9001

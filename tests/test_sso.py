@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 
 from config import sso
 from tests.factories import UserFactory
-from tests.reliability.test_load_and_faults import free_port
+from tests.reliability.servers import free_port
 
 ROOT = Path(settings.BASE_DIR)
 CLIENT_SECRET = "wallbreaker-client-secret-for-tests"

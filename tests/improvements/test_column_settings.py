@@ -4,8 +4,7 @@ import pytest
 from django.urls import reverse
 
 from improvements.models import Column, Event, Improvement
-from retros.models import Unit
-from tests.factories import ImprovementFactory, UnitFactory, UserFactory
+from tests.factories import ImprovementFactory
 
 
 def formset_data(columns, **changes):
@@ -30,14 +29,6 @@ def formset_data(columns, **changes):
     for key in ("name", "position", "state", "wip_limit"):
         data[f"form-{len(columns)}-{key}"] = extra.get(key, "")
     return data
-
-
-@pytest.fixture
-def platform_client(db, client):
-    member = UserFactory(username="platform")
-    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[member])
-    client.force_login(member)
-    return client
 
 
 def ordered():

@@ -84,11 +84,8 @@ def test_only_qa_platform_and_staff_change_the_process(client, steps, user_fixtu
     assert not ProcessStepChange.objects.exists()
 
 
-def test_a_platform_member_may_edit(client, steps):
-    user = UserFactory(username="pat")
-    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[user])
-    client.force_login(user)
-    assert client.get(reverse("process_step_edit", args=[steps[0].pk])).status_code == 200
+def test_a_platform_member_may_edit(platform_client, steps):
+    assert platform_client.get(reverse("process_step_edit", args=[steps[0].pk])).status_code == 200
 
 
 def test_staff_may_edit(client, staff, steps):
