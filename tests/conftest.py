@@ -86,6 +86,14 @@ def platform_member(db):
 
 
 @pytest.fixture
+def qa_member(db):
+    """A member of the QA unit: may change a process step's mode."""
+    member = UserFactory(username="quinn")
+    UnitFactory(name="QA", kind=Unit.Kind.QA, members=[member])
+    return member
+
+
+@pytest.fixture
 def unit(owner, teammate):
     return UnitFactory(name="Payments", members=[owner, teammate])
 
@@ -116,6 +124,12 @@ def outsider_client(client, outsider):
 @pytest.fixture
 def platform_client(client, platform_member):
     client.force_login(platform_member)
+    return client
+
+
+@pytest.fixture
+def qa_client(client, qa_member):
+    client.force_login(qa_member)
     return client
 
 

@@ -19,3 +19,27 @@ def cards_at(column, **positions: int) -> list[Improvement]:
         ImprovementFactory(title=title, column=column, position=position)
         for title, position in positions.items()
     ]
+
+
+def column_settings_form(columns, **changes) -> dict:
+    """The column settings form as a browser posts it, with `changes` per column name."""
+    data = {
+        "form-TOTAL_FORMS": str(len(columns) + 1),
+        "form-INITIAL_FORMS": str(len(columns)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+    }
+    for index, column in enumerate(columns):
+        values = {
+            "id": column.pk,
+            "name": column.name,
+            "position": column.position,
+            "state": column.state,
+            "wip_limit": column.wip_limit or "",
+        } | changes.get(column.name, {})
+        for key, value in values.items():
+            data[f"form-{index}-{key}"] = value
+    extra = {"state": "backlog"} | changes.get("new", {})  # the select's first choice
+    for key in ("name", "position", "state", "wip_limit"):
+        data[f"form-{len(columns)}-{key}"] = extra.get(key, "")
+    return data

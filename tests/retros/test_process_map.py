@@ -7,23 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros.deployments import process_history
-from retros.models import ProcessStep, ProcessStepChange, Unit
-from tests.factories import DeploymentFactory, ProcessStepFactory, UnitFactory, UserFactory
+from retros.models import ProcessStep, ProcessStepChange
+from tests.factories import DeploymentFactory, ProcessStepFactory
 
 TODAY = datetime.date(2026, 3, 18)  # a Wednesday in 2026-W12
-
-
-@pytest.fixture
-def qa_member(db):
-    user = UserFactory(username="quinn")
-    UnitFactory(name="QA", kind=Unit.Kind.QA, members=[user])
-    return user
-
-
-@pytest.fixture
-def qa_client(client, qa_member):
-    client.force_login(qa_member)
-    return client
 
 
 @pytest.fixture
