@@ -11,7 +11,7 @@ from improvements import forms as board_forms
 from improvements.models import Column, Improvement, MoveError
 from retros.models import Unit
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
-from tests.improvements.test_column_settings import formset_data
+from tests.improvements.board_helpers import column_settings_form
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
@@ -58,7 +58,7 @@ def test_a_card_arriving_after_the_check_keeps_the_column_and_says_why(monkeypat
 
     monkeypatch.setattr(board_forms.BaseColumnFormSet, "clean", clean_then_a_card_arrives)
     response = client.post(
-        reverse("column_settings"), formset_data(columns, Spare={"DELETE": "on"})
+        reverse("column_settings"), column_settings_form(columns, Spare={"DELETE": "on"})
     )
 
     assert response.status_code == 200
@@ -78,7 +78,7 @@ def test_racing_deletes_and_moves_never_answer_500_nor_lose_a_card():
             name=f"Spare {round_}", position=50 + round_, state=Column.State.ACTIVE
         )
         columns = list(Column.objects.order_by("position"))
-        data = formset_data(columns, **{spare.name: {"DELETE": "on"}})
+        data = column_settings_form(columns, **{spare.name: {"DELETE": "on"}})
         card = cards[round_ % len(cards)]
         start = threading.Barrier(2)
 

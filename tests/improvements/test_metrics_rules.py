@@ -22,14 +22,17 @@ from tests.factories import (
     ProcessStepFactory,
     UnitFactory,
 )
-
-from .test_metrics import END, START, at, create, deploy, done_card, link, move, retro_in_week
-
-
-@pytest.fixture
-def filters(db):
-    return Filters(start=START, end=END)
-
+from tests.improvements.metrics_helpers import (
+    END,
+    START,
+    at,
+    create,
+    deploy,
+    done_card,
+    link,
+    move,
+    retro_in_week,
+)
 
 # --- Filters -------------------------------------------------------------------------------------
 
