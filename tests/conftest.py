@@ -24,6 +24,7 @@ from retros.models import (
 
 from .factories import DutyWeekFactory, UnitFactory, UserFactory
 from .receiver import Receiver
+from .retros.github_webhooks import SECRET as GITHUB_SECRET
 
 SEED = import_module("improvements.migrations.0002_seed_categories_and_columns")
 
@@ -137,6 +138,12 @@ def qa_client(client, qa_member):
 def fast_password_hashing(settings):
     """PBKDF2 takes most of a test's setup on a busy 2-core machine; tests need no real hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def github_secret(settings):
+    """The webhook secret tests/retros/github_webhooks.py signs with."""
+    settings.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
 
 
 @pytest.fixture

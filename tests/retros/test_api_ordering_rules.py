@@ -11,9 +11,8 @@ import pytest
 
 from retros.models import ApiToken, Deployment
 from tests.factories import DeploymentFactory
-
-from .test_api_github import SECRET, deliver, event, sign
-from .test_api_github import URL as WEBHOOK
+from tests.retros.github_webhooks import URL as WEBHOOK
+from tests.retros.github_webhooks import deliver, event, sign
 
 AT_10_40 = "2026-03-03T10:40:00Z"
 AT_10_50 = "2026-03-03T10:50:00Z"
@@ -23,9 +22,7 @@ STALE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def secret(settings):
-    settings.GITHUB_WEBHOOK_SECRET = SECRET
+pytestmark = pytest.mark.usefixtures("github_secret")
 
 
 def status(status_id, updated_at, created_at=AT_10_40):
