@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# A folder: when set, shoot() keeps screenshots there to look at; otherwise it takes none.
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")
 # "Response Status Error Code 409 from …" (htmx), "… responded with a status of 409" (Chromium).
 REFUSAL_LOGGED = re.compile(r"\b409\b")
 LAPTOP = {"width": 1280, "height": 800}
@@ -91,6 +93,12 @@ def open_page(browser, live_server):
     for context in contexts:
         context.close()
     assert not problems, "The browser reported errors:\n" + "\n".join(problems)
+
+
+def shoot(page, name: str, full_page: bool = True) -> None:
+    """Keep a screenshot of `page` as <name>.png in $E2E_SCREENSHOTS, if it is set."""
+    if SCREENSHOTS:
+        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=full_page)
 
 
 def drag(page, source, target):

@@ -3,11 +3,9 @@
 from playwright.sync_api import expect
 
 from improvements.models import Improvement
-from tests.e2e.conftest import PHONE, drag
+from tests.e2e.conftest import PHONE, drag, shoot
 from tests.factories import ImprovementFactory
 from tests.improvements.board_helpers import titles_in
-
-SHOTS = "/tmp/wbb"
 
 
 def wait_idle(page):
@@ -18,7 +16,7 @@ def test_a_card_dragged_to_another_column_lands_there(page, columns, unit):
     card = ImprovementFactory(title="Drag me", column=columns["Ideas"])
     ImprovementFactory(title="Already in progress", column=columns["In progress"])
     page.goto("/board/")
-    page.screenshot(path=f"{SHOTS}/board-laptop.png", full_page=True)
+    shoot(page, "board-laptop")
     drag(page, page.locator(f"#card-{card.pk}"), page.get_by_label("Cards in In progress"))
     in_progress = page.locator(f"#column-{columns['In progress'].pk}")
     expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
@@ -68,7 +66,7 @@ def test_the_move_form_in_a_dialog_moves_a_card_after_a_chosen_card(page, column
     expect(page.get_by_label("Column")).to_be_focused()
     page.get_by_label("Column").select_option(label="Done")
     page.get_by_label("Position").select_option(value=f"after-{first.pk}")
-    page.screenshot(path=f"{SHOTS}/move-dialog.png")
+    shoot(page, "move-dialog", full_page=False)
     page.get_by_role("button", name="Move", exact=True).press("Enter")
     expect(dialog).to_be_hidden()
     expect(page.locator("#board-status")).to_contain_text("to Done, position 2 of 3")
@@ -129,7 +127,7 @@ def test_the_card_dialog_shows_detail_and_takes_a_comment(page, columns, unit):
     dialog.get_by_label("Comment").fill("Looking into it")
     dialog.get_by_role("button", name="Add comment").click()
     expect(dialog.locator(".comment")).to_contain_text("Looking into it")
-    page.screenshot(path=f"{SHOTS}/card-dialog.png")
+    shoot(page, "card-dialog", full_page=False)
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     assert card.comments.count() == 1
@@ -165,7 +163,7 @@ def test_the_board_reads_on_a_phone(open_page, owner, columns, unit):
     page = open_page(owner, viewport=PHONE)
     page.goto("/board/")
     expect(page.get_by_role("heading", name="Improvement board")).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/board-phone.png", full_page=True)
+    shoot(page, "board-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
 

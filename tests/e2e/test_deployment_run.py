@@ -4,8 +4,7 @@ from playwright.sync_api import expect
 
 from retros.models import Deployment, DeploymentRun, Finding, ProcessStep
 
-from .conftest import PHONE
-from .test_deployment_log import shoot
+from .conftest import PHONE, shoot
 
 
 def test_the_unit_runs_a_deployment_while_the_shadow_sees_each_step_change(
