@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from improvements.models import Category, Column, Comment, Event, FindingLink, Improvement
 from retros.models import (
+    ApiToken,
     ChatWebhook,
     Deployment,
     DeploymentRun,
@@ -138,6 +139,20 @@ def qa_client(client, qa_member):
 def fast_password_hashing(settings):
     """PBKDF2 takes most of a test's setup on a busy 2-core machine; tests need no real hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def ci_token(db):
+    """The API token the CI uses, as ApiToken.issue gives it: (token, key)."""
+    return ApiToken.issue("CI")
+
+
+@pytest.fixture
+def api(client, ci_token):
+    """The test client, sending the CI's token on every request."""
+    _, key = ci_token
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
 
 
 @pytest.fixture

@@ -7,20 +7,13 @@ import datetime
 import json
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from retros import weeks
-from retros.models import ApiToken, Deployment, Retrospective, monday_of
+from retros.models import Deployment, Retrospective, monday_of
 from tests.factories import DutyWeekFactory
 from tests.retros.github_webhooks import deliver, event
-
-
-@pytest.fixture
-def api(db):
-    _, key = ApiToken.issue("CI")
-    return Client(headers={"Authorization": f"Bearer {key}"})
 
 
 def deployment(**fields) -> str:

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from retros.models import ApiToken, Deployment
+from retros.models import Deployment
 from tests.factories import DeploymentFactory
 from tests.retros.github_webhooks import URL as WEBHOOK
 from tests.retros.github_webhooks import deliver, event, sign
@@ -167,13 +167,6 @@ def test_a_delivery_of_letters_digits_and_dashes_in_either_case_is_stored(client
 
 
 # --- The deployments API's refusals -----------------------------------------------------------
-
-
-@pytest.fixture
-def api(client, db):
-    _, key = ApiToken.issue("CI")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    return client
 
 
 def post(client, **fields):

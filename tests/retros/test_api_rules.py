@@ -15,19 +15,12 @@ from ninja.errors import HttpError
 
 from retros.api import MAX_BODY_BYTES, _inline_refs, _machine_endpoint, machine_urls
 from retros.api import api as deployments_api
-from retros.models import ApiToken, Deployment
+from retros.models import Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory
 from tests.retros.github_webhooks import URL as WEBHOOK
 from tests.retros.github_webhooks import deliver, event, sign
 
 URL = "/api/deployments"
-
-
-@pytest.fixture
-def api(client, db):
-    _, key = ApiToken.issue("CI")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    return client
 
 
 @pytest.fixture(autouse=True)
