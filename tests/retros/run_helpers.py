@@ -1,4 +1,5 @@
-"""Helpers for deployment run tests: a process to run, and a run started at a given moment."""
+"""Helpers for deployment run tests: a process to run, a run started at a given moment, and
+steps done in it."""
 
 import datetime
 
@@ -24,3 +25,9 @@ def at(hour: int, minute: int = 0, second: int = 0, day: int = 2) -> datetime.da
 def start_run(user, when=None, **fields) -> DeploymentRun:
     fields.setdefault("environment", "production")
     return DeploymentRun.start(user, at=when or at(10), **fields)
+
+
+def do_step(run, step, user, started=None, finished=None) -> None:
+    """Start `step` and mark it done, at those moments (now, when not given)."""
+    run.step_action(step, "start", user, at=started)
+    run.step_action(step, "done", user, at=finished)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros.models import DeploymentRun, Finding, RunStep
-from tests.retros.run_helpers import make_process, start_run
+from tests.retros.run_helpers import do_step, make_process, start_run
 
 HTMX = {"HX-Request": "true"}
 
@@ -143,8 +143,7 @@ def test_a_note_for_a_step_of_another_run_is_refused(owner_client, run, owner):
 
 def test_a_finished_run_page_is_the_record_with_its_deployment(owner_client, run, owner):
     for step in run.steps.all():
-        run.step_action(step, "start", owner)
-        run.step_action(step, "done", owner)
+        do_step(run, step, owner)
     response = owner_client.post(reverse("run_finish", args=[run.pk]), {"result": "success"})
     assert response.status_code == 302
     run.refresh_from_db()
@@ -210,8 +209,7 @@ def test_every_state_a_run_and_its_steps_can_be_in_renders(owner_client, owner, 
     make_process("manual", "semi", "automated", "manual", "manual")
     run = start_run(owner, timezone.now())
     first, second, third, fourth, _ = run.steps.all()
-    run.step_action(first, "start", owner)
-    run.step_action(first, "done", owner)
+    do_step(run, first, owner)
     run.step_action(second, "start", owner)
     run.step_action(third, "block", owner, text="Runner <b>down</b>")
     run.step_action(fourth, "skip", owner, text="Covered by CI")
