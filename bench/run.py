@@ -399,7 +399,7 @@ class Bench:
     # Board --------------------------------------------------------------------------------
 
     def board(self) -> None:
-        url = url_or_none("board")
+        url = url_or_none("board:board")
         if not url:
             return self.missing("board page", "board")
         figure = Figure("board page", url, target=Target(150, 10))
@@ -443,7 +443,7 @@ class Bench:
         print(f"{figure.name:<34} {figure.note}  target < 400 B/card  {figure.verdict}", flush=True)
 
     def board_poll(self) -> None:
-        url = url_or_none("board")
+        url = url_or_none("board:board")
         poll_url = first_url(["board_poll", "board_version", "board_state"], []) or url
         if not url:
             return self.missing("board poll unchanged (304)", "board")
@@ -477,7 +477,7 @@ class Bench:
     def card_moves(self) -> None:
         from improvements.models import Column, Improvement
 
-        if not url_or_none("card_move", 1):
+        if not url_or_none("board:card_move", 1):
             return self.missing("card move", "card_move")
         open_columns = list(
             Column.objects.exclude(state__in=[Column.State.DONE, Column.State.DROPPED]).order_by(
@@ -497,7 +497,7 @@ class Bench:
             data = (
                 {"column": column, "after": after} if after else {"column": column, "place": "top"}
             )
-            return self.post_form(url_or_none("card_move", card), data, **self.htmx)
+            return self.post_form(url_or_none("board:card_move", card), data, **self.htmx)
 
         def ok(response) -> str | None:
             if response.status_code != 200:
@@ -508,7 +508,7 @@ class Bench:
         home = by_size[0]
         within = Figure(
             f"card move within column ({len(cards[home.pk])} cards)",
-            url_or_none("card_move", cards[home.pk][0]),
+            url_or_none("board:card_move", cards[home.pk][0]),
             target=Target(20, 8),
         )
 
@@ -547,7 +547,7 @@ class Bench:
         def move_plain(i: int):
             card, after = rng.sample(cards[home.pk], 2)
             return self.post_form(
-                url_or_none("card_move", card), {"column": home.pk, "after": after}
+                url_or_none("board:card_move", card), {"column": home.pk, "after": after}
             )
 
         self.add(measure(plain, move_plain, self.repeat))
@@ -557,13 +557,13 @@ class Bench:
 
         from improvements.models import Improvement
 
-        if not url_or_none("improvement_detail", 1):
+        if not url_or_none("board:improvement_detail", 1):
             return self.missing("card detail", "improvement_detail")
         busiest = (
             Improvement.objects.annotate(n=Count("events")).order_by("-n").values_list("pk", "n")
         )[:1]
         pk, events = busiest[0]
-        url = url_or_none("improvement_detail", pk)
+        url = url_or_none("board:improvement_detail", pk)
         figure = Figure(f"card detail ({events} events)", url)
         self.add(measure(figure, lambda i: self.client.get(url), self.repeat))
         dialog = Figure("card detail as htmx fragment", url)
@@ -727,7 +727,7 @@ class Bench:
         """Triage's similar-card suggestions for one finding, on all 5,000 cards (issue 14)."""
         from retros.models import Finding
 
-        if not url_or_none("improvement_search"):
+        if not url_or_none("triage:improvement_search"):
             return self.missing("similar cards for one finding", "improvement_search")
         finding = (
             Finding.objects.filter(kind=Finding.Kind.PAIN, retro__status="submitted")
@@ -735,7 +735,7 @@ class Bench:
             .order_by("-id")
             .first()
         )
-        url = url_or_none("improvement_search")
+        url = url_or_none("triage:improvement_search")
         query = {"finding": finding.pk, "pick": "1"}
         figure = Figure(
             "similar cards for one finding", url, target=Target(30, None, 200, "issue 14")
@@ -750,21 +750,23 @@ class Bench:
 
     def dashboard(self) -> None:
         try:
-            from improvements import dashboards
+            from improvements.reporting import panels as dashboard_panels
         except ImportError:
-            dashboards = None
-        panels = getattr(dashboards, "PANELS", None) or getattr(dashboards, "PANEL_URLS", None)
+            dashboard_panels = None
+        panels = getattr(dashboard_panels, "PANELS", None) or getattr(
+            dashboard_panels, "PANEL_URLS", None
+        )
         urls: list[tuple[str, str]] = []
         for panel in panels or []:
             name = panel[0] if isinstance(panel, tuple | list) else str(panel)
             url = (
                 name
                 if name.startswith("/")
-                else url_or_none("dashboard_panel", name) or url_or_none(name)
+                else url_or_none("reporting:dashboard_panel", name) or url_or_none(name)
             )
             if url:
                 urls.append((name, url))
-        whole = url_or_none("dashboard")
+        whole = url_or_none("reporting:dashboard")
         if whole:
             urls.append(("whole page", whole))
         if not urls:
@@ -1071,8 +1073,8 @@ def load_test(args) -> dict:
             port=port,
             clients=clients,
             board=board,
-            board_path=reverse("board"),
-            move_path=lambda card: reverse("card_move", args=[card]),
+            board_path=reverse("board:board"),
+            move_path=lambda card: reverse("board:card_move", args=[card]),
             seconds=args.load_seconds,
             max_requests=args.max_requests,
         )

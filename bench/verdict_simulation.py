@@ -1,7 +1,7 @@
 """How often does "Did it help?" claim an effect that is not there, and find one that is?
 
 Simulates deployment minutes under three noise models, with no real change and with a real
-30 % improvement, and counts the suggested verdicts of today's rule (improvements/
+30 % improvement, and counts the suggested verdicts of today's rule (improvements/reporting/
 effect_statistics.py) and of the rule it replaced (medians 10 % apart). The simulation test
 (tests/improvements/test_effect_statistics.py) runs the same code with fewer cases.
 
@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from improvements.effect_statistics import HISTORY_DEPLOYMENTS, Outcome, compare  # noqa: E402
+from improvements.reporting.effect_statistics import HISTORY_DEPLOYMENTS, Outcome, compare  # noqa: E402
 
 MEDIAN_MINUTES = 60.0
 SPREAD = 0.35  # standard deviation of log minutes: about ±35 %

@@ -16,7 +16,7 @@ from .health import healthz
 api.add_router("", card_api)
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="board", permanent=False), name="home"),
+    path("", RedirectView.as_view(pattern_name="board:board", permanent=False), name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/login/", login_not_required(sso.LoginView.as_view()), name="login"),
     path(
@@ -40,7 +40,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", machine_urls()),
     path("", include("retros.urls")),
-    path("", include("improvements.urls")),
+    path("", include("improvements.urls.board")),
+    path("", include("improvements.urls.process_link")),
+    path("", include("improvements.urls.triage")),
+    path("", include("improvements.urls.reporting")),
 ]
 
 handler500 = "config.health.server_error"

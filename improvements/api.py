@@ -23,7 +23,8 @@ from pydantic import Strict
 from retros.api import ErrorOut, TokenAuth
 from retros.models import ApiToken, ProcessStep, Unit
 
-from .forms import BoardFilterForm, ImprovementForm
+from .forms.board import BoardFilterForm
+from .forms.cards import ImprovementForm
 from .models import Category, Column, Improvement, MoveError
 from .operations import create_improvement, guess_category
 from .permissions import can_edit_board

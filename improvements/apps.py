@@ -11,7 +11,7 @@ class ImprovementsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import notifications
-        from .metrics import register_sqlite_functions
+        from .reporting.metrics import register_sqlite_functions
 
         notifications.register()
 

@@ -105,7 +105,7 @@ def weekly_update_text(submitted: OutboxMessage) -> str:
     """The retro-submitted line followed by the week's update, in markdown."""
     from retros.weeks import parse_iso_week
 
-    from .weekly_update import weekly_summary
+    from .reporting.weekly_update import weekly_summary
 
     monday: datetime.date = parse_iso_week(submitted.data["week"])
     summary = weekly_summary(monday) | {"site_url": absolute("")}

@@ -5,18 +5,11 @@ with the improvement named in its note) and as a STEP_CHANGED event on the card 
 at it, so each side can show the other without `retros` importing `improvements`.
 """
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST, require_safe
 
 from retros.models import ProcessStep, ProcessStepChange
 
 from .models import Column, Event, Improvement
-from .permissions import can_change_target_step
 
 # What a finished improvement can turn a manual step into.
 OFFERED_MODES = [
@@ -55,7 +48,7 @@ def change_target_step(improvement: Improvement, mode: str, user) -> ProcessStep
     return change
 
 
-def _done_improvements_with_manual_steps():
+def done_improvements_with_manual_steps():
     return (
         Improvement.objects.filter(
             done_at__isnull=False,
@@ -65,70 +58,3 @@ def _done_improvements_with_manual_steps():
         .select_related("target_step", "column", "unit")
         .order_by("-done_at")
     )
-
-
-@require_safe
-def pending_step_changes(request: HttpRequest) -> HttpResponse:
-    """Done improvements whose target step is still manual, each with its one-click change."""
-    return render(
-        request,
-        "improvements/process_link.html",
-        {
-            "improvements": _done_improvements_with_manual_steps(),
-            "can_edit_process": can_change_target_step(request.user),
-            "modes": OFFERED_MODES,
-        },
-    )
-
-
-@require_safe
-def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
-    """The offer for one card, as a fragment the card detail can load or include."""
-    improvement = get_object_or_404(
-        Improvement.objects.select_related("target_step", "column"), pk=pk
-    )
-    return render(
-        request,
-        "improvements/process_link.html#offer",
-        {
-            "improvement": improvement,
-            "offer": offers_step_change(improvement),
-            "can_edit_process": can_change_target_step(request.user),
-            "modes": OFFERED_MODES,
-        },
-    )
-
-
-@require_POST
-def step_change(request: HttpRequest, pk: int) -> HttpResponse:
-    if not can_change_target_step(request.user):
-        raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
-    improvement = get_object_or_404(
-        Improvement.objects.select_related("target_step", "column"), pk=pk
-    )
-    mode = request.POST.get("mode")
-    if improvement.target_step is None:
-        return HttpResponse("This improvement targets no process step.", status=400)
-    if mode not in OFFERED_MODES:
-        return HttpResponse("Choose automated, semi-automatic or dropped.", status=400)
-    change = change_target_step(improvement, mode, request.user)
-    step = improvement.target_step
-    step.refresh_from_db()
-    if change:
-        messages.success(request, f"“{step.title}” is now {step.get_mode_display().lower()}.")
-    if request.htmx:
-        return render(
-            request,
-            "improvements/process_link.html#offer",
-            {
-                "improvement": improvement,
-                "offer": offers_step_change(improvement),
-                "can_edit_process": True,
-                "modes": OFFERED_MODES,
-                "changed": change,
-            },
-        )
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        return redirect(next_url)
-    return redirect("pending_step_changes")

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from improvements.dashboards import PANELS
+from improvements.reporting.panels import PANELS
 from tests.conftest import MATRIX_PK as PK
 
 # Reachable without a session: they authenticate otherwise (token, HMAC) or are the way in.

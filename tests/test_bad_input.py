@@ -35,7 +35,7 @@ def test_a_feed_address_that_no_token_could_have_is_not_found(client, db, feed, 
 
 
 def test_searching_for_a_nul_byte_finds_nothing(outsider_client):
-    response = outsider_client.get(reverse("improvement_search"), {"q": "\x00"})
+    response = outsider_client.get(reverse("triage:improvement_search"), {"q": "\x00"})
     assert response.status_code == 200
     assert response.context["results"] == []
 
@@ -139,11 +139,13 @@ def test_a_signed_webhook_holding_a_nul_is_a_422(client, db, github_secret):
 @pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01"])
 @pytest.mark.parametrize("name", ["start", "end"])
 def test_a_dashboard_date_outside_the_app_years_is_explained(outsider_client, name, value):
-    response = outsider_client.get(reverse("dashboard"), {name: value})
+    response = outsider_client.get(reverse("reporting:dashboard"), {name: value})
     assert response.status_code == 200
     assert "Pick a date between 1970 and 2999." in response.content.decode()
     for panel in ("wip", "cfd"):
-        response = outsider_client.get(reverse("dashboard_csv", args=[panel]), {name: value})
+        response = outsider_client.get(
+            reverse("reporting:dashboard_csv", args=[panel]), {name: value}
+        )
         assert response.status_code == 200
 
 

@@ -16,8 +16,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
-from improvements.dashboards import PANELS
 from improvements.models import Category, Column, Improvement
+from improvements.reporting.panels import PANELS
 from retros.deployments import FORMULA_STARTS
 from retros.models import Deployment, Unit
 from tests.test_access_matrix import ROUTES
@@ -73,10 +73,10 @@ def test_no_csv_cell_starts_a_formula_whatever_the_names(client, db):
     exports = {"deployments": [reverse("deployment_csv")]}
     for name in PANELS:
         exports[name] = [
-            reverse("dashboard_csv", args=[name]),
-            reverse("dashboard_panel", args=[name]) + "?format=csv",
+            reverse("reporting:dashboard_csv", args=[name]),
+            reverse("reporting:dashboard_panel", args=[name]) + "?format=csv",
         ]
-    exports["cfd"].append(reverse("dashboard_csv", args=["cfd"]) + "?period=day")
+    exports["cfd"].append(reverse("reporting:dashboard_csv", args=["cfd"]) + "?period=day")
 
     cells = downloads = 0
     defused: dict[str, int] = {}
@@ -109,7 +109,7 @@ def test_a_defused_cell_keeps_its_text_after_the_quote(client, db, staff, column
     Column.objects.filter(pk=columns["Ideas"].pk).update(name="=1+1")
     client.force_login(staff)
 
-    rows = rows_of(client.get(reverse("dashboard_csv", args=["wip"])))
+    rows = rows_of(client.get(reverse("reporting:dashboard_csv", args=["wip"])))
 
     assert ["'=1+1", "0", "", "no"] in rows
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, models, transaction
 from django.test import Client
 from django.urls import reverse
 
-from improvements.dashboards import PANELS
+from improvements.reporting.panels import PANELS
 from retros.models import PersonFeed
 from tests.test_access_matrix import ROUTES, fill
 
@@ -67,8 +67,8 @@ def pages(world, person_token: str) -> list[str]:
             continue
         paths.append(fill(route, world))
     paths.append(reverse("person_feed", args=[person_token]))
-    paths += [reverse("dashboard_panel", args=[name]) for name in PANELS]
-    paths += [reverse("dashboard_csv", args=[name]) for name in PANELS]
+    paths += [reverse("reporting:dashboard_panel", args=[name]) for name in PANELS]
+    paths += [reverse("reporting:dashboard_csv", args=[name]) for name in PANELS]
     week = world["week"].iso_label
     paths += [f"/updates/{week}/?format=md", "/updates/?format=md"]
     for model in admin.site._registry:

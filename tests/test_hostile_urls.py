@@ -22,7 +22,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from improvements.dashboards import PANELS
+from improvements.reporting.panels import PANELS
 from retros.api import DeploymentIn
 from retros.models import ApiToken, Deployment, PersonFeed
 from tests.conftest import MATRIX_PK as PK

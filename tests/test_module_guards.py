@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from improvements import dashboards
+from improvements.reporting import panels
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_PACKAGES = ("config", "retros", "improvements")
@@ -38,13 +38,19 @@ def test_no_app_module_guards_its_consistency_with_an_assert():
 
 
 def test_every_dashboard_panel_has_its_builder_in_page_order():
-    assert tuple(dashboards.PANEL_BUILDERS) == dashboards.PANELS
+    assert tuple(panels.PANEL_BUILDERS) == panels.PANELS
 
 
 def test_a_panel_without_a_builder_stops_the_app_from_loading(monkeypatch):
-    source = Path(dashboards.__file__).read_text()
+    source = Path(panels.__file__).read_text()
     broken = source.replace('    "effects": panel_effects,\n', "", 1)
     assert broken != source
-    code = compile(broken, dashboards.__file__, "exec", optimize=2)  # as under python -O
+    code = compile(broken, panels.__file__, "exec", optimize=2)  # as under python -O
     with pytest.raises(ImproperlyConfigured):
-        exec(code, {"__name__": "improvements.dashboards_copy", "__package__": "improvements"})
+        exec(
+            code,
+            {
+                "__name__": "improvements.reporting.panels_copy",
+                "__package__": "improvements.reporting",
+            },
+        )

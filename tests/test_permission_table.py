@@ -61,7 +61,7 @@ def _card_edit(card_key: str, **changes) -> Request:
             "external_link": "",
         }
         data.update({key: value(w) if callable(value) else value for key, value in changes.items()})
-        return reverse("improvement_edit", args=[card.pk]), data
+        return reverse("board:improvement_edit", args=[card.pk]), data
 
     return build
 
@@ -124,7 +124,7 @@ ACTIONS: dict[str, list[Request]] = {
         ),
         lambda w: (reverse("process_step_move", args=[w["step"].pk]), {"direction": "down"}),
         lambda w: (
-            reverse("improvement_step_change", args=[w["done_card"].pk]),
+            reverse("process_link:improvement_step_change", args=[w["done_card"].pk]),
             {"mode": "automated"},
         ),
     ],
@@ -161,7 +161,7 @@ ACTIONS: dict[str, list[Request]] = {
         lambda w: (reverse("finding_delete", args=[w["draft_finding"].pk]), {}),
         lambda w: (reverse("retro_submit", args=[w["draft"].pk]), {"confirm_missing": "1"}),
         lambda w: (
-            reverse("carry_over_note", args=[w["draft"].pk, w["card"].pk]),
+            reverse("triage:carry_over_note", args=[w["draft"].pk, w["card"].pk]),
             {"note": "Half done"},
         ),
     ],
@@ -173,23 +173,29 @@ ACTIONS: dict[str, list[Request]] = {
     ],
     "Triage a submitted retro's pains and ideas": [
         lambda w: (
-            reverse("finding_promote", args=[w["pain"].pk]),
+            reverse("triage:finding_promote", args=[w["pain"].pk]),
             {"title": "Automate it", "category": w["card"].category_id, "unit": "", "assignee": ""},
         ),
-        lambda w: (reverse("finding_link", args=[w["idea"].pk]), {"improvement": w["card"].pk}),
-        lambda w: (reverse("finding_no_action", args=[w["pain2"].pk]), {"reason": "Gone"}),
-        lambda w: (reverse("finding_reopen", args=[w["triaged"].pk]), {}),
+        lambda w: (
+            reverse("triage:finding_link", args=[w["idea"].pk]),
+            {"improvement": w["card"].pk},
+        ),
+        lambda w: (reverse("triage:finding_no_action", args=[w["pain2"].pk]), {"reason": "Gone"}),
+        lambda w: (reverse("triage:finding_reopen", args=[w["triaged"].pk]), {}),
     ],
     "Work the board (add, move, edit, comment, archive, drop)": [
-        lambda w: (reverse("column_add_card", args=[w["ideas"].pk]), {"title": "New idea"}),
+        lambda w: (reverse("board:column_add_card", args=[w["ideas"].pk]), {"title": "New idea"}),
         lambda w: (
-            reverse("card_move", args=[w["card"].pk]),
+            reverse("board:card_move", args=[w["card"].pk]),
             {"column": w["next"].pk, "place": "top"},
         ),
         _card_edit("card", title="Renamed"),
-        lambda w: (reverse("improvement_comment", args=[w["card"].pk]), {"body": "On it"}),
-        lambda w: (reverse("improvement_archive", args=[w["card"].pk]), {}),
-        lambda w: (reverse("improvement_drop", args=[w["card"].pk]), {"reason": "Not needed"}),
+        lambda w: (reverse("board:improvement_comment", args=[w["card"].pk]), {"body": "On it"}),
+        lambda w: (reverse("board:improvement_archive", args=[w["card"].pk]), {}),
+        lambda w: (
+            reverse("board:improvement_drop", args=[w["card"].pk]),
+            {"reason": "Not needed"},
+        ),
     ],
     "Hand a card to another unit (members of both units may)": [
         _card_edit("done_card", unit=lambda w: w["search"].pk),
@@ -198,15 +204,18 @@ ACTIONS: dict[str, list[Request]] = {
         _card_edit("orphan", unit=lambda w: w["payments"].pk),
     ],
     "Set the effect verdict of a finished card": [
-        lambda w: (reverse("effect_verdict", args=[w["done_card"].pk]), {"verdict": "confirmed"}),
-    ],
-    "Set the effect verdict of a card without an owner": [
         lambda w: (
-            reverse("effect_verdict", args=[w["done_orphan"].pk]),
+            reverse("reporting:effect_verdict", args=[w["done_card"].pk]),
             {"verdict": "confirmed"},
         ),
     ],
-    "Change the board's columns": [lambda w: (reverse("column_settings"), _columns_data())],
+    "Set the effect verdict of a card without an owner": [
+        lambda w: (
+            reverse("reporting:effect_verdict", args=[w["done_orphan"].pk]),
+            {"verdict": "confirmed"},
+        ),
+    ],
+    "Change the board's columns": [lambda w: (reverse("board:column_settings"), _columns_data())],
     "Run a deployment (start, press steps, restart, note, abort, finish)": [
         lambda w: (reverse("run_start"), {"environment": "staging", "version": "v9"}),
         lambda w: (reverse("run_step_act", args=[w["run_steps"][1].pk]), {"action": "start"}),
@@ -404,7 +413,7 @@ def test_a_member_of_another_unit_cannot_borrow_a_card_to_set_its_verdict(w, cli
     assert "Only staff and members of Payments hand its card to another unit." in response.text
     assert Improvement.objects.get(pk=w["done_card"].pk).unit == w["payments"]
     verdict = client.post(
-        reverse("effect_verdict", args=[w["done_card"].pk]), {"verdict": "regressed"}
+        reverse("reporting:effect_verdict", args=[w["done_card"].pk]), {"verdict": "regressed"}
     )
     assert verdict.status_code == 403
     assert Improvement.objects.get(pk=w["done_card"].pk).effect_verdict == "pending"
@@ -443,7 +452,7 @@ def test_the_verdict_form_shows_only_to_those_who_may_set_it(w, client):
     page = {}
     for role in ("owner", "other"):
         client.force_login(w[role])
-        page[role] = client.get(reverse("dashboard_panel", args=["effects"])).text
-    action = reverse("effect_verdict", args=[w["done_card"].pk])
+        page[role] = client.get(reverse("reporting:dashboard_panel", args=["effects"])).text
+    action = reverse("reporting:effect_verdict", args=[w["done_card"].pk])
     assert action in page["owner"]
     assert action not in page["other"]

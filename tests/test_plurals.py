@@ -11,7 +11,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from improvements.dashboards import PANELS
+from improvements.reporting.panels import PANELS
 from retros.models import Finding, FindingGroup, ProcessStep, Retrospective
 from tests.factories import (
     DeploymentFactory,

@@ -66,7 +66,7 @@ def test_the_board_needs_the_same_queries_for_50_cards_as_for_5(
     owner_client, django_assert_max_num_queries
 ):
     add_cards(5)
-    url = reverse("board")
+    url = reverse("board:board")
     few = count_queries(owner_client, url)
     add_cards(45, start=5)
     with django_assert_max_num_queries(few):
@@ -84,7 +84,7 @@ def test_a_move_needs_the_same_queries_in_a_full_column_as_in_a_small_one(
     def move(card, after):
         with CaptureQueriesContext(connection) as captured:
             response = owner_client.post(
-                reverse("card_move", args=[card.pk]),
+                reverse("board:card_move", args=[card.pk]),
                 {"column": ideas.pk, "after": after.pk},
                 HTTP_HX_REQUEST="true",
             )
@@ -104,7 +104,7 @@ def test_card_detail_needs_the_same_queries_for_a_long_history(
     owner_client, owner, django_assert_max_num_queries
 ):
     card = add_cards(1)[0]
-    url = reverse("improvement_detail", args=[card.pk])
+    url = reverse("board:improvement_detail", args=[card.pk])
 
     def add_history(count: int, start: int):
         for n in range(start, start + count):
@@ -151,7 +151,7 @@ def test_the_retro_page_needs_the_same_queries_for_30_findings_as_for_3(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("url_name", ["deployment_list", "dashboard"])
+@pytest.mark.parametrize("url_name", ["deployment_list", "reporting:dashboard"])
 def test_deployment_pages_need_the_same_queries_for_60_deployments_as_for_6(
     url_name, owner_client, django_assert_max_num_queries
 ):

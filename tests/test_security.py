@@ -18,7 +18,7 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def test_pages_send_a_strict_content_security_policy_and_security_headers(outsider_client):
-    response = outsider_client.get(reverse("board"))
+    response = outsider_client.get(reverse("board:board"))
     policy = response["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
@@ -159,7 +159,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(client, db):
     assert response.json()["database"] == "unreachable"
 
 
-@pytest.mark.parametrize("name", ["board", "retro_list", "dashboard"])
+@pytest.mark.parametrize("name", ["board:board", "retro_list", "reporting:dashboard"])
 def test_anonymous_users_are_sent_to_login(client, db, name):
     response = client.get(reverse(name))
     assert response.status_code == 302

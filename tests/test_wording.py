@@ -46,9 +46,9 @@ def test_pages_name_people_not_usernames(client, staff):
     client.force_login(staff)
     pages = [
         reverse("rotation"),
-        reverse("improvement_detail", args=[card.pk]),
+        reverse("board:improvement_detail", args=[card.pk]),
         reverse("deployment_list"),
-        reverse("board"),
+        reverse("board:board"),
     ]
     for url in pages:
         page = client.get(url).content.decode()
@@ -61,12 +61,12 @@ def test_a_future_week_update_does_not_say_no_retro_was_held(client, staff):
     client.force_login(staff)
     next_week = monday_of(timezone.localdate()) + datetime.timedelta(weeks=1)
     label = f"{next_week.isocalendar().year}-W{next_week.isocalendar().week:02d}"
-    page = client.get(reverse("weekly_update", args=[label])).content.decode()
+    page = client.get(reverse("reporting:weekly_update", args=[label])).content.decode()
     assert "No retro was held" not in page
     assert "still to come" in page
     past = monday_of(timezone.localdate()) - datetime.timedelta(weeks=3)
     label = f"{past.isocalendar().year}-W{past.isocalendar().week:02d}"
-    assert "No retro was held" in client.get(reverse("weekly_update", args=[label])).text
+    assert "No retro was held" in client.get(reverse("reporting:weekly_update", args=[label])).text
 
 
 def test_the_deployment_log_shows_the_columns_that_matter(client, staff):

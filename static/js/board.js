@@ -100,7 +100,7 @@
   // One toolbar for the whole board: ↑, ↓ and Move… come into a card while it is hovered or
   // holds the focus (WCAG 2.2 SC 2.5.7: a single-pointer way to do whatever a drag does); on
   // touch, a tap opens the card, whose dialog has Move… first. The cards themselves carry no
-  // form, which keeps each under 400 bytes (the markup contract is in improvements/cards.py).
+  // form, which keeps each under 400 bytes (the markup contract is in improvements/board_cards.py).
   var tools = null;
 
   function cardId(card) {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from improvements.metrics import Filters
+from improvements.reporting.metrics import Filters
 from tests.factories import ImprovementFactory
 from tests.improvements.metrics_helpers import END, START
 

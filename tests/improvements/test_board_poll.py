@@ -12,12 +12,12 @@ def poll(client, etag="", query=""):
     headers = dict(POLL)
     if etag:
         headers["HTTP_IF_NONE_MATCH"] = etag
-    return client.get(reverse("board") + query, **headers)
+    return client.get(reverse("board:board") + query, **headers)
 
 
 def test_the_page_carries_the_etag_a_poll_answers_with(owner_client):
     ImprovementFactory()
-    page = owner_client.get(reverse("board"))
+    page = owner_client.get(reverse("board:board"))
     etag = page.context["etag"]
     assert f'data-etag="{escape(etag)}"' in page.content.decode()
     response = poll(owner_client, etag)
@@ -39,7 +39,7 @@ def test_a_poll_after_a_move_gets_the_fresh_columns(owner_client, columns):
     card = ImprovementFactory(title="Moving card", column=columns["Ideas"])
     etag = poll(owner_client)["ETag"]
     owner_client.post(
-        reverse("card_move", args=[card.pk]),
+        reverse("board:card_move", args=[card.pk]),
         {"column": columns["Done"].pk, "place": "top"},
         HTTP_HX_REQUEST="true",
     )
@@ -68,7 +68,7 @@ def test_a_poll_for_some_columns_answers_with_those_only(owner_client, columns):
 def test_an_edit_in_the_card_dialog_changes_the_etag(owner_client, unit):
     card = ImprovementFactory(title="Old title")
     etag = poll(owner_client)["ETag"]
-    owner_client.post(reverse("improvement_comment", args=[card.pk]), {"body": "progress"})
+    owner_client.post(reverse("board:improvement_comment", args=[card.pk]), {"body": "progress"})
     assert poll(owner_client, etag).status_code == 200
 
 

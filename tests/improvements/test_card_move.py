@@ -15,7 +15,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def move(client, card, column, htmx=True, query="", **where):
-    url = reverse("card_move", args=[card.pk]) + query
+    url = reverse("board:card_move", args=[card.pk]) + query
     return client.post(url, {"column": column.pk, **where}, **(HTMX if htmx else {}))
 
 
@@ -151,7 +151,7 @@ def test_without_javascript_it_redirects_to_the_card_on_the_filtered_board(
 ):
     response = move(owner_client, ideas[0], columns["Next"], htmx=False, query="?q=A", place="top")
     assert response.status_code == 302
-    assert response["Location"] == reverse("board") + f"?q=A#card-{ideas[0].pk}"
+    assert response["Location"] == reverse("board:board") + f"?q=A#card-{ideas[0].pk}"
     assert titles_in(columns["Next"]) == ["A"]
 
 
@@ -179,7 +179,7 @@ def test_a_stale_neighbour_is_refused_and_nothing_moves(owner_client, ideas, col
 
 def test_a_missing_column_is_refused(owner_client, ideas):
     response = owner_client.post(
-        reverse("card_move", args=[ideas[0].pk]), {"column": 999999}, **HTMX
+        reverse("board:card_move", args=[ideas[0].pk]), {"column": 999999}, **HTMX
     )
     assert response.status_code == 409
     assert Improvement.objects.get(pk=ideas[0].pk).column_id == ideas[0].column_id
@@ -191,7 +191,7 @@ def test_naming_two_neighbours_is_a_bad_request(owner_client, ideas, columns):
 
 
 def test_it_rejects_get_on_a_move_with_the_move_form(owner_client, ideas):
-    response = owner_client.get(reverse("card_move", args=[ideas[0].pk]), **HTMX)
+    response = owner_client.get(reverse("board:card_move", args=[ideas[0].pk]), **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert 'name="column"' in html and f'value="after-{ideas[1].pk}"' in html
@@ -231,7 +231,7 @@ def test_a_move_costs_a_fixed_number_of_queries(client, columns, django_assert_m
 
 
 def test_without_javascript_the_move_form_is_a_page_of_its_own(owner_client, ideas):
-    response = owner_client.get(reverse("card_move", args=[ideas[0].pk]))
+    response = owner_client.get(reverse("board:card_move", args=[ideas[0].pk]))
     html = response.content.decode()
     assert "<html" in html
     assert 'id="move-column"' in html and 'id="card-detail"' in html

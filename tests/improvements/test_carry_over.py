@@ -37,7 +37,9 @@ def test_it_lists_what_the_unit_raised_earlier_or_owns_and_nothing_else(
     ImprovementFactory(title="Someone else's", unit=UnitFactory())
     ImprovementFactory(title="Done already", unit=unit, column=Column.objects.get(state="done"))
 
-    response = owner_client.get(reverse("carry_over", args=[retro.pk]), HTTP_HX_REQUEST="true")
+    response = owner_client.get(
+        reverse("triage:carry_over", args=[retro.pk]), HTTP_HX_REQUEST="true"
+    )
 
     assert "Raised earlier" in response.text
     assert "Owned by us" in response.text
@@ -49,7 +51,7 @@ def test_it_lists_what_the_unit_raised_earlier_or_owns_and_nothing_else(
 def test_without_javascript_it_is_a_page_of_its_own(outsider_client, retro, unit):
     ImprovementFactory(title="Owned by us", unit=unit)
 
-    response = outsider_client.get(reverse("carry_over", args=[retro.pk]))
+    response = outsider_client.get(reverse("triage:carry_over", args=[retro.pk]))
 
     assert "<html" in response.text
     assert "Owned by us" in response.text
@@ -60,7 +62,7 @@ def test_a_progress_note_is_saved_as_a_comment_and_an_event(owner_client, owner,
     card = ImprovementFactory(unit=unit)
 
     response = owner_client.post(
-        reverse("carry_over_note", args=[retro.pk, card.pk]),
+        reverse("triage:carry_over_note", args=[retro.pk, card.pk]),
         {"note": "  Script half written  "},
         HTTP_HX_REQUEST="true",
     )
@@ -79,7 +81,9 @@ def test_a_progress_note_is_saved_as_a_comment_and_an_event(owner_client, owner,
 def test_an_empty_note_is_refused(owner_client, retro, unit):
     card = ImprovementFactory(unit=unit)
 
-    response = owner_client.post(reverse("carry_over_note", args=[retro.pk, card.pk]), {"note": ""})
+    response = owner_client.post(
+        reverse("triage:carry_over_note", args=[retro.pk, card.pk]), {"note": ""}
+    )
 
     assert response.status_code == 400
     assert not Comment.objects.exists()
@@ -89,7 +93,7 @@ def test_an_outsider_cannot_add_notes(outsider_client, retro, unit):
     card = ImprovementFactory(unit=unit)
 
     response = outsider_client.post(
-        reverse("carry_over_note", args=[retro.pk, card.pk]), {"note": "hi"}
+        reverse("triage:carry_over_note", args=[retro.pk, card.pk]), {"note": "hi"}
     )
 
     assert response.status_code == 403
@@ -100,7 +104,7 @@ def test_a_card_outside_the_carry_over_cannot_be_noted_through_it(owner_client, 
     card = ImprovementFactory(unit=UnitFactory())
 
     response = owner_client.post(
-        reverse("carry_over_note", args=[retro.pk, card.pk]), {"note": "hi"}
+        reverse("triage:carry_over_note", args=[retro.pk, card.pk]), {"note": "hi"}
     )
 
     assert response.status_code == 404
@@ -113,6 +117,8 @@ def test_improvements_raised_by_this_very_retro_are_not_carried_over(
 
     promote_finding(FindingFactory(retro=retro, text="Raised just now"), owner, unit=unit)
 
-    response = owner_client.get(reverse("carry_over", args=[retro.pk]), HTTP_HX_REQUEST="true")
+    response = owner_client.get(
+        reverse("triage:carry_over", args=[retro.pk]), HTTP_HX_REQUEST="true"
+    )
 
     assert "Raised just now" not in response.text

@@ -35,13 +35,15 @@ def header_count(page: str, column: Column) -> int:
 
 
 def dashboard_count(client, name: str) -> int:
-    rows = csv.reader(io.StringIO(client.get(reverse("dashboard_csv", args=["wip"])).text))
+    rows = csv.reader(
+        io.StringIO(client.get(reverse("reporting:dashboard_csv", args=["wip"])).text)
+    )
     return next(int(row[1]) for row in rows if row and row[0] == name)
 
 
 def test_the_board_the_filtered_board_and_the_dashboard_agree(outsider_client, done):
-    board = outsider_client.get(reverse("board")).text
-    filtered = outsider_client.get(reverse("board"), {"q": "Recent 1"}).text
+    board = outsider_client.get(reverse("board:board")).text
+    filtered = outsider_client.get(reverse("board:board"), {"q": "Recent 1"}).text
 
     assert header_count(board, done) == 2
     assert header_count(filtered, done) == 2
@@ -50,14 +52,14 @@ def test_the_board_the_filtered_board_and_the_dashboard_agree(outsider_client, d
 
 
 def test_a_filter_matching_only_hidden_cards_shows_none_and_counts_the_same(outsider_client, done):
-    filtered = outsider_client.get(reverse("board"), {"q": "Old"}).text
+    filtered = outsider_client.get(reverse("board:board"), {"q": "Old"}).text
     assert header_count(filtered, done) == 2
     assert "0 shown" in filtered
 
 
 def test_showing_older_cards_counts_them_on_every_board(outsider_client, done):
-    board = outsider_client.get(reverse("board"), {"all": "1"}).text
-    filtered = outsider_client.get(reverse("board"), {"all": "1", "q": "Old"}).text
+    board = outsider_client.get(reverse("board:board"), {"all": "1"}).text
+    filtered = outsider_client.get(reverse("board:board"), {"all": "1", "q": "Old"}).text
 
     assert header_count(board, done) == 7
     assert header_count(filtered, done) == 7
@@ -66,8 +68,8 @@ def test_showing_older_cards_counts_them_on_every_board(outsider_client, done):
 
 
 def test_the_rule_is_stated_where_the_counts_are_shown(outsider_client, done):
-    board = outsider_client.get(reverse("board")).text
-    panel = outsider_client.get(reverse("dashboard_panel", args=["wip"])).text
+    board = outsider_client.get(reverse("board:board")).text
+    panel = outsider_client.get(reverse("reporting:dashboard_panel", args=["wip"])).text
 
     assert "Counting cards finished in the last 4 weeks." in board
     assert COUNT_RULE in panel
@@ -80,7 +82,7 @@ def test_open_columns_count_every_open_card_whatever_its_age(outsider_client, co
     ImprovementFactory(column=ideas)
     ImprovementFactory(column=ideas, archived_at=timezone.now())
 
-    board = outsider_client.get(reverse("board")).text
+    board = outsider_client.get(reverse("board:board")).text
 
     assert header_count(board, ideas) == 2
     assert dashboard_count(outsider_client, ideas.name) == 2

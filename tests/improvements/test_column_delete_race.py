@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from improvements import forms as board_forms
+from improvements.forms import columns as board_forms
 from improvements.models import Column, Improvement, MoveError
 from retros.models import Unit
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
@@ -40,7 +40,7 @@ def test_a_card_arriving_after_the_check_keeps_the_column_and_says_why(monkeypat
 
     monkeypatch.setattr(board_forms.BaseColumnFormSet, "clean", clean_then_a_card_arrives)
     response = client.post(
-        reverse("column_settings"), column_settings_form(columns, Spare={"DELETE": "on"})
+        reverse("board:column_settings"), column_settings_form(columns, Spare={"DELETE": "on"})
     )
 
     assert response.status_code == 200
@@ -64,7 +64,7 @@ def test_racing_deletes_and_moves_never_answer_500_nor_lose_a_card():
         card = cards[round_ % len(cards)]
         delete, _moved = at_once(
             [
-                lambda: client.post(reverse("column_settings"), data),
+                lambda: client.post(reverse("board:column_settings"), data),
                 lambda: Improvement.objects.get(pk=card.pk).move_to(spare.pk),
             ],
             refused=MoveError,  # the column was gone first: refused, fine

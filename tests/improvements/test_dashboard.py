@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from improvements.dashboards import PANELS
 from improvements.models import Event, FindingLink, Improvement
+from improvements.reporting.panels import PANELS
 from retros.models import Retrospective
 from tests.factories import (
     DeploymentFactory,
@@ -32,8 +32,8 @@ def rows_of(response) -> list[list[str]]:
 
 def test_every_panel_needs_a_login(client, db):
     for url in (
-        reverse("dashboard_panel", args=["wip"]),
-        reverse("dashboard_csv", args=["wip"]),
+        reverse("reporting:dashboard_panel", args=["wip"]),
+        reverse("reporting:dashboard_csv", args=["wip"]),
     ):
         response = client.get(url)
         assert response.status_code == 302
@@ -41,7 +41,7 @@ def test_every_panel_needs_a_login(client, db):
 
 
 def test_the_page_shows_every_section_and_panel(outsider_client):
-    response = outsider_client.get(reverse("dashboard"))
+    response = outsider_client.get(reverse("reporting:dashboard"))
     assert response.status_code == 200
     page = response.content.decode()
     for heading in (
@@ -53,13 +53,15 @@ def test_the_page_shows_every_section_and_panel(outsider_client):
         assert heading in page
     for name in PANELS:
         assert f'id="panel-{name}"' in page
-        assert reverse("dashboard_csv", args=[name]) in page
+        assert reverse("reporting:dashboard_csv", args=[name]) in page
     assert "<script>" not in page  # CSP: chart data only as json_script
 
 
 @pytest.mark.parametrize("name", PANELS)
 def test_each_panel_is_a_fragment_of_its_own(outsider_client, name):
-    response = outsider_client.get(reverse("dashboard_panel", args=[name]), HTTP_HX_REQUEST="true")
+    response = outsider_client.get(
+        reverse("reporting:dashboard_panel", args=[name]), HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert f'id="panel-{name}"' in body
@@ -67,8 +69,10 @@ def test_each_panel_is_a_fragment_of_its_own(outsider_client, name):
 
 
 def test_an_unknown_panel_is_not_found(outsider_client):
-    assert outsider_client.get(reverse("dashboard_panel", args=["nope"])).status_code == 404
-    assert outsider_client.get(reverse("dashboard_csv", args=["nope"])).status_code == 404
+    assert (
+        outsider_client.get(reverse("reporting:dashboard_panel", args=["nope"])).status_code == 404
+    )
+    assert outsider_client.get(reverse("reporting:dashboard_csv", args=["nope"])).status_code == 404
 
 
 def test_throughput_csv_has_one_row_per_week(outsider_client, columns):
@@ -77,7 +81,8 @@ def test_throughput_csv_has_one_row_per_week(outsider_client, columns):
     ImprovementFactory(column=columns["Done"], done_at=done, created_at=done)
     ImprovementFactory(column=columns["Done"], done_at=done, created_at=done)
     response = outsider_client.get(
-        reverse("dashboard_csv", args=["throughput"]), {"start": monday, "end": "2025-03-23"}
+        reverse("reporting:dashboard_csv", args=["throughput"]),
+        {"start": monday, "end": "2025-03-23"},
     )
     assert response["Content-Type"].startswith("text/csv")
     assert "wallbreaker-throughput-20250303-20250323.csv" in response["Content-Disposition"]
@@ -90,7 +95,9 @@ def test_throughput_csv_has_one_row_per_week(outsider_client, columns):
 
 
 def test_a_panel_url_answers_csv_when_asked(outsider_client, columns):
-    response = outsider_client.get(reverse("dashboard_panel", args=["wip"]), {"format": "csv"})
+    response = outsider_client.get(
+        reverse("reporting:dashboard_panel", args=["wip"]), {"format": "csv"}
+    )
     assert rows_of(response)[0] == ["Column", "Cards", "WIP limit", "Over limit"]
     assert [row[0] for row in rows_of(response)[1:]] == ["Ideas", "Next", "In progress", "Done"]
 
@@ -103,21 +110,23 @@ def test_xmr_csv_marks_the_point_outside_the_limits(outsider_client):
             started_at=started, finished_at=started + datetime.timedelta(minutes=minutes)
         )
     response = outsider_client.get(
-        reverse("dashboard_csv", args=["elapsed"]), {"start": "2025-03-01", "end": "2025-03-31"}
+        reverse("reporting:dashboard_csv", args=["elapsed"]),
+        {"start": "2025-03-01", "end": "2025-03-31"},
     )
     rows = rows_of(response)
     assert rows[0] == ["Deployment", "Started", "Minutes", "Signal", "Run"]
     assert [row[2] for row in rows[1:]] == ["10", "12", "11", "13", "30"]
     assert [row[3] for row in rows[1:]] == ["", "", "", "", "outside limits"]
     page = outsider_client.get(
-        reverse("dashboard_panel", args=["elapsed"]), {"start": "2025-03-01", "end": "2025-03-31"}
+        reverse("reporting:dashboard_panel", args=["elapsed"]),
+        {"start": "2025-03-01", "end": "2025-03-31"},
     ).content.decode()
     assert "Centre line (mean) <strong>15.2</strong>" in page
     assert "<strong>0.6</strong> to <strong>29.8</strong>" in page
 
 
 def test_dora_panel_states_its_bands(outsider_client):
-    page = outsider_client.get(reverse("dashboard_panel", args=["dora"])).content.decode()
+    page = outsider_client.get(reverse("reporting:dashboard_panel", args=["dora"])).content.decode()
     assert "5 % or less" in page and "more than 15 %" in page
     assert "at least once a day" in page
 
@@ -127,17 +136,19 @@ def test_filters_by_unit_and_category_are_kept_in_the_url(outsider_client, colum
     ImprovementFactory(column=columns["Next"], unit=payments)
     ImprovementFactory(column=columns["Next"])
     response = outsider_client.get(
-        reverse("dashboard"), {"unit": payments.pk, "category": "automate"}
+        reverse("reporting:dashboard"), {"unit": payments.pk, "category": "automate"}
     )
     page = response.content.decode()
     assert f"unit={payments.pk}" in page  # CSV and panel links keep the filters
-    wip = outsider_client.get(reverse("dashboard_csv", args=["wip"]), {"unit": payments.pk})
+    wip = outsider_client.get(
+        reverse("reporting:dashboard_csv", args=["wip"]), {"unit": payments.pk}
+    )
     assert rows_of(wip)[2] == ["Next", "1", "8", "no"]
 
 
 def test_a_bad_date_range_shows_an_error_and_still_renders(outsider_client):
     response = outsider_client.get(
-        reverse("dashboard"), {"start": "2025-03-10", "end": "2025-03-01"}
+        reverse("reporting:dashboard"), {"start": "2025-03-10", "end": "2025-03-01"}
     )
     assert response.status_code == 200
     assert "The end date comes after the start date." in response.content.decode()
@@ -185,10 +196,10 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
 ):
     make_data(columns, 3, unit)
     with CaptureQueriesContext(connection) as small:
-        assert owner_client.get(reverse("dashboard")).status_code == 200
+        assert owner_client.get(reverse("reporting:dashboard")).status_code == 200
     make_data(columns, 30, unit, offset=3)
     with django_assert_max_num_queries(len(small)):
-        response = owner_client.get(reverse("dashboard"))
+        response = owner_client.get(reverse("reporting:dashboard"))
     assert response.status_code == 200
     assert len(small) <= 45
 
@@ -198,7 +209,7 @@ def test_each_panel_runs_a_fixed_number_of_queries(
     owner_client, columns, unit, name, django_assert_max_num_queries
 ):
     make_data(columns, 3, unit)  # three, so that one action has slipped already
-    url = reverse("dashboard_panel", args=[name])
+    url = reverse("reporting:dashboard_panel", args=[name])
     with CaptureQueriesContext(connection) as small:
         owner_client.get(url)
     make_data(columns, 20, unit, offset=3)
@@ -221,7 +232,7 @@ def finished(columns, unit):
 
 def test_a_unit_member_confirms_the_verdict(owner_client, owner, finished):
     response = owner_client.post(
-        reverse("effect_verdict", args=[finished.pk]),
+        reverse("reporting:effect_verdict", args=[finished.pk]),
         {"verdict": "confirmed", "suggested": "confirmed", "next": "/dashboard/?unit=1"},
     )
     assert response.status_code == 302
@@ -235,14 +246,14 @@ def test_a_unit_member_confirms_the_verdict(owner_client, owner, finished):
 
 def test_staff_may_set_a_verdict_on_any_card(client, staff, finished):
     client.force_login(staff)
-    client.post(reverse("effect_verdict", args=[finished.pk]), {"verdict": "regressed"})
+    client.post(reverse("reporting:effect_verdict", args=[finished.pk]), {"verdict": "regressed"})
     finished.refresh_from_db()
     assert finished.effect_verdict == Improvement.Verdict.REGRESSED
 
 
 def test_an_outsider_may_not_set_a_verdict(outsider_client, finished):
     response = outsider_client.post(
-        reverse("effect_verdict", args=[finished.pk]), {"verdict": "confirmed"}
+        reverse("reporting:effect_verdict", args=[finished.pk]), {"verdict": "confirmed"}
     )
     assert response.status_code == 403
     finished.refresh_from_db()
@@ -251,12 +262,12 @@ def test_an_outsider_may_not_set_a_verdict(outsider_client, finished):
 
 
 def test_setting_a_verdict_rejects_get_and_bad_input(owner_client, finished, columns):
-    url = reverse("effect_verdict", args=[finished.pk])
+    url = reverse("reporting:effect_verdict", args=[finished.pk])
     assert owner_client.get(url).status_code == 405
     assert owner_client.post(url, {"verdict": "great"}).status_code == 400
     unfinished = ImprovementFactory(column=columns["Next"], unit=finished.unit)
     response = owner_client.post(
-        reverse("effect_verdict", args=[unfinished.pk]), {"verdict": "confirmed"}
+        reverse("reporting:effect_verdict", args=[unfinished.pk]), {"verdict": "confirmed"}
     )
     assert response.status_code == 400
     assert not Event.objects.filter(kind=Event.Kind.VERDICT).exists()
@@ -264,15 +275,15 @@ def test_setting_a_verdict_rejects_get_and_bad_input(owner_client, finished, col
 
 def test_a_verdict_never_redirects_off_site(owner_client, finished):
     response = owner_client.post(
-        reverse("effect_verdict", args=[finished.pk]),
+        reverse("reporting:effect_verdict", args=[finished.pk]),
         {"verdict": "no_effect", "next": "https://evil.example.com/"},
     )
-    assert response["Location"].startswith(reverse("dashboard"))
+    assert response["Location"].startswith(reverse("reporting:dashboard"))
 
 
 def test_the_effects_panel_offers_the_form_only_to_those_allowed(owner, outsider, finished):
-    url = reverse("dashboard_panel", args=["effects"])
-    action = reverse("effect_verdict", args=[finished.pk])
+    url = reverse("reporting:dashboard_panel", args=["effects"])
+    action = reverse("reporting:effect_verdict", args=[finished.pk])
     member, stranger = Client(), Client()
     member.force_login(owner)
     stranger.force_login(outsider)

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from improvements.effect_statistics import compare
 from improvements.models import Event, Improvement
+from improvements.reporting.effect_statistics import compare
 from tests.factories import DeploymentFactory, ImprovementFactory
 
 
@@ -57,7 +57,7 @@ def selected_verdict(html: str, pk: int) -> str:
 
 
 def test_the_panel_says_it_with_its_uncertainty_and_what_it_does_not_mean(owner_client, helped):
-    html = owner_client.get(reverse("dashboard_panel", args=["effects"])).content.decode()
+    html = owner_client.get(reverse("reporting:dashboard_panel", args=["effects"])).content.decode()
     assert SENTENCE.startswith("likely helped: median 61.5 → 31.5 min (−48 %, 95 % CI −50 to")
     assert f'title="{SENTENCE}"' in html
     assert "likely helped</span>" in html
@@ -69,7 +69,9 @@ def test_the_panel_says_it_with_its_uncertainty_and_what_it_does_not_mean(owner_
 
 
 def test_the_suggestion_is_not_preselected_as_if_it_were_the_verdict(owner_client, helped):
-    dashboard = owner_client.get(reverse("dashboard_panel", args=["effects"])).content.decode()
+    dashboard = owner_client.get(
+        reverse("reporting:dashboard_panel", args=["effects"])
+    ).content.decode()
     card = owner_client.get(helped.get_absolute_url()).content.decode()
     form_ids = {dashboard: f"verdict-{helped.pk}", card: "card-verdict"}
     for html, form_id in form_ids.items():
@@ -102,7 +104,9 @@ def test_the_card_and_panel_name_another_improvement_done_inside_its_window(
     html = owner_client.get(helped.get_absolute_url()).content.decode()
     assert "Also finished inside this window" in html
     assert link in html
-    panel = owner_client.get(reverse("dashboard_panel", args=["effects"])).content.decode()
+    panel = owner_client.get(
+        reverse("reporting:dashboard_panel", args=["effects"])
+    ).content.decode()
     row = panel[panel.index(f'id="effect-{helped.pk}"') :]
     assert "1 other improvement done in this window: effects mixed in" in row
     assert link in row
@@ -128,12 +132,12 @@ def test_an_outsider_sees_the_suggestion_but_no_verdict_form(outsider, helped):
     client.force_login(outsider)
     html = client.get(helped.get_absolute_url()).content.decode()
     assert SENTENCE in html
-    assert reverse("effect_verdict", args=[helped.pk]) not in html
+    assert reverse("reporting:effect_verdict", args=[helped.pk]) not in html
 
 
 def test_setting_a_verdict_from_the_card_returns_to_the_card(owner_client, owner, helped):
     response = owner_client.post(
-        reverse("effect_verdict", args=[helped.pk]),
+        reverse("reporting:effect_verdict", args=[helped.pk]),
         {"verdict": "unclear", "suggested": "likely_helped", "next": helped.get_absolute_url()},
     )
     assert response.status_code == 302
@@ -148,7 +152,7 @@ def test_setting_a_verdict_from_the_card_returns_to_the_card(owner_client, owner
 
 
 def test_the_csv_carries_the_interval_and_the_p_value(owner_client, helped):
-    response = owner_client.get(reverse("dashboard_csv", args=["effects"]))
+    response = owner_client.get(reverse("reporting:dashboard_csv", args=["effects"]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     header = rows.index(next(r for r in rows if r and r[0] == "Card"))
     data = dict(zip(rows[header], rows[header + 1], strict=True))
@@ -161,7 +165,7 @@ def test_the_csv_carries_the_interval_and_the_p_value(owner_client, helped):
 
 
 def test_the_dashboard_compares_another_environment_when_asked(owner_client, helped):
-    url = reverse("dashboard_panel", args=["effects"])
+    url = reverse("reporting:dashboard_panel", args=["effects"])
     staging = owner_client.get(url, {"environment": "staging"}).content.decode()
     assert "12 staging deployments" in staging
     assert "too little data</span>" in staging

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from bench.verdict_simulation import NOISE_MODELS, simulate
-from improvements.effect_statistics import (
+from improvements.reporting.effect_statistics import (
     Outcome,
     compare,
     format_change,

@@ -6,8 +6,8 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
-from improvements import metrics
-from improvements.headline import headline, sparkline, xmr_signal
+from improvements.reporting import metrics
+from improvements.reporting.headline import headline, sparkline, xmr_signal
 from tests.factories import DeploymentFactory
 
 
@@ -26,7 +26,7 @@ def deploy(day: datetime.date, minutes: int, hands_on: int = 10, **fields):
 
 
 def test_the_dashboard_opens_with_six_headline_figures(outsider_client):
-    page = outsider_client.get(reverse("dashboard")).content.decode()
+    page = outsider_client.get(reverse("reporting:dashboard")).content.decode()
     assert "Is it getting better?" in page
     assert page.count('class="headline-figure direction-') == 6
     for title in ("Median deployment minutes", "Manual steps left", "Change failure rate"):
@@ -104,12 +104,16 @@ def test_a_sparkline_escapes_its_label_and_marks_signals():
 def test_an_xmr_panel_draws_a_negative_lower_limit_at_zero_and_says_why(outsider_client):
     for day, minutes in enumerate([5, 60, 2, 70, 3, 65]):
         deploy(timezone.localdate() - datetime.timedelta(days=day + 1), minutes)
-    page = outsider_client.get(reverse("dashboard_panel", args=["elapsed"])).content.decode()
+    page = outsider_client.get(
+        reverse("reporting:dashboard_panel", args=["elapsed"])
+    ).content.decode()
     assert "minutes cannot be negative, so it is drawn at 0" in page
     assert '"label": "Lower limit", "y": 0' in page
     assert "A red point is a signal" in page
 
 
 def test_the_flow_times_panel_names_its_percentile_method(outsider_client):
-    page = outsider_client.get(reverse("dashboard_panel", args=["flow-times"])).content.decode()
+    page = outsider_client.get(
+        reverse("reporting:dashboard_panel", args=["flow-times"])
+    ).content.decode()
     assert "by linear interpolation" in page

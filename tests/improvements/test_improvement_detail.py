@@ -26,7 +26,7 @@ def test_the_detail_page_shows_the_card_and_where_it_came_from(owner_client, col
     finding = FindingFactory(text="Writing the changelog by hand takes ages")
     FindingLink.objects.create(finding=finding, improvement=card)
     card.comment("Started on it", author=UserFactory(username="writer"))
-    response = owner_client.get(reverse("improvement_detail", args=[card.pk]))
+    response = owner_client.get(reverse("board:improvement_detail", args=[card.pk]))
     html = response.content.decode()
     assert "<html" in html
     assert "<strong>conventional commits</strong>" in html
@@ -40,7 +40,7 @@ def test_the_detail_page_shows_the_card_and_where_it_came_from(owner_client, col
 def test_htmx_gets_the_detail_as_a_fragment_for_the_dialog(owner_client):
     card = ImprovementFactory(title="In a dialog")
     response = owner_client.get(
-        reverse("improvement_detail", args=[card.pk]),
+        reverse("board:improvement_detail", args=[card.pk]),
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="card-dialog-body",
     )
@@ -54,7 +54,7 @@ def test_hostile_markdown_is_rendered_harmless(owner_client, field):
     card = ImprovementFactory(description=HOSTILE if field == "description" else "")
     if field == "comment":
         Comment.objects.create(improvement=card, body=HOSTILE)
-    html = owner_client.get(reverse("improvement_detail", args=[card.pk])).content.decode()
+    html = owner_client.get(reverse("board:improvement_detail", args=[card.pk])).content.decode()
     # Only the rendered markdown: the edit form shows the raw text, escaped.
     marker = 'class="card-panel description"' if field == "description" else "card-panel comment"
     start = html.index(marker)
@@ -72,7 +72,7 @@ def test_hostile_markdown_is_rendered_harmless(owner_client, field):
 def test_an_edit_saves_the_fields_and_records_what_changed(owner_client, owner):
     card = ImprovementFactory(title="Old title", expected_effect="")
     response = owner_client.post(
-        reverse("improvement_edit", args=[card.pk]),
+        reverse("board:improvement_edit", args=[card.pk]),
         {
             "title": "New title",
             "description": "",
@@ -92,7 +92,7 @@ def test_an_edit_saves_the_fields_and_records_what_changed(owner_client, owner):
 def test_an_invalid_edit_keeps_what_was_typed_and_changes_nothing(owner_client):
     card = ImprovementFactory(title="Keep me")
     response = owner_client.post(
-        reverse("improvement_edit", args=[card.pk]),
+        reverse("board:improvement_edit", args=[card.pk]),
         {"title": "Typed but", "category": card.category_id, "external_link": "not a url"},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="card-detail",
@@ -107,7 +107,7 @@ def test_an_invalid_edit_keeps_what_was_typed_and_changes_nothing(owner_client):
 def test_a_comment_is_added_with_an_event(owner_client, owner):
     card = ImprovementFactory()
     response = owner_client.post(
-        reverse("improvement_comment", args=[card.pk]),
+        reverse("board:improvement_comment", args=[card.pk]),
         {"body": "Half done"},
         HTTP_HX_REQUEST="true",
         HTTP_HX_TARGET="card-detail",
@@ -119,12 +119,12 @@ def test_a_comment_is_added_with_an_event(owner_client, owner):
 
 def test_archive_and_unarchive_write_events(owner_client, owner):
     card = ImprovementFactory(title="Shelved")
-    owner_client.post(reverse("improvement_archive", args=[card.pk]))
+    owner_client.post(reverse("board:improvement_archive", args=[card.pk]))
     card.refresh_from_db()
     assert card.archived_at is not None
-    board = owner_client.get(reverse("board"))
+    board = owner_client.get(reverse("board:board"))
     assert card.pk not in [c.pk for column in board.context["columns"] for c in column.cards]
-    owner_client.post(reverse("improvement_archive", args=[card.pk]), {"action": "unarchive"})
+    owner_client.post(reverse("board:improvement_archive", args=[card.pk]), {"action": "unarchive"})
     card.refresh_from_db()
     assert card.archived_at is None
     kinds = list(Event.objects.filter(improvement=card).values_list("kind", flat=True))
@@ -134,7 +134,7 @@ def test_archive_and_unarchive_write_events(owner_client, owner):
 def test_dropping_moves_the_card_to_a_dropped_column_when_there_is_one(owner_client, columns):
     dropped = Column.objects.create(name="Dropped", position=99, state=Column.State.DROPPED)
     card = ImprovementFactory(column=columns["Next"])
-    owner_client.post(reverse("improvement_drop", args=[card.pk]), {"reason": "Not worth it"})
+    owner_client.post(reverse("board:improvement_drop", args=[card.pk]), {"reason": "Not worth it"})
     card.refresh_from_db()
     assert card.column == dropped and card.archived_at is None
     assert card.dropped_reason == "Not worth it"
@@ -145,7 +145,7 @@ def test_dropping_moves_the_card_to_a_dropped_column_when_there_is_one(owner_cli
 
 def test_dropping_archives_the_card_when_no_column_is_for_dropped_work(owner_client, columns):
     card = ImprovementFactory(column=columns["Next"])
-    owner_client.post(reverse("improvement_drop", args=[card.pk]), {"reason": "Duplicate"})
+    owner_client.post(reverse("board:improvement_drop", args=[card.pk]), {"reason": "Duplicate"})
     card.refresh_from_db()
     assert card.archived_at is not None and card.dropped_reason == "Duplicate"
     assert Event.objects.filter(improvement=card, kind="dropped").exists()
@@ -153,7 +153,7 @@ def test_dropping_archives_the_card_when_no_column_is_for_dropped_work(owner_cli
 
 def test_dropping_needs_a_reason(owner_client):
     card = ImprovementFactory()
-    response = owner_client.post(reverse("improvement_drop", args=[card.pk]), {"reason": " "})
+    response = owner_client.post(reverse("board:improvement_drop", args=[card.pk]), {"reason": " "})
     assert response.status_code == 200
     assert "This field is required" in response.content.decode()
     assert Improvement.objects.get(pk=card.pk).archived_at is None
@@ -162,15 +162,17 @@ def test_dropping_needs_a_reason(owner_client):
 @pytest.mark.parametrize(
     "name, data",
     [
-        ("improvement_edit", {"title": "Hacked"}),
-        ("improvement_comment", {"body": "Hi"}),
-        ("improvement_archive", {}),
-        ("improvement_drop", {"reason": "No"}),
+        ("board:improvement_edit", {"title": "Hacked"}),
+        ("board:improvement_comment", {"body": "Hi"}),
+        ("board:improvement_archive", {}),
+        ("board:improvement_drop", {"reason": "No"}),
     ],
 )
 def test_an_outsider_may_read_but_not_change_a_card(outsider_client, name, data):
     card = ImprovementFactory(title="Safe")
-    assert outsider_client.get(reverse("improvement_detail", args=[card.pk])).status_code == 200
+    assert (
+        outsider_client.get(reverse("board:improvement_detail", args=[card.pk])).status_code == 200
+    )
     response = outsider_client.post(reverse(name, args=[card.pk]), data)
     assert response.status_code == 403
     card.refresh_from_db()
@@ -182,13 +184,13 @@ def test_an_outsider_may_read_but_not_change_a_card(outsider_client, name, data)
 def test_teammates_and_staff_may_comment(client, request, unit, who):
     client.force_login(request.getfixturevalue(who))
     card = ImprovementFactory()
-    client.post(reverse("improvement_comment", args=[card.pk]), {"body": "Yes"})
+    client.post(reverse("board:improvement_comment", args=[card.pk]), {"body": "Yes"})
     assert Comment.objects.filter(improvement=card).count() == 1
 
 
 def test_the_edit_form_comes_when_asked_for(owner_client):
     card = ImprovementFactory(title="Lazy")
-    edit_url = reverse("improvement_edit", args=[card.pk])
+    edit_url = reverse("board:improvement_edit", args=[card.pk])
     page = owner_client.get(card.get_absolute_url()).content.decode()
     assert 'name="assignee"' not in page
     assert f'hx-get="{edit_url}"' in page and f'<a href="{edit_url}">' in page
@@ -202,9 +204,9 @@ def test_the_edit_form_comes_when_asked_for(owner_client):
 
 def test_an_outsider_gets_no_edit_form(outsider_client):
     card = ImprovementFactory()
-    assert outsider_client.get(reverse("improvement_edit", args=[card.pk])).status_code == 403
+    assert outsider_client.get(reverse("board:improvement_edit", args=[card.pk])).status_code == 403
 
 
 def test_the_edit_url_takes_only_get_and_post(owner_client):
     card = ImprovementFactory()
-    assert owner_client.put(reverse("improvement_edit", args=[card.pk])).status_code == 405
+    assert owner_client.put(reverse("board:improvement_edit", args=[card.pk])).status_code == 405

@@ -6,10 +6,10 @@ import sqlite3
 import pytest
 from django.utils import timezone
 
-from improvements import metrics
-from improvements.effect_statistics import Outcome, compare, lag1_autocorrelation
-from improvements.metrics import Filters
 from improvements.models import Category, Event, Improvement
+from improvements.reporting import metrics
+from improvements.reporting.effect_statistics import Outcome, compare, lag1_autocorrelation
+from improvements.reporting.metrics import Filters
 from retros.models import Deployment, Finding, ProcessStep, ProcessStepChange
 from tests.factories import (
     DeploymentFactory,

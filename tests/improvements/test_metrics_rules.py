@@ -9,9 +9,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from improvements import metrics
-from improvements.metrics import Filters, XmR
 from improvements.models import Category, Column, Event, Improvement
+from improvements.reporting import metrics
+from improvements.reporting.metrics import Filters, XmR
 from retros.models import Deployment, ProcessStep, ProcessStepChange
 from tests.factories import (
     ColumnFactory,

@@ -21,7 +21,7 @@ def done_card(columns, step):
 def test_it_lists_done_improvements_whose_step_is_still_manual(outsider_client, done_card, columns):
     ImprovementFactory(title="Still in progress", target_step=done_card.target_step)
     ImprovementFactory(title="No step")
-    response = outsider_client.get(reverse("pending_step_changes"))
+    response = outsider_client.get(reverse("process_link:pending_step_changes"))
     body = response.content.decode()
     assert response.status_code == 200
     assert [card.title for card in response.context["improvements"]] == [
@@ -29,12 +29,12 @@ def test_it_lists_done_improvements_whose_step_is_still_manual(outsider_client, 
     ]
     assert "Still in progress" not in body
     # Outsiders read it but get no buttons.
-    assert reverse("improvement_step_change", args=[done_card.pk]) not in body
+    assert reverse("process_link:improvement_step_change", args=[done_card.pk]) not in body
 
 
 def test_qa_marks_the_step_automated_in_one_click(qa_client, qa_member, done_card, step):
     response = qa_client.post(
-        reverse("improvement_step_change", args=[done_card.pk]), {"mode": "automated"}
+        reverse("process_link:improvement_step_change", args=[done_card.pk]), {"mode": "automated"}
     )
     assert response.status_code == 302
     step.refresh_from_db()
@@ -52,12 +52,12 @@ def test_qa_marks_the_step_automated_in_one_click(qa_client, qa_member, done_car
         change,
         qa_member,
     )
-    assert not qa_client.get(reverse("pending_step_changes")).context["improvements"]
+    assert not qa_client.get(reverse("process_link:pending_step_changes")).context["improvements"]
 
 
 def test_the_htmx_answer_is_the_updated_offer(qa_client, done_card):
     response = qa_client.post(
-        reverse("improvement_step_change", args=[done_card.pk]),
+        reverse("process_link:improvement_step_change", args=[done_card.pk]),
         {"mode": "dropped"},
         HTTP_HX_REQUEST="true",
     )
@@ -70,14 +70,14 @@ def test_the_htmx_answer_is_the_updated_offer(qa_client, done_card):
 
 def test_the_offer_fragment_shows_buttons_only_when_done_and_manual(qa_client, columns, step):
     card = ImprovementFactory(target_step=step)
-    url = reverse("improvement_step_offer", args=[card.pk])
+    url = reverse("process_link:improvement_step_offer", args=[card.pk])
     assert "Mark step" not in qa_client.get(url).content.decode()
     card.move_to(columns["Done"])
     assert "Mark step automated" in qa_client.get(url).content.decode()
 
 
 def test_marking_the_same_mode_twice_records_one_change(qa_client, done_card):
-    url = reverse("improvement_step_change", args=[done_card.pk])
+    url = reverse("process_link:improvement_step_change", args=[done_card.pk])
     qa_client.post(url, {"mode": "automated"})
     qa_client.post(url, {"mode": "automated"})
     assert ProcessStepChange.objects.count() == 1
@@ -90,7 +90,7 @@ def test_only_qa_platform_and_staff_may_change_the_step(
 ):
     client.force_login(request.getfixturevalue(user_fixture))
     response = client.post(
-        reverse("improvement_step_change", args=[done_card.pk]), {"mode": "automated"}
+        reverse("process_link:improvement_step_change", args=[done_card.pk]), {"mode": "automated"}
     )
     assert response.status_code == 403
     step.refresh_from_db()
@@ -98,7 +98,7 @@ def test_only_qa_platform_and_staff_may_change_the_step(
 
 
 def test_it_refuses_a_mode_it_does_not_offer(qa_client, done_card):
-    url = reverse("improvement_step_change", args=[done_card.pk])
+    url = reverse("process_link:improvement_step_change", args=[done_card.pk])
     assert qa_client.post(url, {"mode": "manual"}).status_code == 400
     assert qa_client.post(url, {"mode": "bogus"}).status_code == 400
     assert not ProcessStepChange.objects.exists()
@@ -107,23 +107,25 @@ def test_it_refuses_a_mode_it_does_not_offer(qa_client, done_card):
 def test_it_refuses_an_improvement_without_a_step(qa_client, columns):
     card = ImprovementFactory()
     response = qa_client.post(
-        reverse("improvement_step_change", args=[card.pk]), {"mode": "automated"}
+        reverse("process_link:improvement_step_change", args=[card.pk]), {"mode": "automated"}
     )
     assert response.status_code == 400
 
 
 def test_it_only_redirects_to_this_site(qa_client, done_card):
     response = qa_client.post(
-        reverse("improvement_step_change", args=[done_card.pk]),
+        reverse("process_link:improvement_step_change", args=[done_card.pk]),
         {"mode": "automated", "next": "https://evil.example/"},
     )
-    assert response["Location"] == reverse("pending_step_changes")
+    assert response["Location"] == reverse("process_link:pending_step_changes")
 
 
 def test_the_process_pages_link_a_change_to_the_improvement_that_made_it(
     qa_client, qa_member, done_card, step
 ):
-    qa_client.post(reverse("improvement_step_change", args=[done_card.pk]), {"mode": "automated"})
+    qa_client.post(
+        reverse("process_link:improvement_step_change", args=[done_card.pk]), {"mode": "automated"}
+    )
     step.refresh_from_db()
     step.change_mode(ProcessStep.Mode.MANUAL, user=qa_member, note="Back to hand work")
     link = f'<a href="{done_card.get_absolute_url()}">Improvement #{done_card.pk} done'

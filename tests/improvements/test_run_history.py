@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from improvements.run_history import add_runs
+from improvements.reporting.run_history import add_runs
 from retros.models import Deployment, DeploymentRun, DutyWeek, RunStep
 from tests.factories import DeploymentFactory, ImprovementFactory
 from tests.retros.run_helpers import make_process

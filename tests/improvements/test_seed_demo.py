@@ -4,7 +4,7 @@ import io
 
 from django.core.management import call_command
 
-from improvements import metrics
+from improvements.reporting import metrics
 
 
 def test_the_demo_xmr_charts_show_routine_variation_and_a_few_signals(db):

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from improvements.metrics import Filters
-from improvements.step_costs import step_costs
+from improvements.reporting.metrics import Filters
+from improvements.reporting.step_costs import step_costs
 from retros.models import DeploymentRun
 from tests.factories import ImprovementFactory
 from tests.retros.run_helpers import make_process
@@ -114,7 +114,7 @@ def test_the_panel_says_so_when_no_run_finished(owner_client):
 
 
 def test_a_done_card_gets_its_steps_own_minutes_before_and_after(owner, columns):
-    from improvements.step_costs import step_effects
+    from improvements.reporting.step_costs import step_effects
 
     slow, automated = make_process("manual", "automated")
     done_at = timezone.now() - datetime.timedelta(days=10)
@@ -144,7 +144,7 @@ def test_the_panel_shows_a_done_cards_step_minutes_before_and_after(owner_client
 
 
 def test_the_did_it_help_check_reads_the_targeted_steps_own_minutes_from_the_runs(owner, columns):
-    from improvements import metrics
+    from improvements.reporting import metrics
 
     slow, other = make_process("manual", "manual")
     done_at = timezone.now() - datetime.timedelta(days=20)

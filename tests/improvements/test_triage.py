@@ -29,7 +29,7 @@ def pain(retro):
 
 
 def test_the_triage_page_prefills_title_and_category(owner_client, pain):
-    response = owner_client.get(reverse("retro_triage", args=[pain.retro_id]))
+    response = owner_client.get(reverse("triage:retro_triage", args=[pain.retro_id]))
 
     assert 'value="Flaky checkout e2e test"' in response.text
     flaky = Category.objects.get(slug="flaky-e2e")
@@ -41,7 +41,7 @@ def test_the_triage_page_prefills_title_and_category(owner_client, pain):
 def test_went_well_and_questions_are_not_triaged(owner_client, retro):
     FindingFactory(retro=retro, kind=Finding.Kind.WENT_WELL, text="Fast rollback")
 
-    response = owner_client.get(reverse("retro_triage", args=[retro.pk]))
+    response = owner_client.get(reverse("triage:retro_triage", args=[retro.pk]))
 
     assert "Fast rollback" not in response.text
 
@@ -52,7 +52,7 @@ def test_a_pain_becomes_a_new_improvement_with_the_chosen_owner(owner_client, ow
     category = Category.objects.get(slug="tooling")
 
     response = owner_client.post(
-        reverse("finding_promote", args=[pain.pk]),
+        reverse("triage:finding_promote", args=[pain.pk]),
         {
             "title": "Stabilise checkout test",
             "category": category.pk,
@@ -78,7 +78,7 @@ def test_a_missing_title_re_renders_with_the_other_choices_kept(owner_client, un
     category = Category.objects.get(slug="tooling")
 
     response = owner_client.post(
-        reverse("finding_promote", args=[pain.pk]),
+        reverse("triage:finding_promote", args=[pain.pk]),
         {"title": "  ", "category": category.pk, "unit": unit.pk},
     )
 
@@ -100,7 +100,9 @@ def test_linking_from_another_retro_raises_the_recurrence(owner_client, unit, pa
     )
     FindingLink.objects.create(finding=FindingFactory(retro=earlier_retro), improvement=card)
 
-    response = owner_client.post(reverse("finding_link", args=[pain.pk]), {"improvement": card.pk})
+    response = owner_client.post(
+        reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk}
+    )
 
     assert response.status_code == 302
     assert Improvement.objects.with_recurrence().get(pk=card.pk).recurrence == 2
@@ -115,8 +117,8 @@ def test_linking_a_second_finding_of_the_same_retro_does_not_raise_recurrence(
     card = ImprovementFactory()
     other = FindingFactory(retro=retro, kind=Finding.Kind.IDEA)
 
-    owner_client.post(reverse("finding_link", args=[pain.pk]), {"improvement": card.pk})
-    owner_client.post(reverse("finding_link", args=[other.pk]), {"improvement": card.pk})
+    owner_client.post(reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk})
+    owner_client.post(reverse("triage:finding_link", args=[other.pk]), {"improvement": card.pk})
 
     assert Improvement.objects.with_recurrence().get(pk=card.pk).recurrence == 1
     assert card.finding_links.count() == 2
@@ -127,7 +129,9 @@ def test_linking_to_an_archived_improvement_is_refused_with_a_reason(owner_clien
 
     card = ImprovementFactory(archived_at=timezone.now())
 
-    response = owner_client.post(reverse("finding_link", args=[pain.pk]), {"improvement": card.pk})
+    response = owner_client.post(
+        reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk}
+    )
 
     assert response.status_code == 400
     assert "archived or gone" in response.text
@@ -135,22 +139,27 @@ def test_linking_to_an_archived_improvement_is_refused_with_a_reason(owner_clien
 
 
 def test_no_action_needs_a_reason(owner_client, pain):
-    refused = owner_client.post(reverse("finding_no_action", args=[pain.pk]), {"reason": " "})
+    refused = owner_client.post(
+        reverse("triage:finding_no_action", args=[pain.pk]), {"reason": " "}
+    )
     pain.refresh_from_db()
     assert refused.status_code == 400
     assert pain.outcome == Finding.Outcome.PENDING
 
-    owner_client.post(reverse("finding_no_action", args=[pain.pk]), {"reason": "Vendor fixes it"})
+    owner_client.post(
+        reverse("triage:finding_no_action", args=[pain.pk]), {"reason": "Vendor fixes it"}
+    )
     pain.refresh_from_db()
     assert (pain.outcome, pain.no_action_reason) == ("no_action", "Vendor fixes it")
 
 
 def test_a_finding_is_triaged_once(owner_client, pain):
-    owner_client.post(reverse("finding_no_action", args=[pain.pk]), {"reason": "Not ours"})
+    owner_client.post(reverse("triage:finding_no_action", args=[pain.pk]), {"reason": "Not ours"})
     category = Category.objects.first()
 
     owner_client.post(
-        reverse("finding_promote", args=[pain.pk]), {"title": "Late", "category": category.pk}
+        reverse("triage:finding_promote", args=[pain.pk]),
+        {"title": "Late", "category": category.pk},
     )
 
     assert not Improvement.objects.exists()
@@ -160,9 +169,9 @@ def test_a_finding_is_triaged_once(owner_client, pain):
 
 def test_undo_puts_the_finding_back_and_keeps_the_card(owner_client, pain):
     card = ImprovementFactory()
-    owner_client.post(reverse("finding_link", args=[pain.pk]), {"improvement": card.pk})
+    owner_client.post(reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk})
 
-    owner_client.post(reverse("finding_reopen", args=[pain.pk]))
+    owner_client.post(reverse("triage:finding_reopen", args=[pain.pk]))
 
     pain.refresh_from_db()
     assert pain.outcome == Finding.Outcome.PENDING
@@ -178,7 +187,7 @@ def test_a_draft_retro_is_not_triaged_yet(owner_client, duty_week):
     )
     finding = FindingFactory(retro=draft)
 
-    owner_client.post(reverse("finding_no_action", args=[finding.pk]), {"reason": "Early"})
+    owner_client.post(reverse("triage:finding_no_action", args=[finding.pk]), {"reason": "Early"})
 
     finding.refresh_from_db()
     assert finding.outcome == Finding.Outcome.PENDING
@@ -188,7 +197,7 @@ def test_a_draft_retro_is_not_triaged_yet(owner_client, duty_week):
 def test_the_retros_people_and_staff_triage(client, request, pain, who):
     client.force_login(request.getfixturevalue(who))
 
-    response = client.post(reverse("finding_no_action", args=[pain.pk]), {"reason": "ok"})
+    response = client.post(reverse("triage:finding_no_action", args=[pain.pk]), {"reason": "ok"})
 
     assert response.status_code == 302
     pain.refresh_from_db()
@@ -201,18 +210,21 @@ def test_an_outsider_may_not_triage_at_all(outsider_client, pain):
 
     responses = [
         outsider_client.post(
-            reverse("finding_promote", args=[pain.pk]), {"title": "x", "category": category.pk}
+            reverse("triage:finding_promote", args=[pain.pk]),
+            {"title": "x", "category": category.pk},
         ),
-        outsider_client.post(reverse("finding_link", args=[pain.pk]), {"improvement": card.pk}),
-        outsider_client.post(reverse("finding_no_action", args=[pain.pk]), {"reason": "x"}),
-        outsider_client.post(reverse("finding_reopen", args=[pain.pk])),
+        outsider_client.post(
+            reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk}
+        ),
+        outsider_client.post(reverse("triage:finding_no_action", args=[pain.pk]), {"reason": "x"}),
+        outsider_client.post(reverse("triage:finding_reopen", args=[pain.pk])),
     ]
 
     assert [response.status_code for response in responses] == [403, 403, 403, 403]
     pain.refresh_from_db()
     assert pain.outcome == Finding.Outcome.PENDING
     assert Improvement.objects.count() == 1
-    page = outsider_client.get(reverse("retro_triage", args=[pain.retro_id]))
+    page = outsider_client.get(reverse("triage:retro_triage", args=[pain.retro_id]))
     assert "Create improvement" not in page.text
 
 
@@ -221,7 +233,7 @@ def test_search_as_you_type_finds_open_improvements_with_link_buttons(owner_clie
     ImprovementFactory(title="Write the runbook")
 
     response = owner_client.get(
-        reverse("improvement_search"),
+        reverse("triage:improvement_search"),
         {"q": "smoke auto", "finding": pain.pk},
         HTTP_HX_REQUEST="true",
     )
@@ -238,7 +250,7 @@ def test_search_without_javascript_is_a_page_and_outsiders_get_no_link_buttons(
     ImprovementFactory(title="Automate the smoke tests")
 
     response = outsider_client.get(
-        reverse("improvement_search"), {"q": "smoke", "finding": pain.pk}
+        reverse("triage:improvement_search"), {"q": "smoke", "finding": pain.pk}
     )
 
     assert "<html" in response.text
@@ -254,6 +266,6 @@ def test_triage_page_queries_do_not_grow_with_findings(
 
     # 16: votes once, and the similar cards of every finding in three queries together.
     with django_assert_max_num_queries(16):
-        response = owner_client.get(reverse("retro_triage", args=[retro.pk]))
+        response = owner_client.get(reverse("triage:retro_triage", args=[retro.pk]))
 
     assert response.text.count("Create improvement") == 12

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from improvements import similar
 from improvements.models import Column, Event, FindingLink, Improvement
 from improvements.operations import link_finding
+from improvements.triage import similar
 from retros.models import Finding, FindingGroup, Vote
 from tests.factories import FindingFactory, ImprovementFactory, RetrospectiveFactory
 
@@ -90,7 +90,7 @@ def test_a_pain_that_is_already_a_card_is_offered_to_join_it(owner_client, retro
     card = ImprovementFactory(title="Waited 40 minutes for QA sign-off")
     pain = FindingFactory(retro=retro, text="Waited 40 minutes for QA sign-off")
 
-    page = owner_client.get(reverse("retro_triage", args=[retro.pk])).text
+    page = owner_client.get(reverse("triage:retro_triage", args=[retro.pk])).text
 
     row = page.split(f'id="triage-f{pain.pk}"')[1].split("</li>")[0]
     assert 'value="link" checked' in row
@@ -101,8 +101,10 @@ def test_a_done_card_is_marked_and_linking_it_asks_whether_to_reopen(owner_clien
     card = done_card("Automate the production smoke test")
     pain = FindingFactory(retro=retro, text="Production smoke test by hand again")
 
-    page = owner_client.get(reverse("retro_triage", args=[retro.pk])).text
-    asked = owner_client.post(reverse("finding_link", args=[pain.pk]), {"improvement": card.pk})
+    page = owner_client.get(reverse("triage:retro_triage", args=[retro.pk])).text
+    asked = owner_client.post(
+        reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk}
+    )
 
     assert f'<option value="{card.pk}" data-done' in page and "✓ done" in page
     assert asked.status_code == 400
@@ -115,7 +117,7 @@ def test_linking_a_done_card_and_reopening_it_moves_it_back_and_says_so(owner_cl
     pain = FindingFactory(retro=retro, text="Production smoke test by hand again")
 
     response = owner_client.post(
-        reverse("finding_link", args=[pain.pk]), {"improvement": card.pk, "reopen": "yes"}
+        reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk, "reopen": "yes"}
     )
 
     card.refresh_from_db()
@@ -132,7 +134,7 @@ def test_linking_a_done_card_and_keeping_it_done_leaves_it_where_it_is(owner_cli
     pain = FindingFactory(retro=retro, text="Production smoke test by hand again")
 
     owner_client.post(
-        reverse("finding_link", args=[pain.pk]), {"improvement": card.pk, "reopen": "no"}
+        reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk, "reopen": "no"}
     )
 
     card.refresh_from_db()
@@ -145,7 +147,7 @@ def test_the_search_without_words_suggests_similar_cards_and_marks_done_ones(own
     done_card("Automate the production smoke test")
     pain = FindingFactory(retro=retro, text="Production smoke test by hand")
 
-    page = owner_client.get(reverse("improvement_search"), {"finding": pain.pk}).text
+    page = owner_client.get(reverse("triage:improvement_search"), {"finding": pain.pk}).text
 
     assert "Most similar to" in page
     assert "Link and reopen “Automate the production smoke test”" in page
@@ -163,9 +165,9 @@ def test_a_group_is_one_row_and_becomes_one_card_for_all_its_findings(owner_clie
     group, findings = grouped(retro, "Smoke test by hand", "Nobody knew which pages to check")
     from improvements.models import Category
 
-    page = owner_client.get(reverse("retro_triage", args=[retro.pk])).text
+    page = owner_client.get(reverse("triage:retro_triage", args=[retro.pk])).text
     response = owner_client.post(
-        reverse("group_promote", args=[group.pk]),
+        reverse("triage:group_promote", args=[group.pk]),
         {"title": "Automate smoke tests", "category": Category.objects.first().pk},
     )
 
@@ -180,7 +182,9 @@ def test_a_group_is_one_row_and_becomes_one_card_for_all_its_findings(owner_clie
 def test_a_group_closed_without_action_closes_each_finding(owner_client, retro):
     group, findings = grouped(retro, "One", "Two")
 
-    owner_client.post(reverse("group_no_action", args=[group.pk]), {"reason": "Vendor fixes it"})
+    owner_client.post(
+        reverse("triage:group_no_action", args=[group.pk]), {"reason": "Vendor fixes it"}
+    )
 
     assert set(Finding.objects.values_list("outcome", "no_action_reason")) == {
         ("no_action", "Vendor fixes it")
@@ -193,7 +197,7 @@ def test_triage_lists_by_votes_then_pains_before_ideas(owner_client, retro, owne
     voted = FindingFactory(retro=retro, kind="idea", text="A voted idea")
     Vote.objects.create(retro=retro, voter=owner, finding=voted)
 
-    page = owner_client.get(reverse("retro_triage", args=[retro.pk])).text
+    page = owner_client.get(reverse("triage:retro_triage", args=[retro.pk])).text
 
     order = [page.index(f'id="triage-f{f.pk}"') for f in (voted, pain, idea)]
     assert order == sorted(order)
@@ -204,9 +208,9 @@ def test_undoing_a_link_writes_an_unlink_event_so_history_and_recurrence_agree(
 ):
     card = ImprovementFactory()
     pain = FindingFactory(retro=retro)
-    owner_client.post(reverse("finding_link", args=[pain.pk]), {"improvement": card.pk})
+    owner_client.post(reverse("triage:finding_link", args=[pain.pk]), {"improvement": card.pk})
 
-    owner_client.post(reverse("finding_reopen", args=[pain.pk]))
+    owner_client.post(reverse("triage:finding_reopen", args=[pain.pk]))
 
     unlinked = card.events.get(kind=Event.Kind.UNLINKED)
     assert (unlinked.actor, unlinked.data) == (owner, {"finding": pain.pk, "retro": retro.pk})
@@ -218,9 +222,9 @@ def test_undoing_a_link_writes_an_unlink_event_so_history_and_recurrence_agree(
 def test_undoing_a_group_unlinks_every_finding_with_an_event_each(owner_client, retro):
     group, findings = grouped(retro, "One", "Two")
     card = ImprovementFactory()
-    owner_client.post(reverse("group_link", args=[group.pk]), {"improvement": card.pk})
+    owner_client.post(reverse("triage:group_link", args=[group.pk]), {"improvement": card.pk})
 
-    owner_client.post(reverse("group_reopen", args=[group.pk]))
+    owner_client.post(reverse("triage:group_reopen", args=[group.pk]))
 
     assert card.events.filter(kind="unlinked").count() == 2
     assert set(Finding.objects.values_list("outcome", flat=True)) == {"pending"}
@@ -243,10 +247,10 @@ def test_an_outsider_may_not_triage_a_group(client, request, retro, who):
     client.force_login(request.getfixturevalue(who))
 
     responses = [
-        client.post(reverse("group_no_action", args=[group.pk]), {"reason": "x"}),
-        client.post(reverse("group_reopen", args=[group.pk])),
-        client.post(reverse("group_link", args=[group.pk]), {"improvement": 1}),
-        client.post(reverse("group_promote", args=[group.pk]), {"title": "x"}),
+        client.post(reverse("triage:group_no_action", args=[group.pk]), {"reason": "x"}),
+        client.post(reverse("triage:group_reopen", args=[group.pk])),
+        client.post(reverse("triage:group_link", args=[group.pk]), {"improvement": 1}),
+        client.post(reverse("triage:group_promote", args=[group.pk]), {"title": "x"}),
     ]
 
     assert [r.status_code for r in responses] == [403, 403, 403, 403]
@@ -257,7 +261,7 @@ def test_a_grouped_finding_is_triaged_with_its_group_not_alone(owner_client, ret
     group, findings = grouped(retro, "One", "Two")
 
     response = owner_client.post(
-        reverse("finding_no_action", args=[findings[0].pk]), {"reason": "x"}
+        reverse("triage:finding_no_action", args=[findings[0].pk]), {"reason": "x"}
     )
 
     assert response.status_code == 403
@@ -268,7 +272,7 @@ def test_a_group_with_one_finding_triaged_earlier_triages_the_rest(owner_client,
     group, findings = grouped(retro, "One", "Two")
     Finding.objects.filter(pk=findings[0].pk).update(outcome="no_action", no_action_reason="old")
 
-    owner_client.post(reverse("group_no_action", args=[group.pk]), {"reason": "Vendor"})
+    owner_client.post(reverse("triage:group_no_action", args=[group.pk]), {"reason": "Vendor"})
 
     assert dict(Finding.objects.values_list("text", "no_action_reason")) == {
         "One": "old",
@@ -304,7 +308,7 @@ def test_the_join_search_of_a_group_answers_with_choices_for_its_row(owner_clien
     done_card("Automate the smoke test")
 
     response = owner_client.get(
-        reverse("improvement_search"),
+        reverse("triage:improvement_search"),
         {"group": group.pk, "pick": "1", "q": "smoke"},
         HTTP_HX_REQUEST="true",
     )

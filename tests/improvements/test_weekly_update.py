@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from improvements.models import Column
 from improvements.operations import promote_finding
-from improvements.weekly_update import week_label
+from improvements.reporting.weekly_update import week_label
 from retros.models import Finding, monday_of
 from tests.factories import (
     DeploymentFactory,
@@ -35,7 +35,7 @@ def test_it_summarises_the_retro_and_the_boards_moves(
     finished.move_to(columns["Done"], actor=owner)
     DeploymentFactory()
 
-    response = outsider_client.get(reverse("weekly_update", args=[this_week]))
+    response = outsider_client.get(reverse("reporting:weekly_update", args=[this_week]))
 
     text = response.text
     assert response.status_code == 200
@@ -50,7 +50,9 @@ def test_it_comes_as_markdown_ready_to_paste(outsider_client, duty_week, this_we
     retro = RetrospectiveFactory(duty_week=duty_week)
     FindingFactory(retro=retro, kind=Finding.Kind.IDEA, text="Feature <b>flags</b>\nfor all")
 
-    response = outsider_client.get(reverse("weekly_update", args=[this_week]), {"format": "md"})
+    response = outsider_client.get(
+        reverse("reporting:weekly_update", args=[this_week]), {"format": "md"}
+    )
 
     assert response["Content-Type"].startswith("text/markdown")
     body = response.content.decode()
@@ -61,20 +63,20 @@ def test_it_comes_as_markdown_ready_to_paste(outsider_client, duty_week, this_we
 
 
 def test_a_week_without_duty_or_retro_still_renders(outsider_client):
-    response = outsider_client.get(reverse("weekly_update", args=["2020-W05"]))
+    response = outsider_client.get(reverse("reporting:weekly_update", args=["2020-W05"]))
 
     assert response.status_code == 200
     assert "No retro was held." in response.text
 
 
 def test_a_bad_week_is_not_found(outsider_client):
-    assert outsider_client.get(reverse("weekly_update", args=["soon"])).status_code == 404
+    assert outsider_client.get(reverse("reporting:weekly_update", args=["soon"])).status_code == 404
 
 
 def test_the_current_update_redirects_to_this_week(outsider_client, this_week):
-    response = outsider_client.get(reverse("weekly_update_now"))
+    response = outsider_client.get(reverse("reporting:weekly_update_now"))
 
-    assert response["Location"] == reverse("weekly_update", args=[this_week])
+    assert response["Location"] == reverse("reporting:weekly_update", args=[this_week])
 
 
 def test_the_update_queries_do_not_grow_with_events(
@@ -86,7 +88,7 @@ def test_the_update_queries_do_not_grow_with_events(
     assert Column.objects.count() >= 4
 
     with django_assert_max_num_queries(12):
-        outsider_client.get(reverse("weekly_update", args=[this_week]))
+        outsider_client.get(reverse("reporting:weekly_update", args=[this_week]))
 
 
 def test_last_weeks_update_does_not_show_this_weeks_moves(outsider_client, owner, columns):
@@ -94,6 +96,6 @@ def test_last_weeks_update_does_not_show_this_weeks_moves(outsider_client, owner
     card.move_to(columns["Done"], actor=owner)
     last = week_label(monday_of(timezone.localdate()) - datetime.timedelta(weeks=1))
 
-    response = outsider_client.get(reverse("weekly_update", args=[last]))
+    response = outsider_client.get(reverse("reporting:weekly_update", args=[last]))
 
     assert "Moved this week" not in response.text

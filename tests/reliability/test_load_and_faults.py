@@ -154,14 +154,14 @@ class LoadClient(threading.Thread):
                 else:
                     body["place"] = self.random.choice(["top", "bottom"])
                 action, detail = "move", str(card.pk)
-                status = self.request("POST", reverse("card_move", args=[card.pk]), body)
+                status = self.request("POST", reverse("board:card_move", args=[card.pk]), body)
             elif roll < 0.9:
                 text = f"load finding {self.number}-{count}"
                 action, detail = "finding", text
                 status = self.request("POST", finding_url, {"kind": "pain", "text": text})
             else:
                 action, detail = "board", ""
-                status = self.request("GET", reverse("board"))
+                status = self.request("GET", reverse("board:board"))
             self.results.append((started, action, status, time.monotonic() - started, detail))
 
 

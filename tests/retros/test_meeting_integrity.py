@@ -31,7 +31,7 @@ def test_a_linked_finding_cannot_be_removed_until_its_triage_is_undone(owner_cli
     assert Finding.objects.filter(pk=finding.pk).exists()
     assert card.finding_links.count() == 1
 
-    owner_client.post(reverse("finding_reopen", args=[finding.pk]))
+    owner_client.post(reverse("triage:finding_reopen", args=[finding.pk]))
     owner_client.post(reverse("finding_delete", args=[finding.pk]))
 
     assert not Finding.objects.filter(pk=finding.pk).exists()

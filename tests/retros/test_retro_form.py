@@ -69,7 +69,7 @@ def test_the_page_shows_the_weeks_deployments_with_their_figures(outsider_client
 def test_the_carry_over_review_comes_first_as_a_lazy_fragment_with_a_link(outsider_client, retro):
     response = outsider_client.get(retro.get_absolute_url())
 
-    url = reverse("carry_over", args=[retro.pk])
+    url = reverse("triage:carry_over", args=[retro.pk])
     assert f'hx-get="{url}" hx-trigger="load"' in response.text
     assert f'<a href="{url}">' in response.text
     assert response.text.index("Review of open improvements") < response.text.index(

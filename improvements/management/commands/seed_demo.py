@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from improvements.models import POSITION_GAP, Category, Column, Comment, Event, Improvement
 from improvements.operations import link_finding
-from improvements.run_history import add_running_run, add_runs
+from improvements.reporting.run_history import add_running_run, add_runs
 from retros.models import (
     Deployment,
     DutyWeek,

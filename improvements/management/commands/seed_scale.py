@@ -21,7 +21,7 @@ from improvements.models import (
     FindingLink,
     Improvement,
 )
-from improvements.run_history import add_runs
+from improvements.reporting.run_history import add_runs
 from retros.models import (
     Deployment,
     DeploymentRun,

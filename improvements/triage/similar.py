@@ -13,7 +13,7 @@ import re
 from django.db import connection
 from django.utils import timezone
 
-from .models import Column, Improvement
+from ..models import Column, Improvement
 
 RECENTLY_DONE = datetime.timedelta(weeks=26)
 SUGGESTIONS = 3

@@ -1,6 +1,6 @@
 """Did a finished improvement change deployment minutes? A rank test of before against after.
 
-Pure functions on lists of minutes, no database: improvements/metrics.py hands them the
+Pure functions on lists of minutes, no database: reporting/metrics.py hands them the
 deployments around each card's done date, and the dashboard and the card show the result.
 
 The rule, for minutes where lower is better:

@@ -46,9 +46,9 @@ from retros.models import (
     monday_of,
 )
 
+from ..models import Category, Column, Event, FindingLink, Improvement
 from . import effect_statistics
 from .effect_statistics import HISTORY_DEPLOYMENTS, Outcome
-from .models import Category, Column, Event, FindingLink, Improvement
 
 # ---------------------------------------------------------------------------------------------
 # Percentiles in the database
@@ -763,7 +763,7 @@ def step_minutes(cards: list[Improvement], environment: str, window: int) -> dic
     one query for all cards. A step's own minutes are its hands-on time when the card's
     expected effect is about hands-on work (effect_figure), else its whole time (hands-on,
     waiting and blocked). A card left out (its step never ran in a finished run) compares
-    whole deployments. The runs' step times are read in improvements/step_costs.py.
+    whole deployments. The runs' step times are read in improvements/reporting/step_costs.py.
     """
     from .step_costs import step_minutes_around  # it imports this module
 

@@ -2,17 +2,12 @@
 
 import datetime
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 
-from retros import weeks
 from retros.models import Deployment, DutyWeek, Finding, Retrospective, monday_of
 from retros.weeks import week_label
 
-from .models import Column, Event
+from ..models import Column, Event
 
 
 def weekly_summary(monday: datetime.date) -> dict:
@@ -94,31 +89,3 @@ def weekly_summary(monday: datetime.date) -> dict:
 def _tense(monday: datetime.date) -> str:
     this_monday = monday_of(timezone.localdate())
     return "past" if monday < this_monday else "current" if monday == this_monday else "future"
-
-
-@require_GET
-def weekly_update_now(request: HttpRequest) -> HttpResponse:
-    return redirect("weekly_update", week_label(monday_of(timezone.localdate())))
-
-
-@require_GET
-def weekly_update(request: HttpRequest, week: str) -> HttpResponse:
-    """The update as a page, with its markdown to copy, or as bare markdown with ?format=md."""
-    try:
-        monday = weeks.parse_iso_week(week)
-    except weeks.WeekError as error:
-        # Not found, but say why: a typed 2027-W53 deserves "2027 has 52 weeks", not a blank 404.
-        return render(
-            request,
-            "improvements/weekly_update_missing.html",
-            {"week": week[:20], "reason": str(error)},
-            status=404,
-        )
-    summary = weekly_summary(monday)
-    summary["site_url"] = request.build_absolute_uri("/").rstrip("/")
-    text = render_to_string("improvements/weekly_update.md", summary)
-    if request.GET.get("format") == "md":
-        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-        response["Content-Disposition"] = f'inline; filename="update-{summary["label"]}.md"'
-        return response
-    return render(request, "improvements/weekly_update.html", {**summary, "markdown": text})

@@ -1,4 +1,5 @@
-"""Views for the improvement board: columns, moves, quick-add, live updates and card detail."""
+"""Views of the improvement board: the board itself, its columns' cards, moves, quick-add and
+live updates."""
 
 import datetime
 import hashlib
@@ -6,48 +7,28 @@ import hashlib
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count, F, Max, Q, Subquery
+from django.db.models import Count, Max, Q, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
 from retros.models import Unit
 
-from . import dashboards
-from .cards import BoardCard, CardRenderer
-from .forms import (
-    BoardFilterForm,
-    ColumnFormSet,
-    CommentForm,
-    DropForm,
-    ImprovementForm,
-    MoveForm,
-    QuickAddForm,
-)
-from .models import FINISHED_CARDS_SHOWN_WEEKS, Category, Column, Event, Improvement, MoveError
-from .operations import create_improvement, guess_category
-from .permissions import can_edit_board, can_edit_board_expression, can_edit_columns
+from ..board_cards import BoardCard, CardRenderer
+from ..forms.board import BoardFilterForm, MoveForm, QuickAddForm
+from ..models import FINISHED_CARDS_SHOWN_WEEKS, Category, Column, Event, Improvement, MoveError
+from ..operations import create_improvement, guess_category
+from ..permissions import can_edit_board
+from .cards import full_detail_context, get_card_for_editor
 
 
 def _require_board_editor(request: HttpRequest) -> None:
     if not can_edit_board(request.user):
         raise PermissionDenied("Only members of a unit may change the board.")
-
-
-def _get_card_for_editor(request: HttpRequest, pk: int) -> Improvement:
-    """The card with its column, and in the same query whether the user may change it."""
-    cards = Improvement.objects.select_related("column").annotate(
-        editable=can_edit_board_expression(request.user)
-    )
-    card = get_object_or_404(cards, pk=pk)
-    if not card.editable:
-        raise PermissionDenied("Only members of a unit may change the board.")
-    return card
 
 
 def _board_cards(filters: BoardFilterForm, user, columns: list[Column]):
@@ -241,7 +222,7 @@ def card_move(request: HttpRequest, pk: int) -> HttpResponse:
         return _move_form_page(request, pk)
     if request.method != "POST":
         return HttpResponse(status=405, headers={"Allow": "GET, POST"})
-    card = _get_card_for_editor(request, pk)
+    card = get_card_for_editor(request, pk)
     source = card.column
     filters = BoardFilterForm(request.GET)
     form = MoveForm(request.POST)
@@ -260,13 +241,13 @@ def card_move(request: HttpRequest, pk: int) -> HttpResponse:
     except MoveError as error:
         if not request.htmx:
             messages.error(request, str(error))
-            return redirect(reverse("board") + filters.querystring())
+            return redirect(reverse("board:board") + filters.querystring())
         return HttpResponse(str(error), status=409, content_type="text/plain")
     target = card.column
     announcement = f"Moved “{card.title}” to {target.name}."
     if not request.htmx:
         messages.success(request, announcement)
-        return redirect(reverse("board") + filters.querystring() + f"#card-{card.pk}")
+        return redirect(reverse("board:board") + filters.querystring() + f"#card-{card.pk}")
     columns = sorted({source.pk: source, target.pk: target}.values(), key=lambda c: c.position)
     columns = [c for c in columns if c.pk in changed]
     if not filters.is_filtering:
@@ -340,7 +321,7 @@ def _move_form_page(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.htmx:
         return render(request, "improvements/improvement_detail.html#move-dialog", context)
-    context = {**context, **_full_detail_context(request, card.pk)}
+    context = {**context, **full_detail_context(request, card.pk)}
     return render(request, "improvements/improvement_detail.html", context)
 
 
@@ -355,7 +336,7 @@ def column_add_card(request: HttpRequest, pk: int) -> HttpResponse:
         message = "Give the new card a title."
         if not request.htmx:
             messages.error(request, message)
-            return redirect(reverse("board") + filters.querystring())
+            return redirect(reverse("board:board") + filters.querystring())
         return HttpResponse(message, status=400, content_type="text/plain")
     title = form.cleaned_data["title"]
     category = None
@@ -375,172 +356,7 @@ def column_add_card(request: HttpRequest, pk: int) -> HttpResponse:
     announcement = f"Added “{card.title}” to {column.name}."
     if not request.htmx:
         messages.success(request, announcement)
-        return redirect(reverse("board") + filters.querystring() + f"#card-{card.pk}")
+        return redirect(reverse("board:board") + filters.querystring() + f"#card-{card.pk}")
     columns = _fill_changed_columns(request, filters, [column])
     response = _changed_columns_response(request, filters, columns, announcement)
     return trigger_client_event(response, "cardAdded", {"card": card.pk}, after="settle")
-
-
-def _detail_context(improvement: Improvement) -> dict:
-    return {
-        "improvement": improvement,
-        "links": improvement.finding_links.select_related(
-            "finding__retro__duty_week__unit", "finding__author"
-        ),
-        "events": improvement.events.select_related("actor", "from_column", "to_column"),
-        "comments": improvement.comments.select_related("author"),
-    }
-
-
-def _full_detail_context(request: HttpRequest, pk: int, **forms) -> dict:
-    improvement = get_object_or_404(
-        Improvement.objects.select_related(
-            "category", "column", "unit", "assignee", "target_step", "created_by"
-        ).with_recurrence(),
-        pk=pk,
-    )
-    return _detail_context(improvement) | {
-        "can_edit": can_edit_board(request.user),
-        "edit_form": forms.get("edit_form"),
-        "comment_form": forms.get("comment_form") or CommentForm(),
-        "drop_form": forms.get("drop_form") or DropForm(),
-        "editing": "edit_form" in forms,
-        **dashboards.card_effect_context(request.user, improvement),
-    }
-
-
-def _render_detail(request: HttpRequest, improvement: Improvement, **forms) -> HttpResponse:
-    context = _full_detail_context(request, improvement.pk, **forms)
-    if request.htmx and request.htmx.target in ("card-dialog-body", "card-detail"):
-        current = request.htmx.current_url_abs_path or ""
-        context["in_dialog"] = current.startswith(reverse("board"))
-        return render(request, "improvements/improvement_detail.html#detail", context)
-    return render(request, "improvements/improvement_detail.html", context)
-
-
-@require_GET
-def improvement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A card's detail: its own page, or a fragment htmx shows in a dialog over the board."""
-    improvement = get_object_or_404(Improvement, pk=pk)
-    return _render_detail(request, improvement)
-
-
-def _after_change(request: HttpRequest, improvement: Improvement, message: str) -> HttpResponse:
-    if request.htmx:
-        response = _render_detail(request, improvement)
-        return trigger_client_event(response, "cardChanged", {"message": message})
-    messages.success(request, message)
-    return redirect(improvement)
-
-
-@require_http_methods(["GET", "POST"])
-def improvement_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Edit a card in place.
-
-    GET gives the form, which the card's Edit fetches when opened (its selects of every
-    person, unit and step were half the time of showing a card): the form alone for htmx,
-    else the card's page with the form open.
-    """
-    improvement = _get_card_for_editor(request, pk)
-    if request.method == "GET":
-        form = ImprovementForm(instance=improvement, user=request.user)
-        if request.htmx:
-            context = {"improvement": improvement, "edit_form": form}
-            return render(request, "improvements/improvement_detail.html#edit-form", context)
-        return _render_detail(request, improvement, edit_form=form)
-    form = ImprovementForm(request.POST, instance=improvement, user=request.user)
-    if not form.is_valid():
-        return _render_detail(request, improvement, edit_form=form)
-    with transaction.atomic():
-        improvement.edit(form.changes(), actor=request.user)
-    return _after_change(request, improvement, f"Saved “{improvement.title}”.")
-
-
-@require_POST
-def improvement_comment(request: HttpRequest, pk: int) -> HttpResponse:
-    improvement = _get_card_for_editor(request, pk)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return _render_detail(request, improvement, comment_form=form)
-    improvement.comment(form.cleaned_data["body"], author=request.user)
-    return _after_change(request, improvement, "Comment added.")
-
-
-@require_POST
-def improvement_archive(request: HttpRequest, pk: int) -> HttpResponse:
-    """Archive (or, with action=unarchive, bring back) a card."""
-    improvement = _get_card_for_editor(request, pk)
-    if request.POST.get("action") == "unarchive":
-        improvement.unarchive(actor=request.user)
-        return _after_change(request, improvement, f"“{improvement.title}” is back on the board.")
-    improvement.archive(actor=request.user)
-    return _after_change(request, improvement, f"Archived “{improvement.title}”.")
-
-
-@require_POST
-def improvement_drop(request: HttpRequest, pk: int) -> HttpResponse:
-    improvement = _get_card_for_editor(request, pk)
-    form = DropForm(request.POST)
-    if not form.is_valid():
-        return _render_detail(request, improvement, drop_form=form)
-    improvement.drop(form.cleaned_data["reason"], actor=request.user)
-    return _after_change(request, improvement, f"Dropped “{improvement.title}”.")
-
-
-def column_settings(request: HttpRequest) -> HttpResponse:
-    """Name, order, state and WIP limit of every column; staff and the platform team edit."""
-    can_edit = can_edit_columns(request.user)
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied("Only staff and the platform team change the columns.")
-        formset = ColumnFormSet(request.POST, queryset=Column.objects.all())
-        if formset.is_valid():
-            try:
-                with transaction.atomic():
-                    _save_columns(formset)
-            except ColumnNotEmpty as error:
-                formset._non_form_errors.append(str(error))
-            else:
-                messages.success(request, "Saved the board's columns.")
-                return redirect("board")
-    else:
-        formset = ColumnFormSet(queryset=Column.objects.all())
-    return render(
-        request,
-        "improvements/column_settings.html",
-        {"formset": formset, "can_edit": can_edit},
-    )
-
-
-class ColumnNotEmpty(Exception):
-    """A column to delete took a card after the form was checked; nothing was saved."""
-
-
-def _save_columns(formset) -> None:
-    # Moves and new cards lock their columns first, so once every column is locked no card
-    # can arrive: only now is "the column is empty" (checked by the form before) still true.
-    # In id order, as moves take them, so the two never wait on each other (no deadlock).
-    list(Column.objects.select_for_update().order_by("pk"))
-    deleted = [
-        form.instance
-        for form in formset.forms
-        if form.instance.pk and formset._should_delete_form(form)
-    ]
-    for column in deleted:
-        if Improvement.objects.filter(column=column).exists():
-            raise ColumnNotEmpty(
-                f"“{column}” took a card while you were editing; move it out before deleting "
-                "the column. Nothing was saved."
-            )
-    # Positions are unique: first lift every column above the highest position (no clash
-    # row by row), then each form writes its new order.
-    offset = (Column.objects.aggregate(highest=Max("position"))["highest"] or 0) + 1000
-    Column.objects.update(position=F("position") + offset, updated_at=timezone.now())
-    for form in formset.forms:
-        if form.instance.pk is None and not form.has_changed():
-            continue
-        if formset._should_delete_form(form):
-            if form.instance.pk:
-                form.instance.delete()
-            continue
-        form.save()

@@ -9,8 +9,8 @@ from django.db.models.functions import RowNumber
 
 from retros.models import DeploymentRun, ProcessStep, RunStep
 
+from ..models import Improvement
 from .metrics import Filters, Percentile, percentile_cont
-from .models import Improvement
 
 CARDS_PER_STEP = 3
 

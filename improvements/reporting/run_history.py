@@ -23,7 +23,7 @@ from retros.models import (
     RunStepInterval,
 )
 
-from .models import Improvement
+from ..models import Improvement
 
 BATCH = 2_000
 BLOCK_CAUSES = [

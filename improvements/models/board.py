@@ -1,12 +1,10 @@
-"""The improvement board: categories, columns, cards, their history and comments."""
+"""The improvement board: categories, columns and cards, and how cards move between columns."""
 
 import datetime
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, Q
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,12 +13,13 @@ from retros.models import (
     Finding,
     OutgoingWebhook,
     ProcessStep,
-    ProcessStepChange,
     Unit,
 )
 from retros.outbox import enqueue
 
-from .issue_links import IssueReference, issue_reference
+from ..issue_links import IssueReference, issue_reference
+from .history import Comment, Event
+from .links import FindingLink
 
 # Cards are spaced this far apart so a move usually writes one row: the moved card.
 POSITION_GAP = 1024
@@ -205,7 +204,7 @@ class Improvement(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("improvement_detail", args=[self.pk])
+        return reverse("board:improvement_detail", args=[self.pk])
 
     @property
     def days_in_column(self) -> int:
@@ -321,7 +320,7 @@ class Improvement(models.Model):
 
     def _tell_about_move(self, source_id: int, target: Column, actor) -> None:
         """Outbox messages for this move, in its transaction (see improvements.notifications)."""
-        from . import notifications
+        from .. import notifications
 
         over_by = 0
         if target.chat_listens and target.pk != source_id and target.has_wip_limit:
@@ -546,110 +545,3 @@ class Improvement(models.Model):
             .first()
         )
         return (last or 0) + POSITION_GAP
-
-
-class Event(models.Model):
-    """Every change of a card, with who and when: flow metrics are computed from these."""
-
-    class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        MOVED = "moved", "Moved"
-        EDITED = "edited", "Edited"
-        COMMENTED = "commented", "Commented"
-        LINKED = "linked", "Linked a finding"
-        UNLINKED = "unlinked", "Unlinked a finding"
-        REOPENED = "reopened", "Reopened"
-        ARCHIVED = "archived", "Archived"
-        UNARCHIVED = "unarchived", "Unarchived"
-        DROPPED = "dropped", "Dropped"
-        STEP_CHANGED = "step_changed", "Changed a process step"
-        VERDICT = "verdict", "Effect verdict"
-
-    improvement = models.ForeignKey(Improvement, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=14, choices=Kind)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    at = models.DateTimeField(default=timezone.now)
-    from_column = models.ForeignKey(
-        Column, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    to_column = models.ForeignKey(
-        Column, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    step_change = models.ForeignKey(
-        ProcessStepChange, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
-    )
-    data = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["at", "id"]
-        indexes = [
-            models.Index(fields=["at"]),
-            models.Index(fields=["improvement", "at"]),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.improvement_id} at {self.at:%Y-%m-%d %H:%M}"
-
-
-class Comment(models.Model):
-    improvement = models.ForeignKey(Improvement, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    body = models.TextField(max_length=5000, help_text="Markdown.")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"Comment on #{self.improvement_id}"
-
-
-class FindingLink(models.Model):
-    """A retro finding that raised (or joined) an improvement. A finding joins at most one."""
-
-    finding = models.OneToOneField(Finding, on_delete=models.CASCADE, related_name="link")
-    improvement = models.ForeignKey(
-        Improvement, on_delete=models.CASCADE, related_name="finding_links"
-    )
-    linked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
-    )
-    linked_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["linked_at", "id"]
-
-    def __str__(self) -> str:
-        return f"Finding #{self.finding_id} → improvement #{self.improvement_id}"
-
-    def save(self, *args, **kwargs) -> None:
-        """A linked finding is triaged, however the link was made (triage, admin, shell)."""
-        with transaction.atomic():
-            super().save(*args, **kwargs)
-            Finding.objects.filter(pk=self.finding_id).exclude(
-                outcome=Finding.Outcome.IMPROVEMENT
-            ).update(outcome=Finding.Outcome.IMPROVEMENT, no_action_reason="")
-
-
-@receiver(post_delete, sender=FindingLink)
-def record_unlink(sender, instance: FindingLink, **kwargs) -> None:
-    """Every link that goes leaves an event on its card, however it went (an undone triage,
-    the admin, a deleted retro), so the card's history and its recurrence agree. A card
-    deleted with its links takes its history with it."""
-    origin = kwargs.get("origin")
-    origin_model = origin.model if isinstance(origin, models.QuerySet) else type(origin)
-    if origin_model is Improvement:
-        return
-    retro_id = (
-        Finding.objects.filter(pk=instance.finding_id).values_list("retro_id", flat=True).first()
-    )
-    Event.objects.create(
-        improvement_id=instance.improvement_id,
-        kind=Event.Kind.UNLINKED,
-        actor=getattr(instance, "unlinked_by", None),
-        data={"finding": instance.finding_id, "retro": retro_id},
-    )

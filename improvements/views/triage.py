@@ -1,15 +1,13 @@
-"""Triage of a submitted retro's findings into improvements, and the retro's carry-over review.
+"""Views of a submitted retro's triage (findings into improvements) and its carry-over review.
 
 Both live here, not in `retros`, because they read and write the board; the retro page loads
 them as fragments.
 """
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,16 +17,12 @@ from retros.models import (
     Finding,
     FindingGroup,
     Retrospective,
-    Unit,
-    Vote,
-    most_pressing_kind,
-    rank,
 )
-from retros.people import name_people_in
 
-from . import permissions
-from .models import Category, Column, FindingLink, Improvement
-from .operations import (
+from .. import permissions
+from ..forms.triage import LinkForm, NoActionForm, NoteForm, PromoteForm
+from ..models import Category, Column, FindingLink, Improvement
+from ..operations import (
     add_progress_note,
     dismiss_finding,
     guess_category,
@@ -37,132 +31,10 @@ from .operations import (
     reopen_finding,
     title_from,
 )
-from .similar import LIKELY_SAME, similar_improvements
+from ..triage.items import TriageItem, carried_over, triage_items
+from ..triage.similar import LIKELY_SAME, similar_improvements
 
 SEARCH_RESULTS = 10
-
-
-def _people():
-    return get_user_model().objects.filter(is_active=True, units__isnull=False).distinct()
-
-
-class PromoteForm(forms.Form):
-    title = forms.CharField(max_length=200, label="Improvement title")
-    category = forms.ModelChoiceField(queryset=Category.objects.all(), empty_label=None)
-    unit = forms.ModelChoiceField(
-        queryset=Unit.objects.filter(is_active=True), required=False, label="Owning unit"
-    )
-    assignee = forms.ModelChoiceField(
-        queryset=_people(), required=False, label="Owner", empty_label="Nobody yet"
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        name_people_in(self.fields["assignee"], nobody="Nobody yet")
-
-    def clean_title(self) -> str:
-        title = self.cleaned_data["title"].strip()
-        if not title:
-            raise forms.ValidationError("Give the improvement a title.")
-        return title
-
-
-class LinkForm(forms.Form):
-    improvement = forms.ModelChoiceField(
-        queryset=Improvement.objects.open().select_related("column"),
-        error_messages={"invalid_choice": "That improvement is archived or gone; search again."},
-    )
-    reopen = forms.ChoiceField(
-        choices=[("yes", "Reopen it"), ("no", "Keep it done")], required=False
-    )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        card = data.get("improvement")
-        if card is not None and card.column.state == Column.State.DONE and not data.get("reopen"):
-            raise forms.ValidationError(
-                f"“{card.title}” is done. Reopen it (the fix may not have helped), "
-                "or link and keep it done?"
-            )
-        return data
-
-
-class NoActionForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Reason for no action")
-
-    def clean_reason(self) -> str:
-        reason = self.cleaned_data["reason"].strip()
-        if not reason:
-            raise forms.ValidationError("Say why nothing will be done.")
-        return reason
-
-
-class TriageItem:
-    """One row of triage: a finding on its own, or a group of findings triaged as one."""
-
-    def __init__(self, retro: Retrospective, findings: list[Finding], group=None):
-        self.retro, self.findings, self.group = retro, findings, group
-        first = findings[0] if findings else None
-        self.pk = group.pk if group else first.pk
-        self.key = f"g{self.pk}" if group else f"f{self.pk}"
-        self.text = group.title if group else first.text
-        self.kind = most_pressing_kind(findings)
-        self.created_at = group.created_at if group else first.created_at
-        self.votes_total = 0
-        pending = [finding for finding in findings if finding.outcome == Finding.Outcome.PENDING]
-        self.pending = bool(pending)
-        self.triaged = [finding for finding in findings if finding not in pending]
-        self.suggestions: list[Improvement] = []
-        self.choice, self.chosen_card = "new", None
-
-    def get_kind_display(self) -> str:
-        return Finding.Kind(self.kind).label
-
-    def url(self, action: str) -> str:
-        if self.group:
-            return reverse(f"group_{action}", args=[self.pk])
-        return reverse(f"finding_{action}", args=[self.pk])
-
-    def promote_url(self) -> str:
-        return self.url("promote")
-
-    def link_url(self) -> str:
-        return self.url("link")
-
-    def no_action_url(self) -> str:
-        return self.url("no_action")
-
-    def reopen_url(self) -> str:
-        return self.url("reopen")
-
-
-def _triage_items(retro: Retrospective) -> list[TriageItem]:
-    """The pains and ideas, alone or in groups, most votes first (then pains before ideas)."""
-    findings = list(
-        retro.findings.select_related("link__improvement__column", "group").order_by(
-            "created_at", "id"
-        )
-    )
-    votes = {}
-    for row in (
-        Vote.objects.filter(retro=retro).values("finding_id", "group_id").annotate(n=Count("id"))
-    ):
-        votes[("f", row["finding_id"]) if row["finding_id"] else ("g", row["group_id"])] = row["n"]
-    grouped: dict[int, list[Finding]] = {}
-    items = []
-    for finding in findings:
-        if finding.group_id:
-            grouped.setdefault(finding.group_id, []).append(finding)
-        elif finding.needs_triage:
-            item = TriageItem(retro, [finding])
-            item.votes_total = votes.get(("f", finding.pk), 0)
-            items.append(item)
-    for members in grouped.values():
-        if any(member.needs_triage for member in members):
-            item = TriageItem(retro, members, group=members[0].group)
-            item.votes_total = votes.get(("g", item.pk), 0)
-            items.append(item)
-    return rank(items)
 
 
 def _retro_triage_page(
@@ -173,7 +45,7 @@ def _retro_triage_page(
     `bound` holds a rejected form by item key, so the page shows it with the input kept.
     """
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
-    items = _triage_items(retro)
+    items = triage_items(retro)
     categories = list(Category.objects.all())
     by_slug = {category.slug: category for category in categories}
     bound = bound or {}
@@ -277,7 +149,7 @@ def _lock_pending(request: HttpRequest, item: TriageItem) -> list[Finding] | Non
 
 
 def _done(request: HttpRequest, item: TriageItem) -> HttpResponse:
-    return redirect(f"{reverse('retro_triage', args=[item.retro.pk])}#triage-{item.key}")
+    return redirect(f"{reverse('triage:retro_triage', args=[item.retro.pk])}#triage-{item.key}")
 
 
 def _promote(request: HttpRequest, item: TriageItem) -> HttpResponse:
@@ -466,46 +338,13 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
     return render(request, "improvements/improvement_search.html", context)
 
 
-def _carry_over(retro: Retrospective):
-    """Open improvements this unit raised in earlier retros, or owns, but not this retro's."""
-    unit = retro.duty_week.unit
-    earlier = Q(
-        finding_links__finding__retro__duty_week__unit=unit,
-        finding_links__finding__retro__duty_week__week_start__lt=retro.duty_week.week_start,
-    )
-    finished = Column.objects.filter(state__in=[Column.State.DONE, Column.State.DROPPED])
-    ids = (
-        Improvement.objects.open()
-        .exclude(column__in=finished)
-        .filter(earlier | Q(unit=unit))
-        .exclude(finding_links__finding__retro=retro)
-        .values("pk")
-    )
-    return (
-        Improvement.objects.filter(pk__in=ids)
-        .select_related("column", "category", "assignee")
-        .with_recurrence()
-        .order_by("column__position", "position")
-    )
-
-
-class NoteForm(forms.Form):
-    note = forms.CharField(max_length=300, label="Progress note")
-
-    def clean_note(self) -> str:
-        note = " ".join(self.cleaned_data["note"].split())
-        if not note:
-            raise forms.ValidationError("Write a short note, or leave it blank.")
-        return note
-
-
 @require_GET
 def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
     """The carry-over review for a retro: a fragment for its page, or a page of its own."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
     context = {
         "retro": retro,
-        "improvements": list(_carry_over(retro)),
+        "improvements": list(carried_over(retro)),
         "can_edit": permissions.can_add_progress_note(request.user, retro),
     }
     if request.htmx:
@@ -519,7 +358,7 @@ def carry_over_note(request: HttpRequest, pk: int, improvement_pk: int) -> HttpR
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
     if not permissions.can_add_progress_note(request.user, retro):
         raise PermissionDenied("Only the people writing this retro add progress notes.")
-    improvement = get_object_or_404(_carry_over(retro), pk=improvement_pk)
+    improvement = get_object_or_404(carried_over(retro), pk=improvement_pk)
     form = NoteForm(request.POST, auto_id=f"note-{improvement.pk}-%s")
     if form.is_valid():
         add_progress_note(improvement, request.user, form.cleaned_data["note"], retro=retro)

@@ -1,34 +1,21 @@
-"""Dashboard views: is the deployment process getting better?
+"""The dashboard's panels: is the deployment process getting better?
 
-The page is made of panels; each panel is also its own fragment URL
+The page is made of panels (views/reporting.py serves them); each panel is also its own fragment URL
 (/dashboard/panel/<name>/) and CSV (/dashboard/<name>.csv), so the benchmark can time them
 one by one and every chart's numbers can be downloaded.
 """
 
-import csv
 import datetime
 from collections.abc import Callable
 
-from django import forms
-from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST, require_safe
 
-from retros import outbox
-from retros.deployments import csv_safe
-from retros.models import Deployment, Unit
-from retros.weeks import FIRST_YEAR, LAST_YEAR, within_app_years
+from retros.models import Deployment
 
-from . import effect_statistics, metrics, notifications
-from .headline import headline as headline_figures
-from .models import COUNT_RULE, Category, Column, Event, Improvement
-from .permissions import can_set_verdict
+from ..models import COUNT_RULE, Improvement
+from ..permissions import can_set_verdict
+from . import effect_statistics, metrics
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
 PANELS = (
@@ -57,71 +44,6 @@ SECTIONS = (
 # fetches each panel right after (its own URL, linked for browsers without JavaScript).
 LAZY_SECTIONS = {"deployments", "did-it-help"}
 SERIES_COLOURS = ["#94a3b8", "#60a5fa", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2"]
-
-
-class DashboardFilterForm(forms.Form):
-    start = forms.DateField(
-        required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    )
-    unit = forms.ModelChoiceField(
-        queryset=Unit.objects.all(), required=False, empty_label="All units"
-    )
-    category = forms.ModelChoiceField(
-        queryset=Category.objects.all(),
-        required=False,
-        to_field_name="slug",
-        empty_label="All categories",
-    )
-    window = forms.IntegerField(
-        required=False,
-        min_value=effect_statistics.MINIMUM_SIDE,
-        max_value=100,
-        label="Deployments before and after",
-        help_text=f"N for “Did it help?” (default {metrics.DEFAULT_WINDOW}).",
-    )
-    environment = forms.ChoiceField(
-        required=False,
-        choices=Deployment.Environment.choices,
-        label="Deployments compared",
-        help_text="Environment for “Did it help?” (default production).",
-    )
-    period = forms.ChoiceField(
-        required=False,
-        choices=[("week", "Week"), ("day", "Day")],
-        label="Cumulative flow by",
-    )
-
-    def clean(self):
-        data = super().clean()
-        for name in ("start", "end"):
-            if data.get(name) and not within_app_years(data[name]):
-                self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
-            self.add_error("end", "The end date comes after the start date.")
-        if start and end and (end - start).days > 366 * 20:
-            self.add_error("start", "Pick a range of at most twenty years.")
-        return data
-
-    def filters(self) -> metrics.Filters:
-        """The filters asked for; anything invalid falls back to its default."""
-        data = self.cleaned_data if self.is_valid() else {}
-        default = metrics.Filters.default()
-        end = data.get("end") or default.end
-        start = data.get("start") or end - datetime.timedelta(days=metrics.DEFAULT_DAYS - 1)
-        start, end = min(start, end), max(start, end)
-        return metrics.Filters(
-            start=start,
-            end=end,
-            unit=data.get("unit"),
-            category=data.get("category"),
-            window=data.get("window") or metrics.DEFAULT_WINDOW,
-            period=data.get("period") or "week",
-            environment=data.get("environment") or Deployment.Environment.PRODUCTION,
-        )
 
 
 def _round(value, digits: int = 1):
@@ -653,132 +575,6 @@ def build_panel(name: str, filters: metrics.Filters, user) -> dict:
     panel["chart_id"] = f"chart-{name}"
     panel["data_id"] = f"chart-{name}-data"
     return panel
-
-
-def _filter_form(request: HttpRequest) -> DashboardFilterForm:
-    default = metrics.Filters.default()
-    initial = {"start": default.start, "end": default.end, "window": default.window}
-    initial["environment"] = default.environment
-    return DashboardFilterForm(request.GET or None, initial={**initial, "period": "week"})
-
-
-def _filters(form: DashboardFilterForm) -> metrics.Filters:
-    if not form.is_bound:
-        return metrics.Filters.default()
-    return form.filters()
-
-
-@require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
-    form = _filter_form(request)
-    filters = _filters(form)
-    sections = [
-        {
-            "slug": slug,
-            "title": title,
-            "panels": [
-                {"name": name, "lazy": True}
-                if slug in LAZY_SECTIONS
-                else build_panel(name, filters, request.user)
-                for name in names
-            ],
-        }
-        for slug, title, names in SECTIONS
-    ]
-    return render(
-        request,
-        "improvements/dashboard.html",
-        {
-            "form": form,
-            "filters": filters,
-            "sections": sections,
-            "query": request.GET.urlencode(),
-            "headline": headline_figures(filters),
-        },
-    )
-
-
-def _csv_response(panel: dict, filters: metrics.Filters) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    filename = f"wallbreaker-{panel['name']}-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    # Card titles, column, category and user names reach these cells: defuse formulas.
-    writer.writerow([csv_safe(value) for value in panel["table"]["headers"]])
-    for row in panel["table"]["rows"]:
-        writer.writerow([csv_safe(value) for value in row])
-    return response
-
-
-@require_safe
-def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
-    """One panel as an HTML fragment, or as CSV with ?format=csv."""
-    if name not in PANEL_BUILDERS:
-        raise Http404("No such dashboard panel.")
-    form = _filter_form(request)
-    filters = _filters(form)
-    panel = build_panel(name, filters, request.user)
-    if request.GET.get("format") == "csv":
-        return _csv_response(panel, filters)
-    return render(
-        request,
-        "improvements/dashboard.html#panel",
-        {"panel": panel, "filters": filters, "query": request.GET.urlencode()},
-    )
-
-
-@require_safe
-def dashboard_csv(request: HttpRequest, name: str) -> HttpResponse:
-    if name not in PANEL_BUILDERS:
-        raise Http404("No such dashboard panel.")
-    filters = _filters(_filter_form(request))
-    return _csv_response(build_panel(name, filters, request.user), filters)
-
-
-class VerdictForm(forms.Form):
-    verdict = forms.ChoiceField(choices=Improvement.Verdict.choices)
-    suggested = forms.CharField(required=False, max_length=20)
-    next = forms.CharField(required=False, max_length=2000)
-
-
-@require_POST
-def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
-    """A person confirms (or overrides) the suggested effect verdict of a finished card."""
-    improvement = get_object_or_404(Improvement.objects.select_related("unit", "column"), pk=pk)
-    if not can_set_verdict(request.user, improvement):
-        return HttpResponse(
-            "Only staff or members of the card's unit may set its verdict.", status=403
-        )
-    form = VerdictForm(request.POST)
-    if not form.is_valid():
-        return HttpResponse("Pick one of the verdicts.", status=400)
-    if improvement.column.state != Column.State.DONE:
-        return HttpResponse("Only a finished card gets an effect verdict.", status=400)
-    verdict = form.cleaned_data["verdict"]
-    with transaction.atomic():
-        previous = improvement.effect_verdict
-        improvement.effect_verdict = verdict
-        improvement.save(update_fields=["effect_verdict"])
-        Event.objects.create(
-            improvement=improvement,
-            kind=Event.Kind.VERDICT,
-            actor=request.user,
-            data={
-                "verdict": verdict,
-                "previous": previous,
-                "suggested": form.cleaned_data["suggested"][:20],
-            },
-        )
-        outbox.enqueue(notifications.verdict_set(improvement, request.user, previous))
-    messages.success(
-        request, f"“{improvement.title}”: verdict {improvement.get_effect_verdict_display()}."
-    )
-    target = form.cleaned_data["next"]
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("dashboard") + "#panel-effects"
-    return redirect(target)
 
 
 # "Where do the minutes go" lives in its own module and is registered here, last, so the

@@ -88,7 +88,7 @@ class CardRenderer:
 
     def __init__(self, *, can_edit: bool = False, query: str = "", csrf_token: str = "") -> None:
         self.can_edit = can_edit
-        self.detail_url = _url_pattern("improvement_detail")
+        self.detail_url = _url_pattern("board:improvement_detail")
         self.now = timezone.now()
 
     def column(self, column: Column) -> SafeString:

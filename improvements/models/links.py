@@ -1,0 +1,59 @@
+"""Links from retro findings to the improvements they raised, and the event an unlink leaves."""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+from retros.models import Finding
+
+from .history import Event
+
+
+class FindingLink(models.Model):
+    """A retro finding that raised (or joined) an improvement. A finding joins at most one."""
+
+    finding = models.OneToOneField(Finding, on_delete=models.CASCADE, related_name="link")
+    improvement = models.ForeignKey(
+        "Improvement", on_delete=models.CASCADE, related_name="finding_links"
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Finding #{self.finding_id} → improvement #{self.improvement_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A linked finding is triaged, however the link was made (triage, admin, shell)."""
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            Finding.objects.filter(pk=self.finding_id).exclude(
+                outcome=Finding.Outcome.IMPROVEMENT
+            ).update(outcome=Finding.Outcome.IMPROVEMENT, no_action_reason="")
+
+
+@receiver(post_delete, sender=FindingLink)
+def record_unlink(sender, instance: FindingLink, **kwargs) -> None:
+    """Every link that goes leaves an event on its card, however it went (an undone triage,
+    the admin, a deleted retro), so the card's history and its recurrence agree. A card
+    deleted with its links takes its history with it."""
+    origin = kwargs.get("origin")
+    origin_model = origin.model if isinstance(origin, models.QuerySet) else type(origin)
+    # The card model, reached through the link's own field: board.py imports this module.
+    if origin_model is sender._meta.get_field("improvement").related_model:
+        return
+    retro_id = (
+        Finding.objects.filter(pk=instance.finding_id).values_list("retro_id", flat=True).first()
+    )
+    Event.objects.create(
+        improvement_id=instance.improvement_id,
+        kind=Event.Kind.UNLINKED,
+        actor=getattr(instance, "unlinked_by", None),
+        data={"finding": instance.finding_id, "retro": retro_id},
+    )

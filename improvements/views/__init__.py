@@ -1,0 +1,1 @@
+"""The improvements app's views, one module per domain."""
