@@ -1,7 +1,20 @@
 """Helpers for board tests: what a column holds, and cards placed where a test needs them."""
 
+from django.urls import reverse
+
 from improvements.models import Improvement
 from tests.factories import ImprovementFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def move(client, card, column, htmx=True, query="", **where):
+    """Post a move of `card` into `column` as board.js does (htmx) or the move form does.
+
+    `where` names the place: after=<card pk>, before=<card pk> or place="top"/"bottom".
+    """
+    url = reverse("board:card_move", args=[card.pk]) + query
+    return client.post(url, {"column": column.pk, **where}, **(HTMX if htmx else {}))
 
 
 def titles_in(column) -> list[str]:

@@ -9,14 +9,7 @@ from django.utils import timezone
 
 from improvements.models import Event, Improvement
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
-from tests.improvements.board_helpers import titles_in
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def move(client, card, column, htmx=True, query="", **where):
-    url = reverse("board:card_move", args=[card.pk]) + query
-    return client.post(url, {"column": column.pk, **where}, **(HTMX if htmx else {}))
+from tests.improvements.board_helpers import HTMX, move, titles_in
 
 
 def test_it_moves_a_card_down_within_its_column(owner_client, ideas, columns):
