@@ -88,11 +88,23 @@ def platform_member(db):
 
 
 @pytest.fixture
+def platform_client(client, platform_member):
+    client.force_login(platform_member)
+    return client
+
+
+@pytest.fixture
 def qa_member(db):
     """A member of the QA unit: may change a process step's mode."""
     member = UserFactory(username="quinn")
     UnitFactory(name="QA", kind=Unit.Kind.QA, members=[member])
     return member
+
+
+@pytest.fixture
+def qa_client(client, qa_member):
+    client.force_login(qa_member)
+    return client
 
 
 @pytest.fixture
@@ -120,18 +132,6 @@ def owner_client(client, owner, unit):
 @pytest.fixture
 def outsider_client(client, outsider):
     client.force_login(outsider)
-    return client
-
-
-@pytest.fixture
-def platform_client(client, platform_member):
-    client.force_login(platform_member)
-    return client
-
-
-@pytest.fixture
-def qa_client(client, qa_member):
-    client.force_login(qa_member)
     return client
 
 
