@@ -619,16 +619,16 @@ class Bench:
     def retro(self) -> None:
         from retros.models import Retrospective
 
-        if not url_or_none("retro_detail", 1):
-            return self.missing("retro form page", "retro_detail")
+        if not url_or_none("retros:retro_detail", 1):
+            return self.missing("retro form page", "retros:retro_detail")
         retros = self.fresh_retros(self.repeat + 4, 30)
-        page_url = url_or_none("retro_detail", retros[0].pk)
+        page_url = url_or_none("retros:retro_detail", retros[0].pk)
         page = Figure("retro form page (30 findings)", page_url)
         self.add(measure(page, lambda i: self.client.get(page_url), self.repeat))
 
-        submit_name = "retro_submit"
+        submit_name = "retros:retro_submit"
         if not url_or_none(submit_name, 1):
-            return self.missing("retro submit (30 findings)", "retro_submit")
+            return self.missing("retro submit (30 findings)", "retros:retro_submit")
         submit_url = url_or_none(submit_name, retros[0].pk)
         page_html = self.client.get(page_url).content.decode()
         data = form_posting_to(page_html, submit_url)
@@ -682,8 +682,8 @@ class Bench:
     def retro_meeting(self) -> None:
         """The retro page and its poll with 60 findings in 10 groups with votes; their query
         counts must equal those of a retro with 6 findings in 1 group."""
-        if not url_or_none("finding_list", 1):
-            return self.missing("retro meeting page", "finding_list")
+        if not url_or_none("retros:finding_list", 1):
+            return self.missing("retro meeting page", "retros:finding_list")
         small = self.meeting_retro(6, 1)
         big = self.meeting_retro(60, 10)
 
@@ -698,8 +698,8 @@ class Bench:
             )
 
         for name, url_name, headers in [
-            ("retro meeting page (60 findings)", "retro_detail", {}),
-            ("retro meeting poll (60, changed)", "finding_list", self.htmx),
+            ("retro meeting page (60 findings)", "retros:retro_detail", {}),
+            ("retro meeting poll (60, changed)", "retros:finding_list", self.htmx),
         ]:
             few = count(url_or_none(url_name, small.pk), **headers)
             url = url_or_none(url_name, big.pk)
@@ -710,7 +710,7 @@ class Bench:
                 measure(figure, lambda i, u=url, h=headers: self.client.get(u, **h), self.repeat)
             )
 
-        poll_url = url_or_none("finding_list", big.pk)
+        poll_url = url_or_none("retros:finding_list", big.pk)
         etag = self.client.get(poll_url, **self.htmx)["ETag"]
         figure = Figure(
             "retro meeting poll unchanged (304)", poll_url, target=Target(None, 3, 304, "issue 14")
@@ -783,9 +783,9 @@ class Bench:
     # Deployments --------------------------------------------------------------------------
 
     def deployment_list(self) -> None:
-        url = url_or_none("deployment_list")
+        url = url_or_none("deployments:deployment_list")
         if not url:
-            return self.missing("deployment list", "deployment_list")
+            return self.missing("deployment list", "deployments:deployment_list")
         figure = Figure("deployment list (first page)", url)
         self.add(measure(figure, lambda i: self.client.get(url), self.repeat))
 
@@ -793,8 +793,8 @@ class Bench:
         """Issue 13: the run page with 40 steps and 20 notes, its unchanged poll, a step press."""
         from retros.models import DeploymentRun, RunStep
 
-        if not url_or_none("run_detail", 1):
-            return self.missing("run page", "run_detail")
+        if not url_or_none("runs:run_detail", 1):
+            return self.missing("run page", "runs:run_detail")
 
         def run_of_40_steps(done: int, notes: int) -> DeploymentRun:
             run = DeploymentRun.start(self.user, environment="production", version="bench")
@@ -825,7 +825,7 @@ class Bench:
         page = Figure("run page (40 steps, 20 notes)", url, target=Target(150, 12, 200, "issue 13"))
         self.add(measure(page, lambda i: self.client.get(url), self.repeat))
 
-        poll_url = url_or_none("run_live", watched.pk)
+        poll_url = url_or_none("runs:run_live", watched.pk)
         etag = self.client.get(poll_url, **self.htmx)["ETag"]
         poll = Figure("run poll unchanged (304)", poll_url, target=Target(None, 4, 304, "issue 13"))
         self.add(
@@ -843,7 +843,7 @@ class Bench:
             action = "start" if i % 2 == 0 else "done"
             step = steps[(i // 2) % len(steps)]
             return self.post_form(
-                url_or_none("run_step_act", step), {"action": action}, **self.htmx
+                url_or_none("runs:run_step_act", step), {"action": action}, **self.htmx
             )
 
         action = Figure(
@@ -901,9 +901,9 @@ class Bench:
 
         from retros.models import Deployment
 
-        url = first_url(["deployment_csv", "deployment_export", "deployments_csv"], [])
+        url = first_url(["deployments:deployment_csv", "deployment_export", "deployments_csv"], [])
         if not url:
-            return self.missing("CSV export of deployments", "deployment_csv")
+            return self.missing("CSV export of deployments", "deployments:deployment_csv")
         total = Deployment.objects.count()
         runs = max(3, self.repeat // 4)
 

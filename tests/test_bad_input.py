@@ -28,7 +28,7 @@ def deployment(**fields) -> str:
 
 
 @pytest.mark.parametrize("token", ["\x00", "abc\x00def", "../../etc", "é" * 10, "x" * 65])
-@pytest.mark.parametrize("feed", ["unit_feed", "person_feed"])
+@pytest.mark.parametrize("feed", ["teams:unit_feed", "teams:person_feed"])
 def test_a_feed_address_that_no_token_could_have_is_not_found(client, db, feed, token):
     response = client.get(reverse(feed, args=["placeholder"]).replace("placeholder", token))
     assert response.status_code == 404
@@ -42,7 +42,7 @@ def test_searching_for_a_nul_byte_finds_nothing(outsider_client):
 
 @pytest.mark.parametrize("week", ["next", "1e3", "\x00", "²", "-1"])
 def test_starting_a_retro_for_a_week_that_is_not_one_explains_itself(owner_client, week):
-    response = owner_client.post(reverse("retro_start"), {"week": week}, follow=True)
+    response = owner_client.post(reverse("retros:retro_start"), {"week": week}, follow=True)
     assert response.status_code == 200
     shown = [str(message) for message in response.context["messages"]]
     expected = (
@@ -56,13 +56,13 @@ def test_a_retro_for_a_week_that_has_not_started_cannot_be_started(owner_client,
     next_monday = monday_of(timezone.localdate()) + datetime.timedelta(weeks=1)
     for monday in (next_monday, weeks.parse_iso_week("2999-W10")):
         week = DutyWeekFactory(unit=unit, week_start=monday)
-        response = owner_client.post(reverse("retro_start"), {"week": week.pk}, follow=True)
+        response = owner_client.post(reverse("retros:retro_start"), {"week": week.pk}, follow=True)
         assert "has not started: its retro opens on" in response.content.decode()
     assert not Retrospective.objects.exists()
 
 
 def test_a_retro_for_this_week_still_starts(owner_client, duty_week):
-    response = owner_client.post(reverse("retro_start"), {"week": duty_week.pk})
+    response = owner_client.post(reverse("retros:retro_start"), {"week": duty_week.pk})
     assert response.status_code == 302
     assert Retrospective.objects.filter(duty_week=duty_week).exists()
 

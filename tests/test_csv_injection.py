@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from improvements.models import Category, Column, Improvement
 from improvements.reporting.panels import PANELS
-from retros.deployments import FORMULA_STARTS
+from retros.csv_export import FORMULA_STARTS
 from retros.models import Deployment, Unit
 from tests.test_access_matrix import ROUTES
 
@@ -69,8 +69,10 @@ def test_no_csv_cell_starts_a_formula_whatever_the_names(client, db):
     client.force_login(get_user_model().objects.get(is_superuser=True))
 
     csv_routes = {name for route, name in ROUTES if route.endswith(".csv")}
-    assert csv_routes == {"deployment_csv", "dashboard_csv"}, "add the new CSV to this sweep"
-    exports = {"deployments": [reverse("deployment_csv")]}
+    assert csv_routes == {"deployments:deployment_csv", "reporting:dashboard_csv"}, (
+        "add the new CSV to this sweep"
+    )
+    exports = {"deployments": [reverse("deployments:deployment_csv")]}
     for name in PANELS:
         exports[name] = [
             reverse("reporting:dashboard_csv", args=[name]),
@@ -115,7 +117,7 @@ def test_a_defused_cell_keeps_its_text_after_the_quote(client, db, staff, column
 
 
 def test_numbers_stay_numbers_even_when_negative():
-    from retros.deployments import csv_safe
+    from retros.csv_export import csv_safe
 
     assert csv_safe(-3.5) == "-3.5"
     assert csv_safe(-2) == "-2"

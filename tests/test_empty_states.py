@@ -63,10 +63,10 @@ def empty_everything_optional() -> dict[str, int]:
 def pages(world, person_token: str) -> list[str]:
     paths = []
     for route, name in ROUTES:
-        if route.startswith("api/") or name in {"logout", "person_feed"}:
+        if route.startswith("api/") or name in {"logout", "teams:person_feed"}:
             continue
         paths.append(fill(route, world))
-    paths.append(reverse("person_feed", args=[person_token]))
+    paths.append(reverse("teams:person_feed", args=[person_token]))
     paths += [reverse("reporting:dashboard_panel", args=[name]) for name in PANELS]
     paths += [reverse("reporting:dashboard_csv", args=[name]) for name in PANELS]
     week = world["week"].iso_label

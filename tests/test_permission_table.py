@@ -83,83 +83,92 @@ def _deployment_data(w: dict) -> dict:
 # README row -> the requests that row stands for.
 ACTIONS: dict[str, list[Request]] = {
     "Create and edit units, add and remove members": [
-        lambda w: (reverse("unit_create"), {"name": "Checkout", "kind": "product"}),
+        lambda w: (reverse("teams:unit_create"), {"name": "Checkout", "kind": "product"}),
         lambda w: (
-            reverse("unit_edit", args=[w["search"].pk]),
+            reverse("teams:unit_edit", args=[w["search"].pk]),
             {"name": "Search 2", "kind": "product", "is_active": "on"},
         ),
-        lambda w: (reverse("unit_member_add", args=[w["search"].pk]), {"user": w["newcomer"].pk}),
         lambda w: (
-            reverse("unit_member_remove", args=[w["search"].pk, w["searcher"].pk]),
+            reverse("teams:unit_member_add", args=[w["search"].pk]),
+            {"user": w["newcomer"].pk},
+        ),
+        lambda w: (
+            reverse("teams:unit_member_remove", args=[w["search"].pk, w["searcher"].pk]),
             {},
         ),
     ],
     "Plan, edit and swap duty weeks": [
-        lambda w: (reverse("rotation_generate"), {"weeks": 4}),
+        lambda w: (reverse("teams:rotation_generate"), {"weeks": 4}),
         lambda w: (
-            reverse("duty_week_edit", args=[w["week2"].pk]),
+            reverse("teams:duty_week_edit", args=[w["week2"].pk]),
             {"unit": w["search"].pk, "qa_person": "", "platform_person": ""},
         ),
-        lambda w: (reverse("rotation_swap"), {"first": w["week2"].pk, "second": w["week3"].pk}),
+        lambda w: (
+            reverse("teams:rotation_swap"),
+            {"first": w["week2"].pk, "second": w["week3"].pk},
+        ),
     ],
     "Renew a unit's calendar URL": [
-        lambda w: (reverse("unit_feed_regenerate", args=[w["payments"].pk]), {}),
+        lambda w: (reverse("teams:unit_feed_regenerate", args=[w["payments"].pk]), {}),
     ],
-    "Renew your own calendar URL": [lambda w: (reverse("person_feed_regenerate"), {})],
+    "Renew your own calendar URL": [lambda w: (reverse("teams:person_feed_regenerate"), {})],
     "Log or correct a deployment": [
-        lambda w: (reverse("deployment_create"), _deployment_data(w)),
+        lambda w: (reverse("deployments:deployment_create"), _deployment_data(w)),
         lambda w: (
-            reverse("deployment_edit", args=[w["deployment"].pk]),
+            reverse("deployments:deployment_edit", args=[w["deployment"].pk]),
             {**_deployment_data(w), "version": "v2"},
         ),
     ],
     "Change the process map (steps, order, mode)": [
         lambda w: (
-            reverse("process_step_create"),
+            reverse("deployments:process_step_create"),
             {"title": "Tag", "mode": "manual", "minutes": 5, "unit": "", "how_to": ""},
         ),
         lambda w: (
-            reverse("process_step_edit", args=[w["step"].pk]),
+            reverse("deployments:process_step_edit", args=[w["step"].pk]),
             {"title": "Smoke", "mode": "manual", "minutes": 9, "unit": "", "how_to": ""},
         ),
-        lambda w: (reverse("process_step_move", args=[w["step"].pk]), {"direction": "down"}),
+        lambda w: (
+            reverse("deployments:process_step_move", args=[w["step"].pk]),
+            {"direction": "down"},
+        ),
         lambda w: (
             reverse("process_link:improvement_step_change", args=[w["done_card"].pk]),
             {"mode": "automated"},
         ),
     ],
-    "Start the week's retro": [lambda w: (reverse("retro_start"), {"week": w["past"].pk})],
+    "Start the week's retro": [lambda w: (reverse("retros:retro_start"), {"week": w["past"].pk})],
     "Run a draft retro's meeting (phase, private writing, votes each)": [
-        lambda w: (reverse("retro_phase", args=[w["draft"].pk]), {"phase": "group"}),
-        lambda w: (reverse("retro_privacy", args=[w["draft"].pk]), {"hidden": "1"}),
+        lambda w: (reverse("retros:retro_phase", args=[w["draft"].pk]), {"phase": "group"}),
+        lambda w: (reverse("retros:retro_privacy", args=[w["draft"].pk]), {"hidden": "1"}),
         lambda w: (
-            reverse("retro_vote_budget", args=[w["draft"].pk]),
+            reverse("retros:retro_vote_budget", args=[w["draft"].pk]),
             {"votes_per_person": "5"},
         ),
     ],
     "Group findings and vote in a draft retro": [
         lambda w: (
-            reverse("finding_group", args=[w["draft"].pk]),
+            reverse("retros:finding_group", args=[w["draft"].pk]),
             {"finding": w["draft_finding"].pk, "target": f"f{w['draft_finding2'].pk}"},
         ),
         lambda w: (
             # Votes are cast in the Vote phase; the phase is set inside the tried transaction.
             Retrospective.objects.filter(pk=w["draft"].pk).update(phase="vote")
-            and reverse("retro_vote", args=[w["draft"].pk]),
+            and reverse("retros:retro_vote", args=[w["draft"].pk]),
             {"target": f"f{w['draft_finding'].pk}"},
         ),
     ],
     "Write a draft retro (findings, submit, progress notes)": [
         lambda w: (
-            reverse("finding_add", args=[w["draft"].pk]),
+            reverse("retros:finding_add", args=[w["draft"].pk]),
             {"kind": "pain", "text": "Waited on QA"},
         ),
         lambda w: (
-            reverse("finding_edit", args=[w["draft_finding"].pk]),
+            reverse("retros:finding_edit", args=[w["draft_finding"].pk]),
             {"kind": "pain", "text": "Rewritten"},
         ),
-        lambda w: (reverse("finding_delete", args=[w["draft_finding"].pk]), {}),
-        lambda w: (reverse("retro_submit", args=[w["draft"].pk]), {"confirm_missing": "1"}),
+        lambda w: (reverse("retros:finding_delete", args=[w["draft_finding"].pk]), {}),
+        lambda w: (reverse("retros:retro_submit", args=[w["draft"].pk]), {"confirm_missing": "1"}),
         lambda w: (
             reverse("triage:carry_over_note", args=[w["draft"].pk, w["card"].pk]),
             {"note": "Half done"},
@@ -167,7 +176,7 @@ ACTIONS: dict[str, list[Request]] = {
     ],
     "Correct a submitted retro": [
         lambda w: (
-            reverse("finding_add", args=[w["submitted"].pk]),
+            reverse("retros:finding_add", args=[w["submitted"].pk]),
             {"kind": "idea", "text": "Forgot this"},
         ),
     ],
@@ -217,33 +226,33 @@ ACTIONS: dict[str, list[Request]] = {
     ],
     "Change the board's columns": [lambda w: (reverse("board:column_settings"), _columns_data())],
     "Run a deployment (start, press steps, restart, note, abort, finish)": [
-        lambda w: (reverse("run_start"), {"environment": "staging", "version": "v9"}),
-        lambda w: (reverse("run_step_act", args=[w["run_steps"][1].pk]), {"action": "start"}),
-        lambda w: (reverse("run_restart", args=[w["run"].pk]), {"step": w["run_steps"][0].pk}),
-        lambda w: (reverse("run_note", args=[w["run"].pk]), {"kind": "pain", "text": "Slow"}),
-        lambda w: (reverse("run_abort", args=[w["run"].pk]), {"reason": "Wrong build"}),
-        lambda w: (reverse("run_finish", args=[w["run"].pk]), {"result": "failure"}),
+        lambda w: (reverse("runs:run_start"), {"environment": "staging", "version": "v9"}),
+        lambda w: (reverse("runs:run_step_act", args=[w["run_steps"][1].pk]), {"action": "start"}),
+        lambda w: (reverse("runs:run_restart", args=[w["run"].pk]), {"step": w["run_steps"][0].pk}),
+        lambda w: (reverse("runs:run_note", args=[w["run"].pk]), {"kind": "pain", "text": "Slow"}),
+        lambda w: (reverse("runs:run_abort", args=[w["run"].pk]), {"reason": "Wrong build"}),
+        lambda w: (reverse("runs:run_finish", args=[w["run"].pk]), {"result": "failure"}),
     ],
     "Improve a step's how-to during a run": [
         lambda w: (
-            reverse("run_step_how_to", args=[w["run_steps"][2].pk]),
+            reverse("runs:run_step_how_to", args=[w["run_steps"][2].pk]),
             {"how_to": "Press the big button"},
         ),
     ],
     "Set up a unit's chat channel (add, test, remove)": [
         lambda w: (
-            reverse("chat_webhook_add"),
+            reverse("integrations:chat_webhook_add"),
             {"unit": w["payments"].pk, "kind": "slack", "url": "https://chat.example/new"},
         ),
-        lambda w: (reverse("chat_webhook_test", args=[w["payments_chat"].pk]), {}),
-        lambda w: (reverse("chat_webhook_delete", args=[w["payments_chat"].pk]), {}),
+        lambda w: (reverse("integrations:chat_webhook_test", args=[w["payments_chat"].pk]), {}),
+        lambda w: (reverse("integrations:chat_webhook_delete", args=[w["payments_chat"].pk]), {}),
     ],
     "Set up an organisation-wide chat channel": [
         lambda w: (
-            reverse("chat_webhook_add"),
+            reverse("integrations:chat_webhook_add"),
             {"unit": "", "kind": "teams", "url": "https://chat.example/all"},
         ),
-        lambda w: (reverse("chat_webhook_delete", args=[w["org_chat"].pk]), {}),
+        lambda w: (reverse("integrations:chat_webhook_delete", args=[w["org_chat"].pk]), {}),
     ],
 }
 

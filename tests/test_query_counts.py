@@ -139,7 +139,7 @@ def test_the_retro_page_needs_the_same_queries_for_30_findings_as_for_3(
             )
 
     add_findings(3)
-    url = reverse("retro_detail", args=[retro.pk])
+    url = reverse("retros:retro_detail", args=[retro.pk])
     few = count_queries(owner_client, url)
     add_findings(27)
     with django_assert_max_num_queries(few):
@@ -148,7 +148,7 @@ def test_the_retro_page_needs_the_same_queries_for_30_findings_as_for_3(
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("url_name", ["deployment_list", "reporting:dashboard"])
+@pytest.mark.parametrize("url_name", ["deployments:deployment_list", "reporting:dashboard"])
 def test_deployment_pages_need_the_same_queries_for_60_deployments_as_for_6(
     url_name, owner_client, django_assert_max_num_queries
 ):

@@ -159,7 +159,7 @@ def test_healthz_answers_503_when_the_database_is_unreachable(client, db):
     assert response.json()["database"] == "unreachable"
 
 
-@pytest.mark.parametrize("name", ["board:board", "retro_list", "reporting:dashboard"])
+@pytest.mark.parametrize("name", ["board:board", "retros:retro_list", "reporting:dashboard"])
 def test_anonymous_users_are_sent_to_login(client, db, name):
     response = client.get(reverse(name))
     assert response.status_code == 302

@@ -30,7 +30,7 @@ def test_the_duty_week_form_names_people_and_its_empty_choices(client, staff):
     qa.members.add(UserFactory(username="sven", first_name="Sven", last_name=""))
     week = DutyWeekFactory(qa_person=None, platform_person=None)
     client.force_login(staff)
-    page = client.get(reverse("duty_week_edit", args=[week.pk])).content.decode()
+    page = client.get(reverse("teams:duty_week_edit", args=[week.pk])).content.decode()
     assert "Select an option" not in page and "---------" not in page
     assert '<option value="">Choose…</option>' in page
     assert '<option value="" selected>Nobody</option>' in page
@@ -45,9 +45,9 @@ def test_pages_name_people_not_usernames(client, staff):
     DeploymentFactory(deployer=person)
     client.force_login(staff)
     pages = [
-        reverse("rotation"),
+        reverse("teams:rotation"),
         reverse("board:improvement_detail", args=[card.pk]),
-        reverse("deployment_list"),
+        reverse("deployments:deployment_list"),
         reverse("board:board"),
     ]
     for url in pages:
@@ -72,7 +72,7 @@ def test_a_future_week_update_does_not_say_no_retro_was_held(client, staff):
 def test_the_deployment_log_shows_the_columns_that_matter(client, staff):
     DeploymentFactory(version="2026.11.30-build-4711")
     client.force_login(staff)
-    page = client.get(reverse("deployment_list")).content.decode()
+    page = client.get(reverse("deployments:deployment_list")).content.decode()
     head = page[page.index("<thead>") : page.index("</thead>")]
     assert re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', head) == [
         "Started",

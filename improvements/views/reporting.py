@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from retros import outbox, weeks
-from retros.deployments import csv_safe
+from retros.csv_export import csv_safe
 from retros.models import monday_of
 from retros.weeks import week_label
 

@@ -1,7 +1,7 @@
 // The retro page as a meeting: quick inputs per kind, live updates from other attendees,
 // grouping by drag and drop, and "copy as markdown".
 //
-// Contract with the server (templates/retros/retro_detail.html, retros/meeting.py): the
+// Contract with the server (templates/retros/retro_detail.html, retros/views/meeting.py): the
 // polled fragment holds parts marked data-live, each with an id; a part is swapped whole.
 (function () {
   "use strict";

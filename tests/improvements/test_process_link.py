@@ -129,7 +129,10 @@ def test_the_process_pages_link_a_change_to_the_improvement_that_made_it(
     step.refresh_from_db()
     step.change_mode(ProcessStep.Mode.MANUAL, user=qa_member, note="Back to hand work")
     link = f'<a href="{done_card.get_absolute_url()}">Improvement #{done_card.pk} done'
-    for url in (reverse("process_map"), reverse("process_step_edit", args=[step.pk])):
+    for url in (
+        reverse("deployments:process_map"),
+        reverse("deployments:process_step_edit", args=[step.pk]),
+    ):
         body = qa_client.get(url).content.decode()
         assert link in body
         assert "— Back to hand work" in body

@@ -140,7 +140,7 @@ class LoadClient(threading.Thread):
 
     def run(self) -> None:
         cards, columns = self.world["cards"], self.world["columns"]
-        finding_url = reverse("finding_add", args=[self.world["retro"].pk])
+        finding_url = reverse("retros:finding_add", args=[self.world["retro"].pk])
         for count in range(MAX_REQUESTS_PER_CLIENT):
             if time.monotonic() >= self.deadline:
                 break

@@ -19,7 +19,7 @@ def local(moment: datetime.datetime) -> str:
 def test_a_deployment_two_months_ahead_is_refused_with_a_reason(owner_client):
     start = timezone.now() + datetime.timedelta(days=61)
     response = owner_client.post(
-        reverse("deployment_create"),
+        reverse("deployments:deployment_create"),
         form_data(started_at=local(start), finished_at=local(start + datetime.timedelta(hours=1))),
     )
     assert response.status_code == 200  # the form again, with the reason
@@ -31,7 +31,7 @@ def test_a_deployment_two_months_ahead_is_refused_with_a_reason(owner_client):
 def test_a_deployment_a_few_hours_ahead_is_taken_for_a_clock_or_time_zone(owner_client):
     start = timezone.now() + datetime.timedelta(hours=5)
     response = owner_client.post(
-        reverse("deployment_create"),
+        reverse("deployments:deployment_create"),
         form_data(started_at=local(start), finished_at=local(start + datetime.timedelta(hours=1))),
     )
     assert response.status_code == 302
@@ -41,7 +41,7 @@ def test_a_deployment_a_few_hours_ahead_is_taken_for_a_clock_or_time_zone(owner_
 @pytest.mark.parametrize("year", ["1969", "3000"])
 def test_a_deployment_outside_the_app_years_is_refused(owner_client, year):
     response = owner_client.post(
-        reverse("deployment_create"),
+        reverse("deployments:deployment_create"),
         form_data(started_at=f"{year}-03-03T10:00", finished_at=f"{year}-03-03T11:00"),
     )
     assert response.status_code == 200  # the form again, with the reason

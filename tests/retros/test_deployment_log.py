@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from retros.deployments import csv_safe
+from retros.csv_export import csv_safe
 from retros.models import Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory, UnitFactory
 
@@ -43,15 +43,15 @@ def versions(response):
 
 
 def test_everyone_logged_in_reads_the_log_newest_first(outsider_client, two_weeks):
-    response = outsider_client.get(reverse("deployment_list"))
+    response = outsider_client.get(reverse("deployments:deployment_list"))
     assert response.status_code == 200
     assert versions(response) == ["bravo", "alpha"]
-    assert reverse("deployment_create") not in response.content.decode()
+    assert reverse("deployments:deployment_create") not in response.content.decode()
 
 
 def test_a_unit_member_is_offered_to_log_one(owner_client):
-    response = owner_client.get(reverse("deployment_list"))
-    assert reverse("deployment_create") in response.content.decode()
+    response = owner_client.get(reverse("deployments:deployment_list"))
+    assert reverse("deployments:deployment_create") in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -66,25 +66,25 @@ def test_a_unit_member_is_offered_to_log_one(owner_client):
     ],
 )
 def test_it_filters_by_the_url(owner_client, two_weeks, query, expected):
-    response = owner_client.get(reverse("deployment_list"), query)
+    response = owner_client.get(reverse("deployments:deployment_list"), query)
     assert versions(response) == expected
 
 
 def test_it_filters_by_the_unit_on_duty(owner_client, two_weeks):
     _, _, other = two_weeks
-    response = owner_client.get(reverse("deployment_list"), {"unit": other.pk})
+    response = owner_client.get(reverse("deployments:deployment_list"), {"unit": other.pk})
     assert versions(response) == ["bravo"]
 
 
 def test_a_badly_written_week_is_explained_and_lists_nothing(owner_client, two_weeks):
-    response = owner_client.get(reverse("deployment_list"), {"week": "last week"})
+    response = owner_client.get(reverse("deployments:deployment_list"), {"week": "last week"})
     assert "Write the week as YYYY-Www" in response.content.decode()
     assert versions(response) == []
     assert response.context["stats"]["count"] == 0
 
 
 def test_a_week_the_year_does_not_have_is_named_so_and_lists_nothing(owner_client, two_weeks):
-    response = owner_client.get(reverse("deployment_list"), {"week": "2027-W53"})
+    response = owner_client.get(reverse("deployments:deployment_list"), {"week": "2027-W53"})
     page = response.content.decode()
     assert "2027-W53 does not exist: 2027 has weeks W01 to W52." in page
     assert "Write the week as" not in page
@@ -93,19 +93,19 @@ def test_a_week_the_year_does_not_have_is_named_so_and_lists_nothing(owner_clien
 
 
 def test_week_53_of_a_year_that_has_one_filters(owner_client, two_weeks):
-    response = owner_client.get(reverse("deployment_list"), {"week": "2026-W53"})
+    response = owner_client.get(reverse("deployments:deployment_list"), {"week": "2026-W53"})
     assert response.status_code == 200
     assert "does not exist" not in response.content.decode()
 
 
 def test_the_csv_of_an_impossible_week_is_empty_not_everything(owner_client, two_weeks):
-    response = owner_client.get(reverse("deployment_csv"), {"week": "2027-W53"})
+    response = owner_client.get(reverse("deployments:deployment_csv"), {"week": "2027-W53"})
     rows = b"".join(response.streaming_content).decode().splitlines()
     assert len(rows) == 1  # the header
 
 
 def test_the_totals_follow_the_filters(owner_client, two_weeks):
-    response = owner_client.get(reverse("deployment_list"), {"result": "failure"})
+    response = owner_client.get(reverse("deployments:deployment_list"), {"result": "failure"})
     assert response.context["stats"]["count"] == 1
     assert response.context["stats"]["elapsed_minutes"] == 120
 
@@ -123,10 +123,14 @@ def test_it_pages_fifty_at_a_time_and_keeps_the_filters(
         for n in range(120)
     )
     with django_assert_max_num_queries(10):
-        response = owner_client.get(reverse("deployment_list"), {"environment": "staging"})
+        response = owner_client.get(
+            reverse("deployments:deployment_list"), {"environment": "staging"}
+        )
     assert len(response.context["page"].object_list) == 50
     assert "environment=staging&amp;page=2" in response.content.decode()
-    last = owner_client.get(reverse("deployment_list"), {"environment": "staging", "page": 3})
+    last = owner_client.get(
+        reverse("deployments:deployment_list"), {"environment": "staging", "page": 3}
+    )
     assert len(last.context["page"].object_list) == 20
 
 
@@ -139,7 +143,7 @@ def test_the_csv_holds_the_filtered_deployments(owner_client, two_weeks, owner):
     alpha, _, _ = two_weeks
     alpha.deployer = owner
     alpha.save()
-    response = owner_client.get(reverse("deployment_csv"), {"week": "2026-W10"})
+    response = owner_client.get(reverse("deployments:deployment_csv"), {"week": "2026-W10"})
     assert response["Content-Type"] == "text/csv"
     assert "attachment" in response["Content-Disposition"]
     header, *rows = read_csv(response)
@@ -168,7 +172,7 @@ def test_the_csv_holds_the_filtered_deployments(owner_client, two_weeks, owner):
 )
 def test_the_csv_defuses_formulas(owner_client, typed, exported):
     DeploymentFactory(notes=typed, blocked_cause=typed)
-    header, row = read_csv(owner_client.get(reverse("deployment_csv")))
+    header, row = read_csv(owner_client.get(reverse("deployments:deployment_csv")))
     cells = dict(zip(header, row, strict=True))
     assert cells["notes"] == exported
     assert cells["blocked_cause"] == exported
@@ -189,6 +193,6 @@ def test_the_csv_streams_many_rows_in_few_queries(owner_client, django_assert_ma
         for n in range(5000)
     )
     with django_assert_max_num_queries(8):
-        response = owner_client.get(reverse("deployment_csv"))
+        response = owner_client.get(reverse("deployments:deployment_csv"))
         rows = read_csv(response)
     assert len(rows) == 5001

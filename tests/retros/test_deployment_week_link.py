@@ -41,7 +41,7 @@ def deployment_in(monday: datetime.date, version: str) -> Deployment:
 
 def listed_for_unit(client, unit, version: str) -> bool:
     # The log lists deployments by date; the version is on each deployment's page.
-    page = client.get(reverse("deployment_list"), {"unit": unit.pk}).context["page"]
+    page = client.get(reverse("deployments:deployment_list"), {"unit": unit.pk}).context["page"]
     return version in [deployment.version for deployment in page.object_list]
 
 
@@ -50,7 +50,7 @@ def test_planning_the_week_links_a_deployment_logged_before(staff_client, alpha)
     assert deployment.duty_week is None
     assert "No unit was on duty" in staff_client.get(deployment.get_absolute_url()).text
 
-    response = staff_client.post(reverse("rotation_generate"), {"weeks": 2})
+    response = staff_client.post(reverse("teams:rotation_generate"), {"weeks": 2})
 
     assert response.status_code == 302
     week = DutyWeek.objects.get(week_start=this_monday())
@@ -81,7 +81,7 @@ def test_editing_a_week_links_deployments_it_did_not_have(staff_client, alpha):
     beta = UnitFactory(name="Beta")
 
     response = staff_client.post(
-        reverse("duty_week_edit", args=[week.pk]),
+        reverse("teams:duty_week_edit", args=[week.pk]),
         {"unit": beta.pk, "qa_person": "", "platform_person": ""},
     )
 
@@ -116,7 +116,9 @@ def test_swapping_weeks_links_their_deployments_and_the_unit_filter_follows(staf
     Deployment.objects.filter(pk=deployment.pk).update(duty_week=None)  # as logged before
     beta_unit = second.unit
 
-    response = staff_client.post(reverse("rotation_swap"), {"first": first.pk, "second": second.pk})
+    response = staff_client.post(
+        reverse("teams:rotation_swap"), {"first": first.pk, "second": second.pk}
+    )
 
     assert response.status_code == 302
     assert Deployment.objects.get(pk=deployment.pk).duty_week == second

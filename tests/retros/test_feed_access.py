@@ -13,12 +13,12 @@ def _status(client, name: str, token: str) -> int:
 
 def test_a_deactivated_persons_feed_is_not_found(client, owner, duty_week):
     token = PersonFeed.for_user(owner).token
-    assert _status(client, "person_feed", token) == 200
+    assert _status(client, "teams:person_feed", token) == 200
 
     owner.is_active = False
     owner.save()
 
-    assert _status(client, "person_feed", token) == 404
+    assert _status(client, "teams:person_feed", token) == 404
 
 
 def test_a_reactivated_person_gets_their_feed_back(client, owner, duty_week):
@@ -28,19 +28,21 @@ def test_a_reactivated_person_gets_their_feed_back(client, owner, duty_week):
     owner.is_active = True
     owner.save()
 
-    assert _status(client, "person_feed", token) == 200
+    assert _status(client, "teams:person_feed", token) == 200
 
 
 def test_removing_a_member_on_the_unit_page_renews_the_unit_feed(client, staff, unit, owner):
     old = unit.feed_token
     client.force_login(staff)
 
-    response = client.post(reverse("unit_member_remove", args=[unit.pk, owner.pk]), follow=True)
+    response = client.post(
+        reverse("teams:unit_member_remove", args=[unit.pk, owner.pk]), follow=True
+    )
 
     unit.refresh_from_db()
     assert unit.feed_token != old
-    assert _status(client, "unit_feed", old) == 404
-    assert _status(client, "unit_feed", unit.feed_token) == 200
+    assert _status(client, "teams:unit_feed", old) == 404
+    assert _status(client, "teams:unit_feed", unit.feed_token) == 200
     assert "calendar feed has a new address" in response.text
     assert unit.feed_token in response.text  # the members who stay see the new address
 

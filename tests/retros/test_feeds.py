@@ -2,8 +2,8 @@ import datetime
 
 from django.urls import reverse
 
-from retros.feeds import escape_text, fold
 from retros.models import PersonFeed
+from retros.views.feeds import escape_text, fold
 from tests.factories import DutyWeekFactory, UnitFactory
 
 
@@ -31,7 +31,7 @@ def test_the_unit_feed_needs_no_login_and_lists_its_duty_weeks(client, duty_week
         unit=UnitFactory(name="Other"),
     )
 
-    response = client.get(reverse("unit_feed", args=[unit.feed_token]))
+    response = client.get(reverse("teams:unit_feed", args=[unit.feed_token]))
 
     body = unfold(response.content.decode())
     assert response.status_code == 200
@@ -44,8 +44,8 @@ def test_the_unit_feed_needs_no_login_and_lists_its_duty_weeks(client, duty_week
 
 
 def test_an_unknown_token_is_not_found(client, db):
-    assert client.get(reverse("unit_feed", args=["nope"])).status_code == 404
-    assert client.get(reverse("person_feed", args=["nope"])).status_code == 404
+    assert client.get(reverse("teams:unit_feed", args=["nope"])).status_code == 404
+    assert client.get(reverse("teams:person_feed", args=["nope"])).status_code == 404
 
 
 def test_a_persons_feed_shows_each_role_they_have(client, duty_week, owner):
@@ -53,9 +53,9 @@ def test_a_persons_feed_shows_each_role_they_have(client, duty_week, owner):
     feed = PersonFeed.for_user(qa)
     owner_feed = PersonFeed.for_user(owner)
 
-    qa_body = unfold(client.get(reverse("person_feed", args=[feed.token])).content.decode())
+    qa_body = unfold(client.get(reverse("teams:person_feed", args=[feed.token])).content.decode())
     owner_body = unfold(
-        client.get(reverse("person_feed", args=[owner_feed.token])).content.decode()
+        client.get(reverse("teams:person_feed", args=[owner_feed.token])).content.decode()
     )
 
     assert "SUMMARY:QA shadow for Payments deployments" in qa_body
@@ -66,14 +66,14 @@ def test_a_persons_feed_shows_each_role_they_have(client, duty_week, owner):
 def test_a_person_renews_their_feed_url(owner_client, owner):
     old = PersonFeed.for_user(owner).token
 
-    owner_client.post(reverse("person_feed_regenerate"))
+    owner_client.post(reverse("teams:person_feed_regenerate"))
 
     assert PersonFeed.objects.get(user=owner).token != old
-    assert owner_client.get(reverse("person_feed", args=[old])).status_code == 404
+    assert owner_client.get(reverse("teams:person_feed", args=[old])).status_code == 404
 
 
 def test_the_rotation_page_shows_my_feed_url(owner_client, owner, duty_week):
-    response = owner_client.get(reverse("rotation"))
+    response = owner_client.get(reverse("teams:rotation"))
 
     assert PersonFeed.objects.get(user=owner).token in response.text
     assert duty_week.iso_label in response.text

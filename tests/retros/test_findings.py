@@ -15,7 +15,7 @@ def retro(duty_week, owner):
 
 def edit_inline(client, finding, **fields):
     """Save an edit the way the retro page's htmx does, then reload the finding."""
-    url = reverse("finding_edit", args=[finding.pk])
+    url = reverse("retros:finding_edit", args=[finding.pk])
     response = client.post(url, fields, HTTP_HX_REQUEST="true")
     finding.refresh_from_db()
     return response
@@ -23,7 +23,7 @@ def edit_inline(client, finding, **fields):
 
 def test_a_finding_added_with_htmx_comes_back_as_an_editable_item_only(owner_client, owner, retro):
     response = owner_client.post(
-        reverse("finding_add", args=[retro.pk]),
+        reverse("retros:finding_add", args=[retro.pk]),
         {"kind": "pain", "text": "Smoke tests are manual"},
         HTTP_HX_REQUEST="true",
     )
@@ -38,7 +38,7 @@ def test_a_finding_added_with_htmx_comes_back_as_an_editable_item_only(owner_cli
 
 def test_an_empty_finding_is_refused_in_the_column_it_was_typed_in(owner_client, retro):
     response = owner_client.post(
-        reverse("finding_add", args=[retro.pk]), {"kind": "idea", "text": "   "}
+        reverse("retros:finding_add", args=[retro.pk]), {"kind": "idea", "text": "   "}
     )
 
     assert response.status_code == 400
@@ -50,7 +50,7 @@ def test_an_empty_finding_is_refused_in_the_column_it_was_typed_in(owner_client,
 
 def test_an_empty_finding_via_htmx_retargets_the_message_under_its_input(owner_client, retro):
     response = owner_client.post(
-        reverse("finding_add", args=[retro.pk]),
+        reverse("retros:finding_add", args=[retro.pk]),
         {"kind": "idea", "text": ""},
         HTTP_HX_REQUEST="true",
     )
@@ -83,7 +83,7 @@ def test_without_javascript_a_bad_edit_re_renders_the_page_with_the_input(owner_
     finding = FindingFactory(retro=retro, text="Keep me")
 
     response = owner_client.post(
-        reverse("finding_edit", args=[finding.pk]), {"kind": "question", "text": ""}
+        reverse("retros:finding_edit", args=[finding.pk]), {"kind": "question", "text": ""}
     )
 
     assert response.status_code == 400
@@ -95,7 +95,7 @@ def test_removing_a_finding(owner_client, retro):
     finding = FindingFactory(retro=retro)
 
     response = owner_client.post(
-        reverse("finding_delete", args=[finding.pk]), HTTP_HX_REQUEST="true"
+        reverse("retros:finding_delete", args=[finding.pk]), HTTP_HX_REQUEST="true"
     )
 
     assert response.status_code == 200
@@ -107,9 +107,11 @@ def test_an_outsider_cannot_add_edit_or_remove_findings(client, request, retro, 
     client.force_login(request.getfixturevalue(who))
     finding = FindingFactory(retro=retro, text="Original")
 
-    add = client.post(reverse("finding_add", args=[retro.pk]), {"kind": "pain", "text": "x"})
-    edit = client.post(reverse("finding_edit", args=[finding.pk]), {"kind": "pain", "text": "y"})
-    remove = client.post(reverse("finding_delete", args=[finding.pk]))
+    add = client.post(reverse("retros:finding_add", args=[retro.pk]), {"kind": "pain", "text": "x"})
+    edit = client.post(
+        reverse("retros:finding_edit", args=[finding.pk]), {"kind": "pain", "text": "y"}
+    )
+    remove = client.post(reverse("retros:finding_delete", args=[finding.pk]))
 
     assert (add.status_code, edit.status_code, remove.status_code) == (403, 403, 403)
     assert list(Finding.objects.values_list("text", flat=True)) == ["Original"]
@@ -119,7 +121,7 @@ def test_a_teammate_edits_the_owners_finding(client, teammate, owner, retro):
     finding = FindingFactory(retro=retro, author=owner, text="Mine")
     client.force_login(teammate)
 
-    client.post(reverse("finding_edit", args=[finding.pk]), {"kind": "pain", "text": "Ours"})
+    client.post(reverse("retros:finding_edit", args=[finding.pk]), {"kind": "pain", "text": "Ours"})
 
     finding.refresh_from_db()
     assert finding.text == "Ours"
@@ -133,13 +135,15 @@ def test_after_submit_only_the_facilitator_changes_findings_and_it_is_recorded(
     client.force_login(teammate)
     assert (
         client.post(
-            reverse("finding_edit", args=[finding.pk]), {"kind": "pain", "text": "x"}
+            reverse("retros:finding_edit", args=[finding.pk]), {"kind": "pain", "text": "x"}
         ).status_code
         == 403
     )
 
     client.force_login(owner)
-    client.post(reverse("finding_edit", args=[finding.pk]), {"kind": "pain", "text": "After"})
+    client.post(
+        reverse("retros:finding_edit", args=[finding.pk]), {"kind": "pain", "text": "After"}
+    )
 
     revision = RetroRevision.objects.get()
     assert revision.changes == {f"finding {finding.pk} text": ["Before", "After"]}
@@ -149,12 +153,16 @@ def test_two_attendees_adding_at_once_each_see_the_others_finding(owner, teammat
     first, second = Client(), Client()
     first.force_login(owner)
     second.force_login(teammate)
-    list_url = reverse("finding_list", args=[retro.pk])
+    list_url = reverse("retros:finding_list", args=[retro.pk])
     seen = first.get(list_url, HTTP_HX_REQUEST="true")
     etag = seen["ETag"]
 
-    first.post(reverse("finding_add", args=[retro.pk]), {"kind": "pain", "text": "From owner"})
-    second.post(reverse("finding_add", args=[retro.pk]), {"kind": "idea", "text": "From teammate"})
+    first.post(
+        reverse("retros:finding_add", args=[retro.pk]), {"kind": "pain", "text": "From owner"}
+    )
+    second.post(
+        reverse("retros:finding_add", args=[retro.pk]), {"kind": "idea", "text": "From teammate"}
+    )
 
     again = first.get(list_url, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 200
@@ -168,7 +176,7 @@ def test_polling_an_unchanged_list_costs_a_304_and_one_query(
     owner_client, retro, django_assert_max_num_queries
 ):
     FindingFactory(retro=retro)
-    url = reverse("finding_list", args=[retro.pk])
+    url = reverse("retros:finding_list", args=[retro.pk])
     etag = owner_client.get(url)["ETag"]
 
     with django_assert_max_num_queries(6):
@@ -180,11 +188,11 @@ def test_polling_an_unchanged_list_costs_a_304_and_one_query(
 
 def test_an_edit_by_someone_else_changes_the_etag(owner_client, client, teammate, retro):
     finding = FindingFactory(retro=retro, text="One")
-    url = reverse("finding_list", args=[retro.pk])
+    url = reverse("retros:finding_list", args=[retro.pk])
     etag = owner_client.get(url)["ETag"]
     client.force_login(teammate)
 
-    client.post(reverse("finding_edit", args=[finding.pk]), {"kind": "pain", "text": "Two"})
+    client.post(reverse("retros:finding_edit", args=[finding.pk]), {"kind": "pain", "text": "Two"})
 
     response = owner_client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200

@@ -16,7 +16,7 @@ def test_findings_stand_in_one_column_per_kind_each_with_its_own_input(owner_cli
     FindingFactory(retro=retro, kind="well", text="Rollback was quick")
     FindingFactory(retro=retro, kind="pain", text="QA sign-off took 40 minutes")
 
-    page = owner_client.get(reverse("retro_detail", args=[retro.pk])).text
+    page = owner_client.get(reverse("retros:retro_detail", args=[retro.pk])).text
 
     well_column = page.split('id="findings-well"')[1].split("</ul>")[0]
     pain_column = page.split('id="findings-pain"')[1].split("</ul>")[0]
@@ -32,7 +32,7 @@ def test_a_finding_shows_its_author(owner_client, retro, teammate):
     teammate.save()
     FindingFactory(retro=retro, author=teammate, text="Hotfix rules unclear")
 
-    page = owner_client.get(reverse("retro_detail", args=[retro.pk])).text
+    page = owner_client.get(reverse("retros:retro_detail", args=[retro.pk])).text
 
     item = page.split("Hotfix rules unclear")[1].split("</li>")[0]
     assert "Tess Mate" in item
@@ -40,7 +40,8 @@ def test_a_finding_shows_its_author(owner_client, retro, teammate):
 
 def test_without_javascript_a_quick_input_posts_and_comes_back_to_its_column(owner_client, retro):
     response = owner_client.post(
-        reverse("finding_add", args=[retro.pk]), {"kind": "question", "text": "Who approves?"}
+        reverse("retros:finding_add", args=[retro.pk]),
+        {"kind": "question", "text": "Who approves?"},
     )
 
     assert response.status_code == 302
@@ -58,7 +59,7 @@ def test_a_finding_raised_elsewhere_names_where_it_came_from():
 
 
 def hide(client, retro, hidden="1"):
-    return client.post(reverse("retro_privacy", args=[retro.pk]), {"hidden": hidden})
+    return client.post(reverse("retros:retro_privacy", args=[retro.pk]), {"hidden": hidden})
 
 
 def test_private_writing_hides_others_findings_from_the_page_and_the_poll(
@@ -69,9 +70,9 @@ def test_private_writing_hides_others_findings_from_the_page_and_the_poll(
     assert hide(owner_client, retro).status_code == 302
     client.force_login(teammate)
 
-    page = client.get(reverse("retro_detail", args=[retro.pk])).text
-    poll = client.get(reverse("finding_list", args=[retro.pk])).text
-    markdown = client.get(reverse("retro_markdown", args=[retro.pk]), {"format": "md"}).text
+    page = client.get(reverse("retros:retro_detail", args=[retro.pk])).text
+    poll = client.get(reverse("retros:finding_list", args=[retro.pk])).text
+    markdown = client.get(reverse("retros:retro_markdown", args=[retro.pk]), {"format": "md"}).text
 
     for seen in (page, poll, markdown):
         assert "Owner secret pain" not in seen
@@ -86,13 +87,13 @@ def test_revealing_shows_everyone_everything(owner_client, client, owner, teamma
     hide(owner_client, retro, hidden="0")
 
     client.force_login(teammate)
-    assert "Owner secret pain" in client.get(reverse("retro_detail", args=[retro.pk])).text
+    assert "Owner secret pain" in client.get(reverse("retros:retro_detail", args=[retro.pk])).text
 
 
 def test_moving_on_to_grouping_reveals_what_was_written_privately(owner_client, retro):
     hide(owner_client, retro)
 
-    owner_client.post(reverse("retro_phase", args=[retro.pk]), {"phase": "group"})
+    owner_client.post(reverse("retros:retro_phase", args=[retro.pk]), {"phase": "group"})
 
     retro.refresh_from_db()
     assert (retro.phase, retro.findings_hidden) == ("group", False)
@@ -105,8 +106,10 @@ def test_a_hidden_finding_cannot_be_edited_or_removed_by_someone_else(
     hide(owner_client, retro)
     client.force_login(teammate)
 
-    edit = client.post(reverse("finding_edit", args=[secret.pk]), {"kind": "pain", "text": "x"})
-    remove = client.post(reverse("finding_delete", args=[secret.pk]))
+    edit = client.post(
+        reverse("retros:finding_edit", args=[secret.pk]), {"kind": "pain", "text": "x"}
+    )
+    remove = client.post(reverse("retros:finding_delete", args=[secret.pk]))
 
     assert (edit.status_code, remove.status_code) == (403, 403)
     secret.refresh_from_db()
@@ -129,8 +132,10 @@ def test_others_may_not_hide_findings_or_move_the_meeting_on(client, request, re
 
     responses = [
         hide(client, retro),
-        client.post(reverse("retro_phase", args=[retro.pk]), {"phase": "vote"}),
-        client.post(reverse("retro_vote_budget", args=[retro.pk]), {"votes_per_person": "9"}),
+        client.post(reverse("retros:retro_phase", args=[retro.pk]), {"phase": "vote"}),
+        client.post(
+            reverse("retros:retro_vote_budget", args=[retro.pk]), {"votes_per_person": "9"}
+        ),
     ]
 
     assert [response.status_code for response in responses] == [403, 403, 403]
@@ -153,7 +158,7 @@ def test_a_search_of_retro_history_does_not_reveal_private_findings(
     hide(owner_client, retro)
     client.force_login(teammate)
 
-    page = client.get(reverse("retro_list"), {"q": "flaky"}).text
+    page = client.get(reverse("retros:retro_list"), {"q": "flaky"}).text
 
     assert "Private flaky thing" not in page
 
@@ -164,12 +169,12 @@ def test_changing_a_findings_kind_reloads_the_page_to_show_it_in_its_new_column(
     finding = FindingFactory(retro=retro, kind="pain", text="Slow")
 
     same = owner_client.post(
-        reverse("finding_edit", args=[finding.pk]),
+        reverse("retros:finding_edit", args=[finding.pk]),
         {"kind": "pain", "text": "Slower"},
         HTTP_HX_REQUEST="true",
     )
     moved = owner_client.post(
-        reverse("finding_edit", args=[finding.pk]),
+        reverse("retros:finding_edit", args=[finding.pk]),
         {"kind": "idea", "text": "Slower"},
         HTTP_HX_REQUEST="true",
     )

@@ -18,18 +18,20 @@ def retro(duty_week, owner):
 
 
 def phase(client, retro, name):
-    return client.post(reverse("retro_phase", args=[retro.pk]), {"phase": name})
+    return client.post(reverse("retros:retro_phase", args=[retro.pk]), {"phase": name})
 
 
 def group(client, retro, finding, target):
     return client.post(
-        reverse("finding_group", args=[retro.pk]), {"finding": finding.pk, "target": target}
+        reverse("retros:finding_group", args=[retro.pk]), {"finding": finding.pk, "target": target}
     )
 
 
 def vote(client, retro, target, action="add", **headers):
     return client.post(
-        reverse("retro_vote", args=[retro.pk]), {"target": target, "action": action}, **headers
+        reverse("retros:retro_vote", args=[retro.pk]),
+        {"target": target, "action": action},
+        **headers,
     )
 
 
@@ -45,7 +47,7 @@ def test_the_facilitator_moves_the_meeting_through_its_phases(owner_client, retr
 
 def test_an_unknown_phase_is_refused_with_a_reason(owner_client, retro):
     response = owner_client.post(
-        reverse("retro_phase", args=[retro.pk]), {"phase": "party"}, HTTP_HX_REQUEST="true"
+        reverse("retros:retro_phase", args=[retro.pk]), {"phase": "party"}, HTTP_HX_REQUEST="true"
     )
 
     assert "Choose one of the meeting" in response.text
@@ -56,7 +58,7 @@ def test_the_phase_bar_shows_where_the_meeting_is(owner_client, client, teammate
     phase(owner_client, retro, "vote")
     client.force_login(teammate)
 
-    page = client.get(reverse("retro_detail", args=[retro.pk])).text
+    page = client.get(reverse("retros:retro_detail", args=[retro.pk])).text
 
     assert '<li class="phase current" aria-current="step">Vote</li>' in page
     assert "3 of 3</strong> votes left" in page
@@ -64,7 +66,7 @@ def test_the_phase_bar_shows_where_the_meeting_is(owner_client, client, teammate
 
 
 def test_the_vote_budget_is_set_per_retro_within_limits(owner_client, retro):
-    url = reverse("retro_vote_budget", args=[retro.pk])
+    url = reverse("retros:retro_vote_budget", args=[retro.pk])
 
     owner_client.post(url, {"votes_per_person": "5"})
     owner_client.post(url, {"votes_per_person": "500"})
@@ -98,8 +100,8 @@ def test_a_finding_joins_an_existing_group_and_leaving_it_dissolves_a_group_of_o
     group(owner_client, retro, c, f"g{made.pk}")
     assert made.findings.count() == 3
 
-    owner_client.post(reverse("finding_ungroup", args=[c.pk]))
-    owner_client.post(reverse("finding_ungroup", args=[b.pk]))
+    owner_client.post(reverse("retros:finding_ungroup", args=[c.pk]))
+    owner_client.post(reverse("retros:finding_ungroup", args=[b.pk]))
 
     assert not FindingGroup.objects.exists()
     assert not Finding.objects.filter(group__isnull=False).exists()
@@ -114,7 +116,7 @@ def test_votes_follow_findings_into_a_group_and_back_out(owner_client, owner, re
     made = FindingGroup.objects.get()
     assert Vote.objects.filter(group=made).count() == 2
 
-    owner_client.post(reverse("finding_ungroup", args=[b.pk]))  # a group of one dissolves
+    owner_client.post(reverse("retros:finding_ungroup", args=[b.pk]))  # a group of one dissolves
     assert Vote.objects.filter(finding=a).count() == 2
     assert Vote.objects.count() == 2
 
@@ -124,7 +126,7 @@ def test_the_keyboard_grouping_form_lists_findings_and_groups(owner_client, retr
     phase(owner_client, retro, "group")
     group(owner_client, retro, b, f"f{a.pk}")
 
-    page = owner_client.get(reverse("retro_detail", args=[retro.pk]), {"group": a.pk}).text
+    page = owner_client.get(reverse("retros:retro_detail", args=[retro.pk]), {"group": a.pk}).text
 
     form = page.split('id="group-form"')[1].split("</form>")[0]
     assert f'<option value="{a.pk}" selected>' in form
@@ -137,8 +139,8 @@ def test_a_group_is_renamed(owner_client, retro):
     group(owner_client, retro, b, f"f{a.pk}")
     made = FindingGroup.objects.get()
 
-    owner_client.post(reverse("group_rename", args=[made.pk]), {"title": "  Smoke   tests "})
-    owner_client.post(reverse("group_rename", args=[made.pk]), {"title": "   "})
+    owner_client.post(reverse("retros:group_rename", args=[made.pk]), {"title": "  Smoke   tests "})
+    owner_client.post(reverse("retros:group_rename", args=[made.pk]), {"title": "   "})
 
     made.refresh_from_db()
     assert made.title == "Smoke tests"
@@ -173,8 +175,8 @@ def test_an_outsider_may_not_group_ungroup_or_rename(outsider_client, retro):
 
     responses = [
         group(outsider_client, retro, b, f"f{a.pk}"),
-        outsider_client.post(reverse("finding_ungroup", args=[a.pk])),
-        outsider_client.post(reverse("group_rename", args=[made.pk]), {"title": "Mine"}),
+        outsider_client.post(reverse("retros:finding_ungroup", args=[a.pk])),
+        outsider_client.post(reverse("retros:group_rename", args=[made.pk]), {"title": "Mine"}),
     ]
 
     assert [r.status_code for r in responses] == [403, 403, 403]
@@ -250,7 +252,7 @@ def test_totals_stay_secret_while_voting_and_show_when_it_closes(
     vote(owner_client, retro, f"f{a.pk}")
     vote(owner_client, retro, f"f{a.pk}")
     client.force_login(teammate)
-    url = reverse("retro_detail", args=[retro.pk])
+    url = reverse("retros:retro_detail", args=[retro.pk])
 
     during = client.get(url).text
     Retrospective.objects.get(pk=retro.pk).set_phase("discuss")
@@ -297,14 +299,16 @@ def test_every_meeting_change_reaches_other_attendees_polls(
     if change == "vote":
         retro.set_phase("vote")
     client.force_login(teammate)
-    url = reverse("finding_list", args=[retro.pk])
+    url = reverse("retros:finding_list", args=[retro.pk])
     etag = client.get(url)["ETag"]
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
     owner_client_ = Client()
     owner_client_.force_login(owner)
     if change == "finding":
-        owner_client_.post(reverse("finding_add", args=[retro.pk]), {"kind": "idea", "text": "New"})
+        owner_client_.post(
+            reverse("retros:finding_add", args=[retro.pk]), {"kind": "idea", "text": "New"}
+        )
     elif change == "group":
         group(owner_client_, retro, b, f"f{a.pk}")
     elif change == "vote":
@@ -330,7 +334,7 @@ def test_the_poll_answers_in_the_same_queries_for_60_findings_in_10_groups_as_fo
 
     retro.set_phase("vote")
     build(6)
-    url = reverse("finding_list", args=[retro.pk])
+    url = reverse("retros:finding_list", args=[retro.pk])
     from django.db import connection as conn
     from django.test.utils import CaptureQueriesContext
 

@@ -21,9 +21,9 @@ def test_a_linked_finding_cannot_be_removed_until_its_triage_is_undone(owner_cli
     card = ImprovementFactory()
     link_finding(finding, card, owner)
 
-    refused = owner_client.post(reverse("finding_delete", args=[finding.pk]))
+    refused = owner_client.post(reverse("retros:finding_delete", args=[finding.pk]))
     refused_htmx = owner_client.post(
-        reverse("finding_delete", args=[finding.pk]), HTTP_HX_REQUEST="true"
+        reverse("retros:finding_delete", args=[finding.pk]), HTTP_HX_REQUEST="true"
     )
 
     assert refused.status_code == 302 and refused_htmx.status_code == 409
@@ -32,7 +32,7 @@ def test_a_linked_finding_cannot_be_removed_until_its_triage_is_undone(owner_cli
     assert card.finding_links.count() == 1
 
     owner_client.post(reverse("triage:finding_reopen", args=[finding.pk]))
-    owner_client.post(reverse("finding_delete", args=[finding.pk]))
+    owner_client.post(reverse("retros:finding_delete", args=[finding.pk]))
 
     assert not Finding.objects.filter(pk=finding.pk).exists()
     assert card.events.filter(kind=Event.Kind.UNLINKED).count() == 1
@@ -42,7 +42,7 @@ def test_a_finding_closed_without_action_is_kept_too(owner_client, retro):
     finding = FindingFactory(retro=retro)
     dismiss_finding(finding, "Not ours")
 
-    owner_client.post(reverse("finding_delete", args=[finding.pk]))
+    owner_client.post(reverse("retros:finding_delete", args=[finding.pk]))
 
     assert Finding.objects.filter(pk=finding.pk).exists()
 
@@ -51,7 +51,7 @@ def test_a_triaged_finding_shows_no_remove_button(owner_client, owner, retro):
     finding = FindingFactory(retro=retro, text="Linked one")
     link_finding(finding, ImprovementFactory(), owner)
 
-    page = owner_client.get(reverse("retro_detail", args=[retro.pk])).text
+    page = owner_client.get(reverse("retros:retro_detail", args=[retro.pk])).text
 
     assert "Remove finding: Linked one" not in page
 
@@ -62,9 +62,11 @@ def test_after_submit_only_the_facilitator_and_staff_change_findings(client, req
     client.force_login(request.getfixturevalue(who))
 
     responses = [
-        client.post(reverse("finding_edit", args=[finding.pk]), {"kind": "pain", "text": "x"}),
-        client.post(reverse("finding_delete", args=[finding.pk])),
-        client.post(reverse("finding_add", args=[retro.pk]), {"kind": "pain", "text": "x"}),
+        client.post(
+            reverse("retros:finding_edit", args=[finding.pk]), {"kind": "pain", "text": "x"}
+        ),
+        client.post(reverse("retros:finding_delete", args=[finding.pk])),
+        client.post(reverse("retros:finding_add", args=[retro.pk]), {"kind": "pain", "text": "x"}),
     ]
 
     assert [r.status_code for r in responses] == [403, 403, 403]
@@ -75,7 +77,9 @@ def test_staff_edit_a_submitted_retros_finding_and_it_is_recorded(client, staff,
     finding = FindingFactory(retro=retro, text="Before")
     client.force_login(staff)
 
-    client.post(reverse("finding_edit", args=[finding.pk]), {"kind": "pain", "text": "After"})
+    client.post(
+        reverse("retros:finding_edit", args=[finding.pk]), {"kind": "pain", "text": "After"}
+    )
 
     changes = RetroRevision.objects.get().changes
     assert changes == {f"finding {finding.pk} text": ["Before", "After"]}

@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from retros.deployments import process_history
 from retros.models import ProcessStep, ProcessStepChange
+from retros.views.deployments import process_history
 from tests.factories import DeploymentFactory, ProcessStepFactory
 
 TODAY = datetime.date(2026, 3, 18)  # a Wednesday in 2026-W12
@@ -34,15 +34,15 @@ def test_everyone_reads_the_map_with_its_figures(outsider_client, steps):
     steps[0].how_to = "Run `git tag`\n\n<script>alert(1)</script>"
     steps[0].save()
     steps[2].change_mode(ProcessStep.Mode.AUTOMATED)
-    response = outsider_client.get(reverse("process_map"))
+    response = outsider_client.get(reverse("deployments:process_map"))
     body = response.content.decode()
     assert response.status_code == 200
     assert response.context["manual_steps_left"] == 2
     assert response.context["manual_minutes"] == 65
     assert "<code>git tag</code>" in body
     assert "<script>alert(1)</script>" not in body
-    assert reverse("process_step_create") not in body
-    assert reverse("process_step_move", args=[steps[0].pk]) not in body
+    assert reverse("deployments:process_step_create") not in body
+    assert reverse("deployments:process_step_move", args=[steps[0].pk]) not in body
 
 
 @pytest.mark.parametrize(
@@ -51,19 +51,22 @@ def test_everyone_reads_the_map_with_its_figures(outsider_client, steps):
 def test_only_qa_platform_and_staff_change_the_process(client, steps, user_fixture, request, unit):
     client.force_login(request.getfixturevalue(user_fixture))
     step = steps[1]
-    assert client.get(reverse("process_step_edit", args=[step.pk])).status_code == 403
+    assert client.get(reverse("deployments:process_step_edit", args=[step.pk])).status_code == 403
     response = client.post(
-        reverse("process_step_edit", args=[step.pk]),
+        reverse("deployments:process_step_edit", args=[step.pk]),
         {"title": "Hacked", "mode": "dropped", "minutes": 0},
     )
     assert response.status_code == 403
     assert (
-        client.post(reverse("process_step_move", args=[step.pk]), {"direction": "up"}).status_code
+        client.post(
+            reverse("deployments:process_step_move", args=[step.pk]), {"direction": "up"}
+        ).status_code
         == 403
     )
     assert (
         client.post(
-            reverse("process_step_create"), {"title": "X", "mode": "manual", "minutes": 1}
+            reverse("deployments:process_step_create"),
+            {"title": "X", "mode": "manual", "minutes": 1},
         ).status_code
         == 403
     )
@@ -72,17 +75,24 @@ def test_only_qa_platform_and_staff_change_the_process(client, steps, user_fixtu
 
 
 def test_a_platform_member_may_edit(platform_client, steps):
-    assert platform_client.get(reverse("process_step_edit", args=[steps[0].pk])).status_code == 200
+    assert (
+        platform_client.get(
+            reverse("deployments:process_step_edit", args=[steps[0].pk])
+        ).status_code
+        == 200
+    )
 
 
 def test_staff_may_edit(client, staff, steps):
     client.force_login(staff)
-    assert client.get(reverse("process_step_edit", args=[steps[0].pk])).status_code == 200
+    assert (
+        client.get(reverse("deployments:process_step_edit", args=[steps[0].pk])).status_code == 200
+    )
 
 
 def test_qa_adds_a_step_at_the_end(qa_client, steps):
     response = qa_client.post(
-        reverse("process_step_create"),
+        reverse("deployments:process_step_create"),
         {"title": "Smoke test production", "mode": "manual", "minutes": 15, "how_to": "Click"},
     )
     assert response.status_code == 302
@@ -92,7 +102,7 @@ def test_qa_adds_a_step_at_the_end(qa_client, steps):
 def test_qa_edits_a_step_and_the_mode_change_is_recorded(qa_client, qa_member, steps):
     step = steps[1]
     response = qa_client.post(
-        reverse("process_step_edit", args=[step.pk]),
+        reverse("deployments:process_step_edit", args=[step.pk]),
         {
             "title": "Run regression suite",
             "mode": "automated",
@@ -107,13 +117,15 @@ def test_qa_edits_a_step_and_the_mode_change_is_recorded(qa_client, qa_member, s
     change = ProcessStepChange.objects.get()
     assert (change.step, change.old_mode, change.new_mode) == (step, "manual", "automated")
     assert (change.changed_by, change.note) == (qa_member, "Suite moved to CI")
-    history = qa_client.get(reverse("process_step_edit", args=[step.pk])).content.decode()
+    history = qa_client.get(
+        reverse("deployments:process_step_edit", args=[step.pk])
+    ).content.decode()
     assert "Suite moved to CI" in history
 
 
 def test_an_edit_that_keeps_the_mode_records_no_change(qa_client, steps):
     qa_client.post(
-        reverse("process_step_edit", args=[steps[0].pk]),
+        reverse("deployments:process_step_edit", args=[steps[0].pk]),
         {"title": "Freeze main", "mode": "manual", "minutes": 5},
     )
     assert not ProcessStepChange.objects.exists()
@@ -121,7 +133,7 @@ def test_an_edit_that_keeps_the_mode_records_no_change(qa_client, steps):
 
 def test_an_invalid_edit_keeps_what_was_typed(qa_client, steps):
     response = qa_client.post(
-        reverse("process_step_edit", args=[steps[0].pk]),
+        reverse("deployments:process_step_edit", args=[steps[0].pk]),
         {"title": "", "mode": "automated", "minutes": -1, "how_to": "kept"},
     )
     assert response.status_code == 200
@@ -142,7 +154,7 @@ def test_an_invalid_edit_keeps_what_was_typed(qa_client, steps):
 )
 def test_qa_moves_steps_up_and_down(qa_client, steps, index, direction, expected):
     response = qa_client.post(
-        reverse("process_step_move", args=[steps[index].pk]), {"direction": direction}
+        reverse("deployments:process_step_move", args=[steps[index].pk]), {"direction": direction}
     )
     assert response.status_code == 302
     assert response["Location"].endswith(f"#step-{steps[index].pk}")
@@ -151,13 +163,13 @@ def test_qa_moves_steps_up_and_down(qa_client, steps, index, direction, expected
 
 def test_moving_untangles_equal_positions(qa_client, db):
     a, b, c = (ProcessStepFactory(title=t, position=0) for t in "ABC")
-    qa_client.post(reverse("process_step_move", args=[c.pk]), {"direction": "up"})
+    qa_client.post(reverse("deployments:process_step_move", args=[c.pk]), {"direction": "up"})
     assert titles() == ["A", "C", "B"]
     assert list(ProcessStep.objects.values_list("position", flat=True)) == [1, 2, 3]
 
 
 def test_a_move_needs_a_direction_and_a_post(qa_client, steps):
-    url = reverse("process_step_move", args=[steps[0].pk])
+    url = reverse("deployments:process_step_move", args=[steps[0].pk])
     assert qa_client.post(url, {"direction": "sideways"}).status_code == 400
     assert qa_client.get(url).status_code == 405
 
@@ -216,7 +228,7 @@ def test_the_history_sets_the_deployment_log_beside_it(steps):
 def test_the_map_costs_the_same_queries_however_long_the_history(outsider_client, steps):
     def count_queries():
         with CaptureQueriesContext(connection) as context:
-            outsider_client.get(reverse("process_map"), {"weeks": 52})
+            outsider_client.get(reverse("deployments:process_map"), {"weeks": 52})
         return len(context)
 
     steps[0].change_mode("automated")  # a history of one, so its prefetches run from the start
@@ -230,6 +242,18 @@ def test_the_map_costs_the_same_queries_however_long_the_history(outsider_client
 
 def test_a_silly_number_of_weeks_falls_back(outsider_client, steps):
     assert (
-        len(outsider_client.get(reverse("process_map"), {"weeks": "many"}).context["history"]) == 12
+        len(
+            outsider_client.get(reverse("deployments:process_map"), {"weeks": "many"}).context[
+                "history"
+            ]
+        )
+        == 12
     )
-    assert len(outsider_client.get(reverse("process_map"), {"weeks": "0"}).context["history"]) == 1
+    assert (
+        len(
+            outsider_client.get(reverse("deployments:process_map"), {"weeks": "0"}).context[
+                "history"
+            ]
+        )
+        == 1
+    )

@@ -18,7 +18,7 @@ def retro(duty_week, owner):
 
 
 def test_starting_this_weeks_retro_prefills_it_from_the_duty_week(owner_client, owner, duty_week):
-    response = owner_client.post(reverse("retro_start"))
+    response = owner_client.post(reverse("retros:retro_start"))
 
     retro = Retrospective.objects.get()
     assert response["Location"] == retro.get_absolute_url()
@@ -30,7 +30,7 @@ def test_starting_this_weeks_retro_prefills_it_from_the_duty_week(owner_client, 
 def test_a_second_start_leads_to_the_existing_retro(owner_client, client, teammate, retro):
     client.force_login(teammate)
 
-    response = client.post(reverse("retro_start"))
+    response = client.post(reverse("retros:retro_start"))
 
     assert response["Location"] == retro.get_absolute_url()
     assert Retrospective.objects.count() == 1
@@ -46,13 +46,13 @@ def test_a_past_week_without_a_retro_can_be_started(owner_client, duty_week):
         week_start=duty_week.week_start - datetime.timedelta(weeks=1), unit=duty_week.unit
     )
 
-    owner_client.post(reverse("retro_start"), {"week": last_week.pk})
+    owner_client.post(reverse("retros:retro_start"), {"week": last_week.pk})
 
     assert Retrospective.objects.get().duty_week == last_week
 
 
 def test_an_outsider_cannot_start_a_retro(outsider_client, duty_week):
-    assert outsider_client.post(reverse("retro_start")).status_code == 403
+    assert outsider_client.post(reverse("retros:retro_start")).status_code == 403
     assert not Retrospective.objects.exists()
 
 
@@ -155,11 +155,11 @@ def test_missing_required_attendees_are_named_on_the_page(owner_client, retro, d
 def test_submit_with_someone_missing_needs_confirmation(owner_client, retro, duty_week):
     retro.attendees.remove(duty_week.platform_person)
 
-    owner_client.post(reverse("retro_submit", args=[retro.pk]))
+    owner_client.post(reverse("retros:retro_submit", args=[retro.pk]))
     retro.refresh_from_db()
     assert not retro.is_submitted
 
-    owner_client.post(reverse("retro_submit", args=[retro.pk]), {"confirm_missing": "1"})
+    owner_client.post(reverse("retros:retro_submit", args=[retro.pk]), {"confirm_missing": "1"})
     retro.refresh_from_db()
     assert retro.is_submitted
 
@@ -168,7 +168,7 @@ def test_submit_with_someone_missing_needs_confirmation(owner_client, retro, dut
 def test_an_outsider_cannot_submit(client, request, retro, who):
     client.force_login(request.getfixturevalue(who))
 
-    assert client.post(reverse("retro_submit", args=[retro.pk])).status_code == 403
+    assert client.post(reverse("retros:retro_submit", args=[retro.pk])).status_code == 403
     retro.refresh_from_db()
     assert not retro.is_submitted
 

@@ -89,16 +89,16 @@ def test_a_week_whose_retro_started_cannot_be_swapped(teams):
 
 
 def test_the_platform_team_plans_weeks_from_the_rotation_page(platform_client, teams):
-    response = platform_client.post(reverse("rotation_generate"), {"weeks": "3"})
+    response = platform_client.post(reverse("teams:rotation_generate"), {"weeks": "3"})
 
     assert response.status_code == 302
     assert DutyWeek.objects.count() == 3
-    page = platform_client.get(reverse("rotation"))
+    page = platform_client.get(reverse("teams:rotation"))
     assert "Alpha" in page.text and "Gamma" in page.text
 
 
 def test_a_bad_week_count_re_renders_with_the_input_kept(platform_client, teams):
-    response = platform_client.post(reverse("rotation_generate"), {"weeks": "99"})
+    response = platform_client.post(reverse("teams:rotation_generate"), {"weeks": "99"})
 
     assert response.status_code == 400
     assert 'value="99"' in response.text
@@ -113,10 +113,12 @@ def test_only_staff_and_platform_people_plan_swap_or_edit_weeks(
     client.force_login(request.getfixturevalue(who))
     other = DutyWeekFactory(week_start=this_monday() + datetime.timedelta(weeks=1))
 
-    assert client.post(reverse("rotation_generate"), {"weeks": "3"}).status_code == 403
-    swap = client.post(reverse("rotation_swap"), {"first": duty_week.pk, "second": other.pk})
+    assert client.post(reverse("teams:rotation_generate"), {"weeks": "3"}).status_code == 403
+    swap = client.post(reverse("teams:rotation_swap"), {"first": duty_week.pk, "second": other.pk})
     assert swap.status_code == 403
-    edit = client.post(reverse("duty_week_edit", args=[other.pk]), {"unit": duty_week.unit_id})
+    edit = client.post(
+        reverse("teams:duty_week_edit", args=[other.pk]), {"unit": duty_week.unit_id}
+    )
     assert edit.status_code == 403
     assert DutyWeek.objects.count() == 2
     other.refresh_from_db()
@@ -129,7 +131,7 @@ def test_staff_edit_a_week(client, staff, teams, duty_week):
     qa2 = teams["qa"].members.get(username="qa2")
 
     response = client.post(
-        reverse("duty_week_edit", args=[duty_week.pk]),
+        reverse("teams:duty_week_edit", args=[duty_week.pk]),
         {"unit": beta.pk, "qa_person": qa2.pk, "platform_person": ""},
     )
 
@@ -142,7 +144,7 @@ def test_staff_swap_weeks_from_the_page(client, staff, teams):
     client.force_login(staff)
     first, second = rotation.generate(2)
 
-    response = client.post(reverse("rotation_swap"), {"first": first.pk, "second": second.pk})
+    response = client.post(reverse("teams:rotation_swap"), {"first": first.pk, "second": second.pk})
 
     assert response.status_code == 302
     first.refresh_from_db()
@@ -153,7 +155,7 @@ def test_swapping_a_week_with_itself_is_refused_with_a_message(client, staff, te
     client.force_login(staff)
     first, _ = rotation.generate(2)
 
-    response = client.post(reverse("rotation_swap"), {"first": first.pk, "second": first.pk})
+    response = client.post(reverse("teams:rotation_swap"), {"first": first.pk, "second": first.pk})
 
     assert response.status_code == 400
     assert "Choose two different weeks." in response.text
@@ -165,7 +167,7 @@ def test_the_rotation_page_shows_a_week_without_its_qa_shadow_or_platform_member
 ):
     week = DutyWeekFactory(unit=teams["products"][0], **{empty: None})
 
-    response = outsider_client.get(reverse("rotation"))
+    response = outsider_client.get(reverse("teams:rotation"))
 
     assert response.status_code == 200
     assert week.iso_label in response.content.decode()
@@ -178,7 +180,7 @@ def test_the_rotation_page_shows_weeks_planned_with_no_active_qa_person(platform
     created = rotation.generate(2)
     assert [week.qa_person for week in created] == [None, None]
 
-    response = platform_client.get(reverse("rotation"))
+    response = platform_client.get(reverse("teams:rotation"))
 
     assert response.status_code == 200
     assert response.content.decode().count("<td>—</td>") >= 2
@@ -189,7 +191,7 @@ def test_the_rotation_page_survives_the_deletion_of_a_week_s_people(outsider_cli
     week.qa_person.delete()
     week.platform_person.delete()
 
-    response = outsider_client.get(reverse("rotation"))
+    response = outsider_client.get(reverse("teams:rotation"))
 
     assert response.status_code == 200
     week.refresh_from_db()
@@ -203,7 +205,7 @@ def test_the_rotation_page_names_people_by_full_name_else_username(outsider_clie
         platform_person=UserFactory(username="plat-named", first_name="Ada", last_name="Lovelace"),
     )
 
-    page = outsider_client.get(reverse("rotation")).content.decode()
+    page = outsider_client.get(reverse("teams:rotation")).content.decode()
 
     assert "<td>qa-nameless</td>" in page
     assert "<td>Ada Lovelace</td>" in page

@@ -300,7 +300,7 @@ def test_a_member_of_an_inactive_platform_unit_cannot_plan(client, products):
     UnitFactory(name="Old platform", kind=Unit.Kind.PLATFORM, is_active=False, members=[former])
     client.force_login(former)
 
-    response = client.post(reverse("rotation_generate"), {"weeks": "3"})
+    response = client.post(reverse("teams:rotation_generate"), {"weeks": "3"})
 
     assert response.status_code == 403
     assert not DutyWeek.objects.exists()
@@ -309,7 +309,7 @@ def test_a_member_of_an_inactive_platform_unit_cannot_plan(client, products):
 def test_a_member_of_an_active_platform_unit_plans(client, products, platform_people):
     client.force_login(platform_people[0])
 
-    response = client.post(reverse("rotation_generate"), {"weeks": "3"})
+    response = client.post(reverse("teams:rotation_generate"), {"weeks": "3"})
 
     assert response.status_code == 302
     assert DutyWeek.objects.count() == 3
@@ -319,7 +319,7 @@ def test_a_plan_that_is_already_made_says_so(client, staff, products):
     client.force_login(staff)
     rotation.generate(2)
 
-    response = client.post(reverse("rotation_generate"), {"weeks": "2"}, follow=True)
+    response = client.post(reverse("teams:rotation_generate"), {"weeks": "2"}, follow=True)
 
     assert "Those weeks were already planned" in response.text
     assert DutyWeek.objects.count() == 2
@@ -387,7 +387,7 @@ def test_the_rotation_page_shows_a_week_without_qa_or_platform_person(client, st
         week_start=this_monday(), unit=products[0], qa_person=None, platform_person=None
     )
 
-    response = client.get(reverse("rotation"))
+    response = client.get(reverse("teams:rotation"))
 
     assert response.status_code == 200
     assert response.text.count("<td>—</td>") >= 2

@@ -38,7 +38,7 @@ def post(client, url, data):
 def test_four_people_pressing_start_at_once_start_the_step_once(crew):
     run, clients = crew
     step = run.steps.first()
-    url = reverse("run_step_act", args=[step.pk])
+    url = reverse("runs:run_step_act", args=[step.pk])
     answers = at_once([post(c, url, {"action": "start"}) for c in clients])
     codes = sorted(answer.status_code for answer in answers)
     assert codes == [200, 409, 409, 409]
@@ -57,10 +57,10 @@ def test_done_and_restart_at_once_leave_one_consistent_state(crew):
     run.step_action(second, "start", None)
     answers = at_once(
         [
-            post(clients[0], reverse("run_step_act", args=[second.pk]), {"action": "done"}),
-            post(clients[1], reverse("run_restart", args=[run.pk]), {"step": first.pk}),
-            post(clients[2], reverse("run_abort", args=[run.pk]), {"reason": "Red alert"}),
-            post(clients[3], reverse("run_step_act", args=[second.pk]), {"action": "done"}),
+            post(clients[0], reverse("runs:run_step_act", args=[second.pk]), {"action": "done"}),
+            post(clients[1], reverse("runs:run_restart", args=[run.pk]), {"step": first.pk}),
+            post(clients[2], reverse("runs:run_abort", args=[run.pk]), {"reason": "Red alert"}),
+            post(clients[3], reverse("runs:run_step_act", args=[second.pk]), {"action": "done"}),
         ]
     )
     assert all(answer.status_code in (200, 409) for answer in answers), answers
@@ -76,7 +76,7 @@ def test_done_and_restart_at_once_leave_one_consistent_state(crew):
 @pytest.mark.django_db(transaction=True)
 def test_two_finishes_at_once_write_one_deployment(crew):
     run, clients = crew
-    url = reverse("run_finish", args=[run.pk])
+    url = reverse("runs:run_finish", args=[run.pk])
     answers = at_once([post(c, url, {"result": "failure"}) for c in clients[:2]])
     assert sorted(a.status_code for a in answers) == [200, 409]
     from retros.models import Deployment
@@ -89,7 +89,7 @@ def test_two_finishes_at_once_write_one_deployment(crew):
 def test_two_starts_for_one_pipeline_at_once_start_one_run(crew):
     run, clients = crew
     data = {"environment": "production", "pipeline_id": "pipeline-77"}
-    answers = at_once([lambda c=c: c.post(reverse("run_start"), data) for c in clients[:3]])
+    answers = at_once([lambda c=c: c.post(reverse("runs:run_start"), data) for c in clients[:3]])
     assert sorted(a.status_code for a in answers) == [302, 400, 400]
     refusals = [a.content.decode() for a in answers if a.status_code == 400]
     assert all("for this pipeline" in text for text in refusals)

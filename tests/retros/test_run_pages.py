@@ -21,7 +21,7 @@ def run(owner, duty_week):
 
 
 def test_the_process_map_and_the_duty_banner_lead_to_the_start_form(owner_client, duty_week):
-    page = owner_client.get(reverse("process_map")).content.decode()
+    page = owner_client.get(reverse("deployments:process_map")).content.decode()
     assert 'href="/runs/start/"' in page
     assert "Deploy step by step" in page
 
@@ -29,7 +29,8 @@ def test_the_process_map_and_the_duty_banner_lead_to_the_start_form(owner_client
 def test_starting_a_run_opens_its_page_with_the_steps_in_order(owner_client, duty_week):
     make_process("manual", "dropped", "automated")
     response = owner_client.post(
-        reverse("run_start"), {"environment": "production", "version": " v1 ", "pipeline_id": ""}
+        reverse("runs:run_start"),
+        {"environment": "production", "version": " v1 ", "pipeline_id": ""},
     )
     run = DeploymentRun.objects.get()
     assert response["Location"] == run.get_absolute_url()
@@ -41,7 +42,7 @@ def test_starting_a_run_opens_its_page_with_the_steps_in_order(owner_client, dut
 
 
 def test_a_start_with_bad_input_re_renders_the_form_with_errors(owner_client, duty_week):
-    response = owner_client.post(reverse("run_start"), {"environment": "moon", "version": "x"})
+    response = owner_client.post(reverse("runs:run_start"), {"environment": "moon", "version": "x"})
     assert response.status_code == 400
     assert b"errorlist" in response.content
     assert not DeploymentRun.objects.exists()
@@ -50,7 +51,7 @@ def test_a_start_with_bad_input_re_renders_the_form_with_errors(owner_client, du
 def test_a_step_press_by_htmx_answers_that_step_and_the_figures_out_of_band(owner_client, run):
     step = run.steps.first()
     response = owner_client.post(
-        reverse("run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
+        reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -68,7 +69,7 @@ def test_other_htmx_writes_answer_the_whole_live_part(owner_client, run):
     step = run.steps.first()
     run.step_action(step, "start", run.started_by)
     response = owner_client.post(
-        reverse("run_restart", args=[run.pk]), {"step": step.pk}, headers=HTMX
+        reverse("runs:run_restart", args=[run.pk]), {"step": step.pk}, headers=HTMX
     )
     assert response.status_code == 200
     assert response.content.decode().lstrip().startswith('<section id="run-live"')
@@ -79,7 +80,7 @@ def test_a_refused_press_by_htmx_is_a_409_that_says_who_was_first(owner_client, 
     step = run.steps.first()
     run.step_action(step, "start", teammate)
     response = owner_client.post(
-        reverse("run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
+        reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
     )
     assert response.status_code == 409
     assert "already in progress: teammate did that at" in response.content.decode()
@@ -89,7 +90,7 @@ def test_a_refused_press_without_javascript_comes_back_as_a_message(owner_client
     step = run.steps.first()
     run.step_action(step, "start", teammate)
     response = owner_client.post(
-        reverse("run_step_act", args=[step.pk]), {"action": "start"}, follow=True
+        reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, follow=True
     )
     assert response.redirect_chain[-1][0] == run.get_absolute_url()
     assert "already in progress: teammate did that" in response.content.decode()
@@ -97,7 +98,7 @@ def test_a_refused_press_without_javascript_comes_back_as_a_message(owner_client
 
 def test_a_skip_without_a_reason_is_a_400(owner_client, run):
     response = owner_client.post(
-        reverse("run_step_act", args=[run.steps.first().pk]), {"action": "skip"}, headers=HTMX
+        reverse("runs:run_step_act", args=[run.steps.first().pk]), {"action": "skip"}, headers=HTMX
     )
     assert response.status_code == 400
     assert RunStep.objects.filter(state="todo").count() == 3
@@ -105,7 +106,7 @@ def test_a_skip_without_a_reason_is_a_400(owner_client, run):
 
 def test_the_poll_answers_304_until_something_changes(owner_client, client, outsider, run):
     client.force_login(outsider)
-    url = reverse("run_live", args=[run.pk])
+    url = reverse("runs:run_live", args=[run.pk])
     first = client.get(url, headers=HTMX)
     assert first.status_code == 200
     etag = first["ETag"]
@@ -120,7 +121,7 @@ def test_the_poll_answers_304_until_something_changes(owner_client, client, outs
 def test_a_note_by_htmx_appears_in_the_fragment_and_the_retro(owner_client, run, duty_week):
     step = run.steps.last()
     response = owner_client.post(
-        reverse("run_note", args=[run.pk]),
+        reverse("runs:run_note", args=[run.pk]),
         {"kind": "idea", "text": "Automate it", "step": step.pk},
         headers=HTMX,
     )
@@ -133,7 +134,7 @@ def test_a_note_by_htmx_appears_in_the_fragment_and_the_retro(owner_client, run,
 def test_a_note_for_a_step_of_another_run_is_refused(owner_client, run, owner):
     other = start_run(owner, timezone.now())
     response = owner_client.post(
-        reverse("run_note", args=[run.pk]),
+        reverse("runs:run_note", args=[run.pk]),
         {"kind": "idea", "text": "x", "step": other.steps.first().pk},
         headers=HTMX,
     )
@@ -144,7 +145,7 @@ def test_a_note_for_a_step_of_another_run_is_refused(owner_client, run, owner):
 def test_a_finished_run_page_is_the_record_with_its_deployment(owner_client, run, owner):
     for step in run.steps.all():
         do_step(run, step, owner)
-    response = owner_client.post(reverse("run_finish", args=[run.pk]), {"result": "success"})
+    response = owner_client.post(reverse("runs:run_finish", args=[run.pk]), {"result": "success"})
     assert response.status_code == 302
     run.refresh_from_db()
     page = owner_client.get(run.get_absolute_url()).content.decode()
@@ -162,7 +163,7 @@ def test_unknown_runs_and_steps_are_404(owner_client):
 
 def test_the_run_list_shows_runs_with_their_progress(owner_client, run, owner):
     run.step_action(run.steps.first(), "skip", owner, text="Covered")
-    page = owner_client.get(reverse("run_list")).content.decode()
+    page = owner_client.get(reverse("runs:run_list")).content.decode()
     assert f"#{run.pk}" in page and "1 / 3" in page
 
 
@@ -192,7 +193,7 @@ def test_the_run_page_and_its_poll_take_a_fixed_number_of_queries(owner_client, 
     assert pages[0] == pages[1] <= 12, pages
     polls = []
     for each in (small, large):
-        url = reverse("run_live", args=[each.pk])
+        url = reverse("runs:run_live", args=[each.pk])
         etag = owner_client.get(url, headers=HTMX)["ETag"]
         polls.append(count_queries(owner_client, url, **HTMX, **{"If-None-Match": etag}))
     assert [response.status_code for _, response in polls] == [304, 304]
@@ -227,7 +228,7 @@ def test_every_state_a_run_and_its_steps_can_be_in_renders(owner_client, owner, 
     nobody.started_by = None
     nobody.save()
     pages.append(owner_client.get(nobody.get_absolute_url()))
-    pages.append(owner_client.get(reverse("run_list")))
+    pages.append(owner_client.get(reverse("runs:run_list")))
     assert [page.status_code for page in pages] == [200, 200, 200, 200]
     assert "Aborted" in pages[1].content.decode() and "Stopped" in pages[1].content.decode()
     assert "in a week nobody was on duty" in pages[2].content.decode()
@@ -240,7 +241,7 @@ def test_a_step_press_takes_a_fixed_number_of_queries(owner_client, owner, duty_
         step = run.steps.filter(state="todo").first()
         with CaptureQueriesContext(connection) as queries:
             response = owner_client.post(
-                reverse("run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
+                reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
             )
         assert response.status_code == 200
         counts.append(

@@ -42,14 +42,14 @@ REFUSED = ["outsider", "member of another unit"]
 def writes(run):
     first, second = run.steps.all()
     return {
-        "start a run": (reverse("run_start"), {"environment": "staging", "version": "v2"}),
-        "start a step": (reverse("run_step_act", args=[first.pk]), {"action": "start"}),
+        "start a run": (reverse("runs:run_start"), {"environment": "staging", "version": "v2"}),
+        "start a step": (reverse("runs:run_step_act", args=[first.pk]), {"action": "start"}),
         "skip a step": (
-            reverse("run_step_act", args=[second.pk]),
+            reverse("runs:run_step_act", args=[second.pk]),
             {"action": "skip", "text": "Covered"},
         ),
-        "note": (reverse("run_note", args=[run.pk]), {"kind": "pain", "text": "Slow"}),
-        "abort": (reverse("run_abort", args=[run.pk]), {"reason": "Wrong build"}),
+        "note": (reverse("runs:run_note", args=[run.pk]), {"kind": "pain", "text": "Slow"}),
+        "abort": (reverse("runs:run_abort", args=[run.pk]), {"reason": "Wrong build"}),
     }
 
 
@@ -90,8 +90,8 @@ def test_restart_and_finish_follow_the_same_rule(run, people, role):
     run.step_action(first, "start", run.started_by)
     client = Client()
     client.force_login(people[role])
-    restart = client.post(reverse("run_restart", args=[run.pk]), {"step": first.pk})
-    finish = client.post(reverse("run_finish", args=[run.pk]), {"result": "failure"})
+    restart = client.post(reverse("runs:run_restart", args=[run.pk]), {"step": first.pk})
+    finish = client.post(reverse("runs:run_finish", args=[run.pk]), {"result": "failure"})
     run.refresh_from_db()
     if role in ALLOWED:
         assert (restart.status_code, finish.status_code) == (302, 302)
@@ -105,16 +105,16 @@ def test_restart_and_finish_follow_the_same_rule(run, people, role):
 def test_everyone_logged_in_may_watch(run, people, role):
     client = Client()
     client.force_login(people[role])
-    page = client.get(reverse("run_detail", args=[run.pk]))
+    page = client.get(reverse("runs:run_detail", args=[run.pk]))
     assert page.status_code == 200
     can_press = b'name="action" value="start"' in page.content
     assert can_press == (role in ALLOWED)
-    assert client.get(reverse("run_live", args=[run.pk])).status_code == 200
-    assert client.get(reverse("run_list")).status_code == 200
+    assert client.get(reverse("runs:run_live", args=[run.pk])).status_code == 200
+    assert client.get(reverse("runs:run_list")).status_code == 200
 
 
 def test_anonymous_visitors_are_sent_to_log_in(run):
-    response = Client().get(reverse("run_detail", args=[run.pk]))
+    response = Client().get(reverse("runs:run_detail", args=[run.pk]))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
@@ -122,7 +122,7 @@ def test_how_to_edits_need_both_a_place_on_the_run_and_the_right_to_edit_the_ste
     run, people, qa_member, duty_week
 ):
     step = run.steps.first()
-    url = reverse("run_step_how_to", args=[step.pk])
+    url = reverse("runs:run_step_how_to", args=[step.pk])
     # A unit member on duty, but the step belongs to no unit and they are not QA or platform.
     client = Client()
     client.force_login(people["owner"])

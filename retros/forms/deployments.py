@@ -6,9 +6,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from . import weeks
-from .models import Deployment, ProcessStep, Unit
-from .people import name_people_in
+from .. import weeks
+from ..models import Deployment, ProcessStep, Unit
+from ..people import name_people_in
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

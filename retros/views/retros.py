@@ -13,12 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from . import permissions
-from .forms import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
+from .. import permissions
+from ..forms.retros import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
+from ..models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+from ..people import display_name
+from ..permissions import can_edit_retro, can_start_retro
 from .meeting import meeting_context, meeting_etag
-from .models import Deployment, DutyWeek, Finding, Retrospective, monday_of
-from .people import display_name
-from .permissions import can_edit_retro, can_start_retro
 
 
 def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False) -> Retrospective:
@@ -111,11 +111,11 @@ def retro_start(request: HttpRequest) -> HttpResponse:
     form = RetroStartForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["week"]))
-        return redirect("retro_list")
+        return redirect("retros:retro_list")
     week = form.cleaned_data["week"] or (DutyWeek.objects.select_related("unit").current())
     if week is None:
         messages.error(request, "No unit is on deployment duty that week, so there is no retro.")
-        return redirect("retro_list")
+        return redirect("retros:retro_list")
     existing = Retrospective.objects.filter(duty_week=week).first()
     if existing:
         return redirect(existing)

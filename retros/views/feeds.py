@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .models import DutyWeek, PersonFeed, Unit
+from ..models import DutyWeek, PersonFeed, Unit
 
 PRODID = "-//Wallbreaker//Deployment duty//EN"
 # Tokens are URL-safe base64 (see new_feed_token): anything else names no feed, and a NUL

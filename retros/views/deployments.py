@@ -4,7 +4,6 @@ import csv
 import datetime
 from collections import Counter
 from collections.abc import Iterator
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -18,14 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from .deployment_forms import DeploymentFilterForm, DeploymentForm, ProcessStepForm
-from .models import Deployment, ProcessStep, ProcessStepChange, ProcessStepRevision, monday_of
-from .permissions import can_edit_process, can_log_deployments
+from ..csv_export import csv_safe
+from ..forms.deployments import DeploymentFilterForm, DeploymentForm, ProcessStepForm
+from ..models import Deployment, ProcessStep, ProcessStepChange, ProcessStepRevision, monday_of
+from ..permissions import can_edit_process, can_log_deployments
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _require_deployment_logger(request: HttpRequest) -> None:
@@ -66,24 +64,6 @@ def deployment_list(request: HttpRequest) -> HttpResponse:
             "can_log": can_log_deployments(request.user),
         },
     )
-
-
-def csv_safe(value) -> str:
-    """A cell value as text that spreadsheets show instead of evaluating.
-
-    Every CSV the app writes passes each cell (headers too) through here. A number stays a
-    number: a spreadsheet reads "-3.5" as minus three and a half, never as a formula.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
 
 
 CSV_COLUMNS = [
@@ -290,7 +270,7 @@ def process_step_create(request: HttpRequest) -> HttpResponse:
                 step.position = (last.first() or 0) + 1
                 step.save()
             messages.success(request, f"Step “{step.title}” added.")
-            return redirect("process_map")
+            return redirect("deployments:process_map")
     else:
         form = ProcessStepForm()
     return render(request, "retros/process_step_form.html", {"form": form, "step": None})
@@ -314,7 +294,7 @@ def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                 step.change_mode(new_mode, user=request.user, note=form.cleaned_data["note"])
             messages.success(request, f"Step “{step.title}” saved.")
-            return redirect("process_map")
+            return redirect("deployments:process_map")
     else:
         form = ProcessStepForm(instance=step)
     changes = (
@@ -351,4 +331,4 @@ def process_step_move(request: HttpRequest, pk: int) -> HttpResponse:
             if step.position != position:
                 step.position = position
         ProcessStep.objects.bulk_update(steps, ["position"])
-    return redirect(reverse("process_map") + f"#step-{pk}")
+    return redirect(reverse("deployments:process_map") + f"#step-{pk}")

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from .models import (
+from ..forms.runs import RunNoteForm, RunStartForm
+from ..models import (
     Deployment,
     DeploymentRun,
     DutyWeek,
@@ -23,9 +24,8 @@ from .models import (
     RunStep,
     revise_how_to,
 )
-from .permissions import can_act_on_run, can_edit_how_to, can_start_run
-from .run_forms import RunNoteForm, RunStartForm
-from .templatetags.markdown_extras import render_markdown
+from ..permissions import can_act_on_run, can_edit_how_to, can_start_run
+from ..templatetags.markdown_extras import render_markdown
 
 RUNS_PER_PAGE = 50
 
@@ -73,9 +73,9 @@ class _StepUrls:
     """Step URLs built from one reverse() each, not one per step and form."""
 
     def __init__(self, run: DeploymentRun):
-        self.act = reverse("run_step_act", args=[0]).replace("/0/", "/{}/")
-        self.how_to = reverse("run_step_how_to", args=[0]).replace("/0/", "/{}/")
-        self.restart = reverse("run_restart", args=[run.pk])
+        self.act = reverse("runs:run_step_act", args=[0]).replace("/0/", "/{}/")
+        self.how_to = reverse("runs:run_step_how_to", args=[0]).replace("/0/", "/{}/")
+        self.restart = reverse("runs:run_restart", args=[run.pk])
 
 
 def _decorate(step: RunStep, run: DeploymentRun, can_act: bool, can_edit, urls: _StepUrls):

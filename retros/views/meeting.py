@@ -1,6 +1,6 @@
 """The retro as a meeting: findings by kind, phases, private writing, groups and votes.
 
-The retro page (retros/views.py) renders what `meeting_context` builds; the views here make
+The retro page (retros/views/retros.py) renders what `meeting_context` builds; the views here make
 the meeting's changes. Every change touches the retro, so attendees' polls see it.
 """
 
@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from . import permissions
-from .models import (
+from .. import permissions
+from ..models import (
     MAX_VOTES_PER_PERSON,
     Finding,
     FindingGroup,

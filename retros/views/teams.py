@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import rotation
-from .forms import DutyWeekForm, GenerateRotationForm, MemberAddForm, SwapForm, UnitForm
-from .models import DutyWeek, PersonFeed, Retrospective, Unit, monday_of
-from .permissions import can_manage_rotation, can_renew_unit_feed
+from .. import rotation
+from ..forms.teams import DutyWeekForm, GenerateRotationForm, MemberAddForm, SwapForm, UnitForm
+from ..models import DutyWeek, PersonFeed, Retrospective, Unit, monday_of
+from ..permissions import can_manage_rotation, can_renew_unit_feed
 
 
 def _require_manager(request: HttpRequest) -> None:
@@ -67,7 +67,7 @@ def _unit_detail_page(request: HttpRequest, pk: int, form: UnitForm | None = Non
             "unit": unit,
             "members": unit.members.order_by("username"),
             "can_manage": can_manage,
-            "feed_url": _feed_url(request, "unit_feed", unit.feed_token),
+            "feed_url": _feed_url(request, "teams:unit_feed", unit.feed_token),
             "form": form or UnitForm(instance=unit),
             "member_form": MemberAddForm(unit=unit),
             "upcoming": unit.duty_weeks.filter(week_start__gte=today).order_by("week_start")[:8],
@@ -126,7 +126,7 @@ def unit_member_remove(request: HttpRequest, pk: int, user_pk: int) -> HttpRespo
     _require_manager(request)
     unit = get_object_or_404(Unit, pk=pk)
     user = get_object_or_404(get_user_model(), pk=user_pk)
-    unit.members.remove(user)  # renews the unit's feed URL (see retros.models)
+    unit.members.remove(user)  # renews the unit's feed URL (see retros/models/teams.py)
     messages.success(
         request,
         f"{user} left {unit}. The unit's calendar feed has a new address, so members "
@@ -167,7 +167,7 @@ def _rotation_page(
             "can_manage": can_manage,
             "generate_form": generate_form or GenerateRotationForm(),
             "swap_form": swap_form or SwapForm(weeks=_swappable_weeks()),
-            "feed_url": _feed_url(request, "person_feed", feed.token),
+            "feed_url": _feed_url(request, "teams:person_feed", feed.token),
         },
         status=400 if generate_form or swap_form else 200,
     )
@@ -200,7 +200,7 @@ def rotation_generate(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Planned {len(created)} more weeks.")
     else:
         messages.info(request, "Those weeks were already planned; edit or swap them below.")
-    return redirect("rotation")
+    return redirect("teams:rotation")
 
 
 @require_POST
@@ -215,7 +215,7 @@ def rotation_swap(request: HttpRequest) -> HttpResponse:
         form.add_error(None, str(error))
         return _rotation_page(request, swap_form=form)
     messages.success(request, "Swapped.")
-    return redirect("rotation")
+    return redirect("teams:rotation")
 
 
 def duty_week_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -226,7 +226,7 @@ def duty_week_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             form.save()
             messages.success(request, f"Week {week.iso_label} saved.")
-            return redirect("rotation")
+            return redirect("teams:rotation")
     else:
         _require_manager(request)
         form = DutyWeekForm(instance=week)
@@ -242,4 +242,4 @@ def duty_week_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def person_feed_regenerate(request: HttpRequest) -> HttpResponse:
     PersonFeed.for_user(request.user).regenerate()
     messages.success(request, "New feed URL made; the old one no longer works.")
-    return redirect("rotation")
+    return redirect("teams:rotation")

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from .models import DeploymentRun, RunEvent
+from ..models import DeploymentRun, RunEvent
 
 
 class RunStartForm(forms.ModelForm):

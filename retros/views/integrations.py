@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from . import outbox
-from .models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook
-from .permissions import can_manage_chat, can_manage_rotation, chat_units_for
+from .. import outbox
+from ..models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook
+from ..permissions import can_manage_chat, can_manage_rotation, chat_units_for
 
 
 class ChatWebhookForm(forms.ModelForm):
@@ -88,7 +88,7 @@ def chat_webhook_add(request: HttpRequest) -> HttpResponse:
     webhook.created_by = request.user
     webhook.save()
     messages.success(request, f"Added: {webhook}. Send a test message to check it.")
-    return redirect("chat_webhooks")
+    return redirect("integrations:chat_webhooks")
 
 
 def _get_for_change(request: HttpRequest, pk: int) -> ChatWebhook:
@@ -103,7 +103,7 @@ def chat_webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     webhook = _get_for_change(request, pk)
     webhook.delete()
     messages.success(request, f"Removed: {webhook}.")
-    return redirect("chat_webhooks")
+    return redirect("integrations:chat_webhooks")
 
 
 @require_POST
@@ -124,4 +124,4 @@ def chat_webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
             body=outbox.json.dumps(make(text, link)),
         )
     messages.success(request, "Test message queued: it should appear in the channel shortly.")
-    return redirect("chat_webhooks")
+    return redirect("integrations:chat_webhooks")

@@ -1,0 +1,1 @@
+"""The retros app's forms, one module per domain, beside the views of that domain."""
