@@ -2,9 +2,9 @@
 
 lint-imports (make lint, contracts in pyproject.toml) checks the Python imports. These tests
 check what it cannot see: a retros template that names an improvements URL, loads its template
-tags or includes its templates; a `{% url %}` name that no longer exists (a namespace renamed
-in one place, which would otherwise be a 500 on one page); and the one writer of a finding's
-triage outcome.
+tags or includes its templates; a retros module or template that spells out an improvements
+path; a `{% url %}` name that no longer exists (a namespace renamed in one place, which would
+otherwise be a 500 on one page); and the one writer of a finding's triage outcome.
 """
 
 import ast
@@ -19,10 +19,10 @@ from django.template import engines
 from django.template.defaulttags import URLNode
 from django.template.loader_tags import ExtendsNode, IncludeNode
 from django.test.utils import CaptureQueriesContext
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import Resolver404, URLResolver, get_resolver, resolve, reverse
 
 from improvements.operations import link_finding
-from retros import page_sections
+from retros import outbox, page_sections
 from retros.models import Finding, ProcessStep, Retrospective
 
 from .factories import FindingFactory, ImprovementFactory, ProcessStepFactory, RetrospectiveFactory
@@ -30,6 +30,7 @@ from .factories import FindingFactory, ImprovementFactory, ProcessStepFactory, R
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 LOAD_TAG = re.compile(r"{%-?\s*load\s+([^%]+?)\s*-?%}")
+PATH_IN_MARKUP = re.compile(r"""=\s*["'](/[^"'{?#\s]*)""")
 
 
 def namespaces(app: str) -> set[str]:
@@ -71,6 +72,31 @@ def reaches_into(source: str, app: str) -> list[str]:
     loaded = {library for match in LOAD_TAG.findall(source) for library in match.split()}
     found += sorted(f"{{% load {library} %}}" for library in loaded & tag_libraries(app))
     found += [name for name in template_names(source) if name.startswith(f"{app}/")]
+    return found
+
+
+def paths_in_python(source: str) -> list[str]:
+    """Every string in a module that starts like a path, f-strings by their leading part."""
+    return [
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.match(r"/[\w-]", node.value)
+    ]
+
+
+def namespaces_reached(paths: list[str], app: str) -> list[str]:
+    """The paths among `paths` that our URLs serve from one of `app`'s namespaces."""
+    theirs = namespaces(app)
+    found = []
+    for path in paths:
+        try:
+            match = resolve(path.split("?")[0])
+        except Resolver404:
+            continue
+        if match.namespace in theirs:
+            found.append(f"{path} ({match.view_name})")
     return found
 
 
@@ -129,6 +155,31 @@ def test_no_retros_template_names_an_improvements_url_tag_library_or_template():
     # The sweep reached every retros template and their URL tags, not an empty folder.
     assert len(checked) >= 21
     assert sum(len(url_names(path.read_text())) for path in checked) >= 76
+
+
+def test_the_path_check_finds_a_hard_coded_improvements_path():
+    python = 'link = absolute(f"/updates/{week.iso_label}/")\nhome = "/retros/?unit=1"\n'
+    markup = '<a href="/board/">board</a> <a href="/retros/">retros</a> <a href="{% url "x" %}">'
+
+    assert namespaces_reached(paths_in_python(python), "improvements") == [
+        "/updates/ (reporting:weekly_update_now)"
+    ]
+    assert namespaces_reached(PATH_IN_MARKUP.findall(markup), "improvements") == [
+        "/board/ (board:board)"
+    ]
+
+
+def test_no_retros_module_or_template_spells_out_an_improvements_path():
+    modules = [path for path in (ROOT / "retros").rglob("*.py") if "migrations" not in path.parts]
+    templates = templates_under(TEMPLATES / "retros")
+    paths = {str(path.relative_to(ROOT)): paths_in_python(path.read_text()) for path in modules}
+    paths |= {
+        str(path.relative_to(ROOT)): PATH_IN_MARKUP.findall(path.read_text()) for path in templates
+    }
+    found = {name: namespaces_reached(spelled, "improvements") for name, spelled in paths.items()}
+    assert {name: reached for name, reached in found.items() if reached} == {}
+    # Retros' own paths were reached and resolved, so the check looked at real paths.
+    assert len(namespaces_reached(sum(paths.values(), []), "retros")) >= 5
 
 
 def test_the_url_check_fails_on_a_name_nobody_defines():
@@ -255,3 +306,14 @@ def test_only_finding_set_outcome_writes_a_findings_outcome():
         method.lineno <= line <= method.end_lineno for line in found["retros/models/retros.py"]
     )
     assert len(modules) >= 100
+
+
+def test_a_submitted_retros_chat_message_links_to_the_weekly_update_improvements_registers(
+    duty_week, monkeypatch
+):
+    retro = RetrospectiveFactory(duty_week=duty_week)
+    week = duty_week.iso_label
+
+    assert outbox.retro_submitted(retro).link.endswith(f"/updates/{week}/")
+    monkeypatch.setattr(outbox, "LINKS", {})
+    assert outbox.retro_submitted(retro).link.endswith(retro.get_absolute_url())
