@@ -1,5 +1,6 @@
 """Views for chat notifications: the channels (incoming webhooks) per unit and organisation."""
 
+import json
 from typing import Any
 
 from django import forms
@@ -127,7 +128,7 @@ def chat_webhook_test(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             message=message,
             chat_webhook=webhook,
             url=webhook.url,
-            body=outbox.json.dumps(make(text, link)),
+            body=json.dumps(make(text, link)),
         )
     messages.success(request, "Test message queued: it should appear in the channel shortly.")
     return redirect("integrations:chat_webhooks")
