@@ -26,6 +26,8 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(DEV_ENV) $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 test: $(VENV)/.installed lint
 	@.ci/apt-ensure /usr/bin/chromium chromium fonts-liberation

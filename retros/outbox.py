@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -40,8 +41,10 @@ from .models import (
     ChatWebhook,
     Delivery,
     DeploymentRun,
+    DutyWeek,
     OutboxMessage,
     OutgoingWebhook,
+    Retrospective,
     RunStepInterval,
     Unit,
 )
@@ -64,6 +67,10 @@ CHAT_TEXT_LIMIT = 4000
 # Fuller chat text for a topic, built when the message is fanned out: the improvements app
 # registers the weekly update for "retro.submitted" (retros cannot import it).
 EXPANDERS: dict[str, Callable[[OutboxMessage], str]] = {}
+# The page a topic's message links to when another app owns it, from the message's data: the
+# improvements app registers its weekly update for "retro.submitted" (retros cannot name its
+# URL). A topic without one links to its retros page.
+LINKS: dict[str, Callable[[dict], str]] = {}
 
 
 def absolute(path: str) -> str:
@@ -110,7 +117,7 @@ def any_targets() -> bool:
 # The chat messages the issue names. Each links back to its page.
 
 
-def duty_handover(week) -> OutboxMessage:
+def duty_handover(week: DutyWeek) -> OutboxMessage:
     """Monday's line: who is on duty this week."""
     helpers = []
     if week.qa_person:
@@ -128,7 +135,7 @@ def duty_handover(week) -> OutboxMessage:
     )
 
 
-def retro_reminder(week, retro) -> OutboxMessage:
+def retro_reminder(week: DutyWeek, retro: Retrospective | None) -> OutboxMessage:
     text = (
         f"Reminder: {week.unit}'s retro for deployment week {week.iso_label} is not submitted yet."
     )
@@ -142,16 +149,18 @@ def retro_reminder(week, retro) -> OutboxMessage:
     )
 
 
-def retro_submitted(retro) -> OutboxMessage:
+def retro_submitted(retro: Retrospective) -> OutboxMessage:
     """The short line; the worker adds the week's update (improvements registers it)."""
     week = retro.duty_week
     text = f"{week.unit} submitted the retro for deployment week {week.iso_label}."
+    data = {"week": week.iso_label, "retro": retro.pk}
+    page = LINKS.get("retro.submitted")
     return message(
         "retro.submitted",
         text,
-        link=absolute(f"/updates/{week.iso_label}/"),
+        link=absolute(page(data) if page else retro.get_absolute_url()),
         unit=week.unit_id,
-        data={"week": week.iso_label, "retro": retro.pk},
+        data=data,
         dedupe_key=f"retro.submitted:{retro.pk}",
     )
 
@@ -220,7 +229,7 @@ def alert_blocked_runs(now: datetime.datetime | None = None) -> int:
     return len(messages)
 
 
-def _name(user) -> str:
+def _name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
@@ -293,7 +302,9 @@ def fan_out(limit: int = 200) -> int:
     return len(messages)
 
 
-def _deliveries_of(outgoing: OutboxMessage, chats, hooks) -> list[Delivery]:
+def _deliveries_of(
+    outgoing: OutboxMessage, chats: list[ChatWebhook], hooks: list[OutgoingWebhook]
+) -> list[Delivery]:
     deliveries = []
     if outgoing.topic in CHAT_TOPICS:
         text = outgoing.text
@@ -403,7 +414,7 @@ def internal_address(url: str) -> str:
     except (OSError, UnicodeError):
         return ""  # unresolvable: the post itself fails and is retried
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global or ip.is_multicast:
             return f"{host} is an internal address ({ip}); set OUTBOX_ALLOW_INTERNAL_URLS to allow."
     return ""
