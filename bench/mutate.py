@@ -242,9 +242,10 @@ def report(runtimes: dict[str, float], runtime_key: str = "runtime_seconds") -> 
         codes = scoped_results(module)
         killed = sum(code in KILLED for code in codes.values())
         unchecked = sum(code is None for code in codes.values())
-        if unchecked == len(codes) and module in previous.get("modules", {}):
-            # Generated but not run in this stage (a fresh one, or another module's run):
-            # its last figures stand.
+        not_run = runtimes and module not in runtimes  # another module's run
+        if (not_run or unchecked == len(codes)) and module in previous.get("modules", {}):
+            # Not run now: its last figures stand. (mutmut resets the results of every function
+            # that changed in any module, so re-scoring it would count only what is left.)
             modules[module] = previous["modules"][module]
             survivors[module] = previous["survivors"].get(module, [])
             continue
