@@ -63,10 +63,8 @@ def create_improvement(
 
 @transaction.atomic
 def link_finding(finding: Finding, improvement: Improvement, user) -> FindingLink:
+    # Saving the link marks the finding as triaged (FindingLink.save).
     link = FindingLink.objects.create(finding=finding, improvement=improvement, linked_by=user)
-    finding.outcome = Finding.Outcome.IMPROVEMENT
-    finding.no_action_reason = ""
-    finding.save(update_fields=["outcome", "no_action_reason"])
     Event.objects.create(
         improvement=improvement,
         kind=Event.Kind.LINKED,
@@ -95,9 +93,7 @@ def promote_finding(
 @transaction.atomic
 def dismiss_finding(finding: Finding, reason: str) -> None:
     """Close a finding without an improvement; the reason stays with it in the retro."""
-    finding.outcome = Finding.Outcome.NO_ACTION
-    finding.no_action_reason = reason
-    finding.save(update_fields=["outcome", "no_action_reason"])
+    finding.set_outcome(Finding.Outcome.NO_ACTION, reason)
 
 
 @transaction.atomic
@@ -108,9 +104,7 @@ def reopen_finding(finding: Finding, user=None) -> None:
     if link is not None:
         link.improvement.unlink_finding(finding, user)
         return
-    finding.outcome = Finding.Outcome.PENDING
-    finding.no_action_reason = ""
-    finding.save(update_fields=["outcome", "no_action_reason"])
+    finding.set_outcome(Finding.Outcome.PENDING)
 
 
 @transaction.atomic

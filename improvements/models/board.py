@@ -477,9 +477,7 @@ class Improvement(models.Model):
             return False
         link.unlinked_by = actor  # for the event record_unlink writes
         link.delete()
-        finding.outcome = Finding.Outcome.PENDING
-        finding.no_action_reason = ""
-        finding.save(update_fields=["outcome", "no_action_reason"])
+        finding.set_outcome(Finding.Outcome.PENDING)
         return True
 
     @transaction.atomic
