@@ -7,13 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros import rotation
-from retros.models import Deployment, DutyWeek, Unit, monday_of
+from retros.models import Deployment, DutyWeek, Unit
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,
     RetrospectiveFactory,
     UnitFactory,
     UserFactory,
+    this_monday,
 )
 
 
@@ -36,10 +37,6 @@ def deployment_in(monday: datetime.date, version: str) -> Deployment:
     return DeploymentFactory(
         started_at=started, finished_at=started + datetime.timedelta(minutes=40), version=version
     )
-
-
-def this_monday() -> datetime.date:
-    return monday_of(timezone.localdate())
 
 
 def listed_for_unit(client, unit, version: str) -> bool:
