@@ -3,9 +3,12 @@
 import datetime
 import hashlib
 import ipaddress
+from typing import Any
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.models import User
 from django.contrib.auth.views import PasswordResetView
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +29,13 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     would refuse them outright. Every login over HTTP still goes through the lockout check.
     """
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
@@ -92,7 +101,7 @@ def password_reset_allowed(request: HttpRequest, email: str) -> bool:
 class ThrottledPasswordResetView(PasswordResetView):
     """Django's password reset, refusing with 429 past the hourly limits above."""
 
-    def form_valid(self, form) -> HttpResponse:
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         if not password_reset_allowed(self.request, form.cleaned_data["email"]):
             form.add_error(
                 "email",

@@ -14,7 +14,7 @@ from django.views.defaults import server_error as default_server_error
 HEALTH_PATH = "/healthz"
 
 
-def _health_response(method: str) -> HttpResponse:
+def _health_response(method: str | None) -> HttpResponse:
     """200 while this instance reaches its database, 503 when it does not."""
     try:
         with connection.cursor() as cursor:

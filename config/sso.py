@@ -14,6 +14,7 @@ email outside OIDC_ALLOWED_EMAIL_DOMAINS, a deactivated user.
 import logging
 import threading
 import time
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -21,8 +22,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.http import Http404, HttpRequest
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -44,7 +47,7 @@ FROM_DISCOVERY = {
     "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
 }
 DISCOVERY_MAX_AGE = 3600.0
-_discovered: dict[str, tuple[float, dict]] = {}
+_discovered: dict[str, tuple[float, dict[str, Any]]] = {}
 _discovery_lock = threading.Lock()
 
 
@@ -52,7 +55,7 @@ def sso_enabled() -> bool:
     return bool(settings.OIDC_ISSUER and settings.OIDC_RP_CLIENT_ID)
 
 
-def discovery() -> dict:
+def discovery() -> dict[str, Any]:
     """The provider's /.well-known/openid-configuration, kept for an hour per process.
 
     Only a cache: a restarted process (or another instance) reads it again.
@@ -76,7 +79,7 @@ def discovery() -> dict:
     return document
 
 
-def sso_setting(name: str, *default):
+def sso_setting(name: str, *default: Any) -> Any:
     """mozilla-django-oidc's settings, with the provider's endpoints from discovery unless an
     OIDC_OP_* setting names them."""
     if name in FROM_DISCOVERY and not getattr(settings, name, None) and sso_enabled():
@@ -84,7 +87,7 @@ def sso_setting(name: str, *default):
     return import_from_settings(name, *default)
 
 
-def username_for(email: str, claims: dict | None = None) -> str:
+def username_for(email: str, claims: dict[str, Any] | None = None) -> str:
     """A readable, unique username: the email's local part, numbered if it is taken."""
     users = get_user_model().objects
     base = (email or "user").split("@")[0][:140] or "user"
@@ -95,9 +98,13 @@ def username_for(email: str, claims: dict | None = None) -> str:
     return candidate
 
 
+# Why a sign-in was refused, kept on the request for CallbackView.login_failure to show.
+_REFUSAL = "sso_refusal"
+
+
 def _refuse(request: HttpRequest | None, reason: str) -> None:
     if request is not None:
-        request.sso_refusal = reason
+        setattr(request, _REFUSAL, reason)
     raise SuspiciousOperation(reason)
 
 
@@ -123,20 +130,20 @@ class CompanyAccountBackend(OIDCAuthenticationBackend):
 
     get_settings = staticmethod(sso_setting)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.UserModel = get_user_model()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name in BACKEND_SETTINGS:
             return sso_setting(name, *BACKEND_SETTINGS[name])
         raise AttributeError(name)
 
-    def authenticate(self, request, **kwargs):
+    def authenticate(self, request: HttpRequest | None, **kwargs: Any) -> User | None:
         if request is None or "code" not in request.GET or not sso_enabled():
             return None
         return super().authenticate(request, **kwargs)
 
-    def verify_claims(self, claims: dict) -> bool:
+    def verify_claims(self, claims: dict[str, Any]) -> bool:
         email = (claims.get("email") or "").strip()
         request = getattr(self, "request", None)
         if not email or "@" not in email:
@@ -152,10 +159,10 @@ class CompanyAccountBackend(OIDCAuthenticationBackend):
             _refuse(request, f"Addresses at {domain} may not sign in here.")
         return True
 
-    def filter_users_by_claims(self, claims: dict):
+    def filter_users_by_claims(self, claims: dict[str, Any]) -> QuerySet[User]:
         return self.UserModel.objects.filter(email__iexact=claims["email"].strip())
 
-    def create_user(self, claims: dict):
+    def create_user(self, claims: dict[str, Any]) -> User:
         email = claims["email"].strip()
         user = self.UserModel(
             username=username_for(email),
@@ -168,7 +175,7 @@ class CompanyAccountBackend(OIDCAuthenticationBackend):
         user.save()
         return user
 
-    def update_user(self, user, claims: dict):
+    def update_user(self, user: User, claims: dict[str, Any]) -> User:
         if not user.is_active:
             _refuse(getattr(self, "request", None), "This account is deactivated.")
         staff = self._is_staff(claims)
@@ -178,7 +185,7 @@ class CompanyAccountBackend(OIDCAuthenticationBackend):
         return user
 
     @staticmethod
-    def _is_staff(claims: dict) -> bool | None:
+    def _is_staff(claims: dict[str, Any]) -> bool | None:
         """Whether the staff claim makes this person staff; None when no claim is configured."""
         claim = settings.OIDC_STAFF_CLAIM
         if not claim:
@@ -197,10 +204,10 @@ class SignInView(OIDCAuthenticationRequestView):
 
     get_settings = staticmethod(sso_setting)
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         View.__init__(self, *args, **kwargs)  # the endpoints are read in get()
 
-    def get(self, request: HttpRequest):
+    def get(self, request: HttpRequest) -> HttpResponse:
         if not sso_enabled():
             raise Http404("Single sign-on is not configured.")
         try:
@@ -221,18 +228,18 @@ class CallbackView(OIDCAuthenticationCallbackView):
 
     get_settings = staticmethod(sso_setting)
 
-    def get(self, request: HttpRequest):
+    def get(self, request: HttpRequest) -> HttpResponse:
         if not sso_enabled():
             raise Http404("Single sign-on is not configured.")
         try:
             return super().get(request)
         except (requests.RequestException, ImproperlyConfigured):
             logger.exception("OpenID Connect sign-in could not reach the provider")
-            self.request.sso_refusal = UNREACHABLE
+            setattr(self.request, _REFUSAL, UNREACHABLE)
             return self.login_failure()
 
-    def login_failure(self):
-        reason = getattr(self.request, "sso_refusal", "") or "Single sign-on did not complete."
+    def login_failure(self) -> HttpResponse:
+        reason = getattr(self.request, _REFUSAL, "") or "Single sign-on did not complete."
         messages.error(self.request, reason)
         return redirect("login")
 
@@ -269,14 +276,14 @@ class LoginView(auth_views.LoginView):
     """Django's login page, with the company sign-in button and, unless switched off, the
     local username and password form."""
 
-    def get_context_data(self, **kwargs) -> dict:
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(**kwargs) | {
             "sso_enabled": sso_enabled(),
             "sso_name": settings.OIDC_PROVIDER_NAME,
             "local_login": local_login(),
         }
 
-    def post(self, request, *args, **kwargs):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not local_login():
             messages.error(request, "Sign in with your company account.")
             return redirect("login")

@@ -13,19 +13,19 @@ from typing import Annotated, Literal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.datastructures import MultiValueDict
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Strict
 
-from retros.api import ErrorOut, TokenAuth
-from retros.models import ApiToken, ProcessStep, Unit
+from retros.api import ErrorOut, TokenAuth, TokenRequest
+from retros.models import ApiToken, Finding, ProcessStep, Unit
 
 from .forms.board import BoardFilterForm
 from .forms.cards import ImprovementForm
-from .models import Category, Column, Improvement, MoveError
+from .models import Category, Column, Comment, Event, Improvement, ImprovementQuerySet, MoveError
 from .operations import create_improvement, guess_category
 from .permissions import can_edit_board
 
@@ -103,15 +103,15 @@ class EventOut(Schema):
     data: dict
 
     @staticmethod
-    def resolve_actor(event) -> str | None:
+    def resolve_actor(event: Event) -> str | None:
         return event.actor.username if event.actor else None
 
     @staticmethod
-    def resolve_from_column(event) -> str | None:
+    def resolve_from_column(event: Event) -> str | None:
         return event.from_column.name if event.from_column else None
 
     @staticmethod
-    def resolve_to_column(event) -> str | None:
+    def resolve_to_column(event: Event) -> str | None:
         return event.to_column.name if event.to_column else None
 
 
@@ -122,7 +122,7 @@ class CommentOut(Schema):
     created_at: datetime.datetime
 
     @staticmethod
-    def resolve_author(comment) -> str | None:
+    def resolve_author(comment: Comment) -> str | None:
         return comment.author.username if comment.author else None
 
 
@@ -133,7 +133,7 @@ class FindingOut(Schema):
     retro_week: str
 
     @staticmethod
-    def resolve_retro_week(finding) -> str:
+    def resolve_retro_week(finding: Finding) -> str:
         return finding.retro.duty_week.iso_label
 
 
@@ -204,13 +204,13 @@ class CommentIn(Schema):
     body: str = Field(..., min_length=1, max_length=5000, description="Markdown.")
 
 
-def _cards():
+def _cards() -> ImprovementQuerySet:
     return Improvement.objects.select_related(
         "category", "column", "unit", "assignee", "target_step"
     )
 
 
-def _editor(request: HttpRequest):
+def _editor(request: TokenRequest) -> User:
     """The person a write acts for: the token's user, if the board lets them change it."""
     user = request.auth.user
     if user is None or not user.is_active:
@@ -278,7 +278,7 @@ def _form_errors(form: ImprovementForm) -> list:
     "cards that finished more than four weeks ago are left out unless `all` is true; "
     "archived cards are never listed.",
 )
-def list_cards(request: HttpRequest, filters: Query[CardFilters]):
+def list_cards(request: TokenRequest, filters: Query[CardFilters]) -> list[Improvement]:
     columns = list(Column.objects.all())
     finished = [column.pk for column in columns if column.is_finished]
     values = filters.model_dump(exclude={"limit", "offset", "column"}, exclude_none=True)
@@ -299,7 +299,7 @@ def list_cards(request: HttpRequest, filters: Query[CardFilters]):
     response={200: CardDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="One card with its findings, comments and history (scope cards:read)",
 )
-def get_card(request: HttpRequest, pk: int):
+def get_card(request: TokenRequest, pk: int) -> Improvement | Status:
     card = (
         _cards()
         .with_recurrence()
@@ -324,13 +324,16 @@ def get_card(request: HttpRequest, pk: int):
     description="At the bottom of `column` (the first column when left out). Without a "
     "category one is guessed from the title, as the board's quick-add does.",
 )
-def create_card(request: HttpRequest, payload: CardIn):
+def create_card(request: TokenRequest, payload: CardIn) -> Status:
     user = _editor(request)
-    column = None
     if payload.column is not None:
         column = Column.objects.filter(pk=payload.column).first()
         if column is None:
             return _invalid([{"field": "column", "message": "No column has that id."}])
+    else:
+        column = Column.objects.order_by("position").first()
+        if column is None:
+            return _invalid([{"field": "column", "message": "The board has no columns yet."}])
     data, errors = _form_data(payload, None)
     if "category" not in data:
         guessed = guess_category(payload.title)
@@ -353,7 +356,7 @@ def create_card(request: HttpRequest, payload: CardIn):
     "card's history. Send null to clear unit, assignee or target step. Columns change "
     "through the move endpoint.",
 )
-def update_card(request: HttpRequest, pk: int, payload: CardFields):
+def update_card(request: TokenRequest, pk: int, payload: CardFields) -> Improvement | Status:
     user = _editor(request)
     card = _cards().filter(pk=pk).first()
     if card is None:
@@ -384,7 +387,7 @@ def update_card(request: HttpRequest, pk: int, payload: CardFields):
     "move is right however stale the sender's view is. 409 when that neighbour is no longer "
     "in the column, or the board changed under the move three times running.",
 )
-def move_card(request: HttpRequest, pk: int, payload: MoveIn):
+def move_card(request: TokenRequest, pk: int, payload: MoveIn) -> Improvement | Status:
     user = _editor(request)
     card = _cards().filter(pk=pk).first()
     if card is None:
@@ -416,7 +419,7 @@ def move_card(request: HttpRequest, pk: int, payload: MoveIn):
     response={201: CommentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     summary="Comment on a card (scope cards:write)",
 )
-def comment_card(request: HttpRequest, pk: int, payload: CommentIn):
+def comment_card(request: TokenRequest, pk: int, payload: CommentIn) -> Status:
     user = _editor(request)
     card = Improvement.objects.filter(pk=pk).first()
     if card is None:

@@ -18,6 +18,7 @@ import datetime
 from dataclasses import dataclass
 from html import escape
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -68,7 +69,7 @@ class BoardCard:
     next_id: int | None = None
 
     @classmethod
-    def rows(cls, cards) -> list["BoardCard"]:
+    def rows(cls, cards: QuerySet[Improvement]) -> list["BoardCard"]:
         """The board cards of a queryset annotated with `recurrence`, in its order."""
         return [cls(*row) for row in cards.values_list(*CARD_FIELDS.values())]
 

@@ -6,6 +6,7 @@ written by the caller in the change's own transaction (retros.outbox.enqueue).
 
 import datetime
 
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -32,11 +33,11 @@ def card_snapshot(card: Improvement) -> dict:
     }
 
 
-def _actor(actor) -> str | None:
+def _actor(actor: User | None) -> str | None:
     return actor.get_username() if actor is not None else None
 
 
-def card_created(card: Improvement, actor) -> OutboxMessage:
+def card_created(card: Improvement, actor: User | None) -> OutboxMessage:
     return message(
         "card.created",
         f"New improvement: “{card.title}” in {card.column.name}.",
@@ -47,7 +48,12 @@ def card_created(card: Improvement, actor) -> OutboxMessage:
 
 
 def card_moved(
-    card: Improvement, source_id: int, target: Column, actor, *, over_limit_by: int = 0
+    card: Improvement,
+    source_id: int,
+    target: Column,
+    actor: User | None,
+    *,
+    over_limit_by: int = 0,
 ) -> list[OutboxMessage]:
     """card.moved always; card.done when it reached a done column; column.over_wip when this
     move took its column past the WIP limit."""
@@ -78,7 +84,7 @@ def card_moved(
                 data=data,
             )
         )
-    if over_limit_by > 0:
+    if over_limit_by > 0 and target.wip_limit is not None:
         messages.append(
             message(
                 "column.over_wip",
@@ -92,7 +98,7 @@ def card_moved(
     return messages
 
 
-def verdict_set(card: Improvement, actor, previous: str) -> OutboxMessage:
+def verdict_set(card: Improvement, actor: User | None, previous: str) -> OutboxMessage:
     return message(
         "card.verdict",
         f"“{card.title}”: effect verdict {card.get_effect_verdict_display()}.",

@@ -1,9 +1,12 @@
 """Workflows that span both apps: a retro finding becoming, or joining, an improvement."""
 
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from retros import outbox
-from retros.models import Finding
+from retros.models import Finding, Retrospective
 
 from . import notifications
 from .models import Category, Column, Comment, Event, FindingLink, Improvement
@@ -41,9 +44,17 @@ def title_from(text: str) -> str:
 
 @transaction.atomic
 def create_improvement(
-    *, title: str, category: Category, user, column: Column | None = None, **fields
+    *,
+    title: str,
+    category: Category,
+    user: User,
+    column: Column | None = None,
+    **fields: Any,
 ) -> Improvement:
+    """A new card at the bottom of `column`, by default the board's first column."""
     column = column or Column.objects.order_by("position").first()
+    if column is None:
+        raise Column.DoesNotExist("The board has no columns to put a card in.")
     Column.objects.select_for_update().filter(pk=column.pk).first()
     improvement = Improvement.objects.create(
         title=title,
@@ -62,7 +73,7 @@ def create_improvement(
 
 
 @transaction.atomic
-def link_finding(finding: Finding, improvement: Improvement, user) -> FindingLink:
+def link_finding(finding: Finding, improvement: Improvement, user: User) -> FindingLink:
     # Saving the link marks the finding as triaged (FindingLink.save).
     link = FindingLink.objects.create(finding=finding, improvement=improvement, linked_by=user)
     Event.objects.create(
@@ -76,12 +87,20 @@ def link_finding(finding: Finding, improvement: Improvement, user) -> FindingLin
 
 @transaction.atomic
 def promote_finding(
-    finding: Finding, user, *, title: str = "", category: Category | None = None, **fields
+    finding: Finding,
+    user: User,
+    *,
+    title: str = "",
+    category: Category | None = None,
+    **fields: Any,
 ) -> Improvement:
     """Turn a finding into a new improvement card, linked back to its retro."""
+    category = category or guess_category(finding.text)
+    if category is None:
+        raise Category.DoesNotExist("There is no category to file the card under.")
     improvement = create_improvement(
         title=title or title_from(finding.text),
-        category=category or guess_category(finding.text),
+        category=category,
         user=user,
         description=finding.text,
         **fields,
@@ -97,7 +116,7 @@ def dismiss_finding(finding: Finding, reason: str) -> None:
 
 
 @transaction.atomic
-def reopen_finding(finding: Finding, user=None) -> None:
+def reopen_finding(finding: Finding, user: User | None = None) -> None:
     """Undo a finding's triage: it loses its link (the card stays, and its history says so)
     and waits again."""
     link = FindingLink.objects.select_related("improvement").filter(finding=finding).first()
@@ -108,7 +127,9 @@ def reopen_finding(finding: Finding, user=None) -> None:
 
 
 @transaction.atomic
-def add_progress_note(improvement: Improvement, user, body: str, retro=None) -> Comment:
+def add_progress_note(
+    improvement: Improvement, user: User, body: str, retro: Retrospective | None = None
+) -> Comment:
     """A progress note on a card, as a comment with its event (from a retro's carry-over)."""
     comment = Comment.objects.create(improvement=improvement, author=user, body=body)
     Event.objects.create(

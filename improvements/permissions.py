@@ -15,6 +15,7 @@ from django.db.models import Exists, Value
 
 from retros.models import Retrospective, Unit
 from retros.permissions import (
+    AnyUser,
     can_edit_process,
     can_edit_retro,
     can_triage,
@@ -22,6 +23,8 @@ from retros.permissions import (
     is_platform_member,
     is_unit_member,
 )
+
+from .models import Improvement
 
 __all__ = [
     "can_act_for_owner",
@@ -36,16 +39,18 @@ __all__ = [
 ]
 
 
-def can_edit_board(user) -> bool:
+def can_edit_board(user: AnyUser) -> bool:
     """Add, move, edit, comment on, archive and drop cards: staff and members of any unit."""
     return user.is_staff or is_unit_member(user)
 
 
-def can_edit_board_expression(user) -> Exists | Value:
+def can_edit_board_expression(user: AnyUser) -> Exists | Value:
     """can_edit_board as an SQL expression, to annotate on the card a write fetches anyway:
     one query fewer on every card move. A test pins it to can_edit_board."""
     if user.is_staff:
         return Value(True)
+    if not user.is_authenticated:
+        return Value(False)
     return Exists(
         Unit.members.through.objects.filter(user_id=user.pk, unit__is_active=True).filter(
             user__is_active=True
@@ -53,7 +58,7 @@ def can_edit_board_expression(user) -> Exists | Value:
     )
 
 
-def can_edit_columns(user) -> bool:
+def can_edit_columns(user: AnyUser) -> bool:
     """Name, order, state, WIP limit of the columns: the platform team, which runs the board."""
     return user.is_staff or is_platform_member(user)
 
@@ -62,7 +67,7 @@ def _owner_is_open(unit: Unit | None) -> bool:
     return unit is None or not unit.is_active
 
 
-def can_act_for_owner(user, unit: Unit | None) -> bool:
+def can_act_for_owner(user: AnyUser, unit: Unit | None) -> bool:
     """Rights over what a unit owns: staff, and the unit's members; a card without an (active)
     owner is anyone's who works the board."""
     if user.is_staff:
@@ -72,21 +77,21 @@ def can_act_for_owner(user, unit: Unit | None) -> bool:
     return is_member_of(user, unit)
 
 
-def can_set_verdict(user, card) -> bool:
+def can_set_verdict(user: AnyUser, card: Improvement) -> bool:
     """Confirm or override whether a finished card helped: its owning unit's members, staff."""
     return can_act_for_owner(user, card.unit)
 
 
-def can_change_owner(user, card, new_unit: Unit | None) -> bool:
+def can_change_owner(user: AnyUser, card: Improvement, new_unit: Unit | None) -> bool:
     """Hand a card from its owner to another: rights over both (see the module's docstring)."""
     return can_act_for_owner(user, card.unit) and can_act_for_owner(user, new_unit)
 
 
-def can_change_target_step(user) -> bool:
+def can_change_target_step(user: AnyUser) -> bool:
     """Change the mode of the process step a finished card targets: as for the process map."""
     return can_edit_process(user)
 
 
-def can_add_progress_note(user, retro: Retrospective) -> bool:
+def can_add_progress_note(user: AnyUser, retro: Retrospective) -> bool:
     """A one-line progress note on a carried-over card, from its retro: the retro's writers."""
     return can_edit_retro(user, retro)

@@ -5,11 +5,12 @@ with the improvement named in its note) and as a STEP_CHANGED event on the card 
 at it, so each side can show the other without `retros` importing `improvements`.
 """
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from retros.models import ProcessStep, ProcessStepChange
 
-from .models import Column, Event, Improvement
+from .models import Column, Event, Improvement, ImprovementQuerySet
 
 # What a finished improvement can turn a manual step into.
 OFFERED_MODES = [
@@ -31,8 +32,10 @@ def offers_step_change(improvement: Improvement) -> bool:
 
 
 @transaction.atomic
-def change_target_step(improvement: Improvement, mode: str, user) -> ProcessStepChange | None:
+def change_target_step(improvement: Improvement, mode: str, user: User) -> ProcessStepChange | None:
     """Change the mode of the step an improvement targets, and say so on both sides."""
+    if improvement.target_step_id is None:
+        raise ValueError(f"Improvement #{improvement.pk} targets no process step.")
     step = ProcessStep.objects.select_for_update().get(pk=improvement.target_step_id)
     old_mode = step.mode
     note = f"Improvement #{improvement.pk} done: {improvement.title}"[:300]
@@ -48,7 +51,7 @@ def change_target_step(improvement: Improvement, mode: str, user) -> ProcessStep
     return change
 
 
-def done_improvements_with_manual_steps():
+def done_improvements_with_manual_steps() -> ImprovementQuerySet:
     return (
         Improvement.objects.filter(
             done_at__isnull=False,

@@ -1,5 +1,9 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import (
     ApiToken,
@@ -96,14 +100,17 @@ class ProcessStepAdmin(admin.ModelAdmin):
     list_editable = ["mode"]
     inlines = [ProcessStepChangeInline]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: ProcessStep, form: forms.ModelForm, change: bool
+    ) -> None:
         """A mode changed here is recorded in the step's history like one changed in the app."""
         if not change or "mode" not in form.changed_data:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
         new_mode, obj.mode = obj.mode, form.initial["mode"]
         super().save_model(request, obj, form, change)
-        obj.change_mode(new_mode, user=request.user, note="Changed in the admin")
-        return None
+        user = request.user if request.user.is_authenticated else None
+        obj.change_mode(new_mode, user=user, note="Changed in the admin")
 
 
 @admin.register(RetroRevision)
@@ -124,7 +131,7 @@ class ApiTokenForm(forms.ModelForm):
         model = ApiToken
         fields = ["name", "user", "scopes", "revoked_at"]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial["scopes"] = self.instance.scope_list if self.instance.pk else []
 
@@ -140,17 +147,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = ["name", "user", "scopes", "prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm, change: bool
+    ) -> None:
         if change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
         token, key = ApiToken.issue(obj.name, user=obj.user, scopes=obj.scopes.split())
         obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
         obj.created_at = token.created_at
         messages.warning(request, f"Copy the token now, it is not shown again: {key}")
-        return None
 
     @admin.action(description="Revoke the selected tokens")
-    def revoke(self, request, queryset):
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         from django.utils import timezone
 
         queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
@@ -164,7 +173,7 @@ class RunStepInline(admin.TabularInline):
     model = RunStep
     extra = 0
     can_delete = False
-    fields = [
+    readonly_fields = [
         "position",
         "title",
         "mode",
@@ -177,9 +186,9 @@ class RunStepInline(admin.TabularInline):
         "blocks",
         "restarts_caused",
     ]
-    readonly_fields = fields
+    fields = [*readonly_fields]
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: DeploymentRun | None = None) -> bool:
         return False
 
 
@@ -252,7 +261,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     actions = ["retry_now"]
 
     @admin.action(description="Try the selected deliveries again now")
-    def retry_now(self, request, queryset):
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         from django.utils import timezone
 
         count = queryset.filter(sent_at__isnull=True).update(

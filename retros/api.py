@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Field, NinjaAPI, Schema, Status
@@ -45,6 +46,12 @@ api = NinjaAPI(
 )
 
 
+class TokenRequest(HttpRequest):
+    """A request TokenAuth let in: ninja sets `auth` to the token (for annotations only)."""
+
+    auth: ApiToken
+
+
 class TokenAuth(HttpBearer):
     """A live token with `scope`: none or a revoked one is 401, one without the scope 403."""
 
@@ -64,7 +71,9 @@ class ErrorOut(Schema):
     errors: list[dict[str, str]] = []
 
 
-def _error(request: HttpRequest, reason: str, status: int, errors=None) -> HttpResponse:
+def _error(
+    request: HttpRequest, reason: str, status: int, errors: list[dict[str, str]] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"reason": reason, "errors": errors or []}, status=status)
 
 
@@ -306,7 +315,7 @@ def _store(
     "(200). Only the fields sent are changed on an update, so figures typed in by hand "
     "are kept.",
 )
-def post_deployment(request: HttpRequest, payload: DeploymentIn):
+def post_deployment(request: HttpRequest, payload: DeploymentIn) -> Status:
     if payload.id.startswith(GITHUB_ID_PREFIX):
         # The GitHub webhook owns these ids: a CI post must not overwrite what it recorded.
         return Status(
@@ -379,7 +388,7 @@ def post_deployment(request: HttpRequest, payload: DeploymentIn):
     response={200: DeploymentOut, 401: ErrorOut, 404: ErrorOut},
     summary="Read one deployment",
 )
-def get_deployment(request: HttpRequest, pk: int):
+def get_deployment(request: HttpRequest, pk: int) -> Deployment | Status:
     deployment = Deployment.objects.select_related("duty_week").filter(pk=pk).first()
     if deployment is None:
         return Status(404, {"reason": "No deployment has that id.", "errors": []})
@@ -397,7 +406,7 @@ def list_deployments(
     limit: Annotated[int, Field(ge=1, le=500)] = 50,
     offset: Annotated[int, Field(ge=0)] = 0,
     external_id: Annotated[Text, Field(max_length=200)] | None = None,
-):
+) -> list[Deployment]:
     deployments = Deployment.objects.select_related("duty_week").order_by("-started_at", "-pk")
     if external_id:
         deployments = deployments.filter(external_id=external_id)
@@ -457,11 +466,11 @@ class GithubDeploymentStatusEvent(InSchema):
     repository: GithubRepository | None = None
 
 
-def _inline_refs(schema: dict) -> dict:
+def _inline_refs(schema: dict[str, Any]) -> Any:
     """Pydantic's schema with its nested "$defs" inlined, to stand alone in the document."""
     definitions = schema.pop("$defs", {})
 
-    def resolve(node):
+    def resolve(node: Any) -> Any:
         if isinstance(node, dict):
             if "$ref" in node:
                 return resolve(definitions[node["$ref"].rsplit("/", 1)[-1]])
@@ -502,7 +511,7 @@ def _inline_refs(schema: dict) -> dict:
         }
     },
 )
-def github_webhook(request: HttpRequest):
+def github_webhook(request: HttpRequest) -> Status:
     secret = settings.GITHUB_WEBHOOK_SECRET
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not secret or not hmac.compare_digest(
@@ -575,11 +584,11 @@ def github_webhook(request: HttpRequest):
     return _store(request, f"{GITHUB_ID_PREFIX}{deployment.id}", fields, on_create, is_stale)
 
 
-def _machine_endpoint(view: Callable) -> Callable:
+def _machine_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Refuse oversized bodies before reading them; tokens or signatures replace logins."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -596,9 +605,11 @@ def _machine_endpoint(view: Callable) -> Callable:
     return csrf_exempt(login_not_required(wrapped))
 
 
-def machine_urls():
+def machine_urls() -> tuple[list[URLResolver | URLPattern], str, str]:
     """The API's URL patterns; config.urls calls it once the other apps' routers are added."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
+        if not isinstance(pattern, URLPattern):  # a nested router would escape the limits
+            raise TypeError(f"The API's routes are expected flat, not {pattern!r}")
         pattern.callback = _machine_endpoint(pattern.callback)
     return patterns, app_name, namespace

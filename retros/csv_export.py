@@ -9,7 +9,7 @@ from django.utils import timezone
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_safe(value) -> str:
+def csv_safe(value: object) -> str:
     """A cell value as text that spreadsheets show instead of evaluating.
 
     Every CSV the app writes passes each cell (headers too) through here. A number stays a

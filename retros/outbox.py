@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -40,8 +41,10 @@ from .models import (
     ChatWebhook,
     Delivery,
     DeploymentRun,
+    DutyWeek,
     OutboxMessage,
     OutgoingWebhook,
+    Retrospective,
     RunStepInterval,
     Unit,
 )
@@ -114,7 +117,7 @@ def any_targets() -> bool:
 # The chat messages the issue names. Each links back to its page.
 
 
-def duty_handover(week) -> OutboxMessage:
+def duty_handover(week: DutyWeek) -> OutboxMessage:
     """Monday's line: who is on duty this week."""
     helpers = []
     if week.qa_person:
@@ -132,7 +135,7 @@ def duty_handover(week) -> OutboxMessage:
     )
 
 
-def retro_reminder(week, retro) -> OutboxMessage:
+def retro_reminder(week: DutyWeek, retro: Retrospective | None) -> OutboxMessage:
     text = (
         f"Reminder: {week.unit}'s retro for deployment week {week.iso_label} is not submitted yet."
     )
@@ -146,7 +149,7 @@ def retro_reminder(week, retro) -> OutboxMessage:
     )
 
 
-def retro_submitted(retro) -> OutboxMessage:
+def retro_submitted(retro: Retrospective) -> OutboxMessage:
     """The short line; the worker adds the week's update (improvements registers it)."""
     week = retro.duty_week
     text = f"{week.unit} submitted the retro for deployment week {week.iso_label}."
@@ -226,7 +229,7 @@ def alert_blocked_runs(now: datetime.datetime | None = None) -> int:
     return len(messages)
 
 
-def _name(user) -> str:
+def _name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 
@@ -299,7 +302,9 @@ def fan_out(limit: int = 200) -> int:
     return len(messages)
 
 
-def _deliveries_of(outgoing: OutboxMessage, chats, hooks) -> list[Delivery]:
+def _deliveries_of(
+    outgoing: OutboxMessage, chats: list[ChatWebhook], hooks: list[OutgoingWebhook]
+) -> list[Delivery]:
     deliveries = []
     if outgoing.topic in CHAT_TOPICS:
         text = outgoing.text
@@ -409,7 +414,7 @@ def internal_address(url: str) -> str:
     except (OSError, UnicodeError):
         return ""  # unresolvable: the post itself fails and is retried
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
+        ip = ipaddress.ip_address(str(address).split("%")[0])
         if not ip.is_global or ip.is_multicast:
             return f"{host} is an internal address ({ip}); set OUTBOX_ALLOW_INTERNAL_URLS to allow."
     return ""

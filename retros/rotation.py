@@ -1,9 +1,12 @@
 """The duty rotation: which product unit, QA shadow and platform member take which week."""
 
 import datetime
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .models import DutyWeek, Unit, monday_of
@@ -15,7 +18,7 @@ class RotationError(ValueError):
     """A rotation change that cannot be made; the message says why."""
 
 
-def people_of(kind: str):
+def people_of(kind: str) -> QuerySet[User]:
     """Active users in an active unit of this kind, in a stable round-robin order."""
     return (
         get_user_model()
@@ -25,7 +28,7 @@ def people_of(kind: str):
     )
 
 
-def _next_after(items: list, last, key) -> object | None:
+def _next_after[T](items: list[T], last: T | None, key: Callable[[T], tuple[str, int]]) -> T | None:
     """The item after `last` in `items`, wrapping round; `last` may have left the list."""
     if not items:
         return None
@@ -94,11 +97,11 @@ def generate(count: int, start: datetime.date | None = None) -> list[DutyWeek]:
     return created
 
 
-def _unit_key(unit: Unit) -> tuple:
+def _unit_key(unit: Unit) -> tuple[str, int]:
     return (unit.name.lower(), unit.pk)
 
 
-def _person_key(person) -> tuple:
+def _person_key(person: User) -> tuple[str, int]:
     return (person.get_username().lower(), person.pk)
 
 

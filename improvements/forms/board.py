@@ -1,9 +1,14 @@
 """Forms of the improvement board: filters, moves and quick-add."""
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.auth.models import User
 from django.db.models import Q
+
+from ..models import ImprovementQuerySet
 
 
 class BoardFilterForm(forms.Form):
@@ -22,7 +27,7 @@ class BoardFilterForm(forms.Form):
 
     FILTER_FIELDS = ("category", "unit", "assignee", "q", "mine")
 
-    def __init__(self, data=None, **kwargs) -> None:
+    def __init__(self, data: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(data, **kwargs)
         self.is_valid()
         # Drop what did not parse instead of refusing the board.
@@ -36,7 +41,7 @@ class BoardFilterForm(forms.Form):
     def show_all(self) -> bool:
         return bool(self.values["all"])
 
-    def apply(self, cards, user):
+    def apply(self, cards: ImprovementQuerySet, user: User | None) -> ImprovementQuerySet:
         values = self.values
         if values["category"]:
             cards = cards.filter(category__slug=values["category"])
@@ -52,7 +57,7 @@ class BoardFilterForm(forms.Form):
             cards = cards.filter(assignee=user)
         return cards
 
-    def querystring(self, **overrides) -> str:
+    def querystring(self, **overrides: object) -> str:
         """The filters as a query string (with a leading "?"), or "" when there are none."""
         values = {**self.values, **overrides}
         pairs = [(name, "1" if value is True else value) for name, value in values.items() if value]
@@ -71,8 +76,9 @@ class MoveForm(forms.Form):
     before = forms.IntegerField(required=False, min_value=1)
     place = forms.CharField(required=False, max_length=30)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         place = data.get("place") or ""
         data["to_bottom"] = place == "bottom"
         if place.startswith("after-"):

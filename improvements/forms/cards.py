@@ -1,7 +1,11 @@
 """Forms of one card: edits, comments and dropping it."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from retros.models import ProcessStep, Unit
 from retros.people import name_people_in
@@ -28,18 +32,22 @@ class ImprovementForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
         help_texts = {"description": "Markdown."}
 
-    def __init__(self, *args, user=None, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["category"].queryset = Category.objects.all()
-        self.fields["unit"].queryset = Unit.objects.filter(is_active=True)
-        self.fields["assignee"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
-        )
+        choices: dict[str, QuerySet[Any]] = {
+            "category": Category.objects.all(),
+            "unit": Unit.objects.filter(is_active=True),
+            "assignee": get_user_model().objects.filter(is_active=True).order_by("username"),
+            "target_step": ProcessStep.objects.all(),
+        }
+        for name, queryset in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)  # a relation's field
+            field.queryset = queryset
         name_people_in(self.fields["assignee"])
-        self.fields["target_step"].queryset = ProcessStep.objects.all()
 
-    def clean_unit(self):
+    def clean_unit(self) -> Unit | None:
         unit = self.cleaned_data["unit"]
         card = self.instance
         if (
@@ -55,13 +63,14 @@ class ImprovementForm(forms.ModelForm):
             raise forms.ValidationError(f"Only staff and members of {unit} give it a card.")
         return unit
 
-    def changes(self) -> dict[str, tuple]:
+    def changes(self) -> dict[str, tuple[Any, Any]]:
         """{field: (old, new)} for the fields the user changed, as people read them."""
         changed = {}
         for name in self.changed_data:
             old = self.initial.get(name)
             field = self.fields[name]
             if isinstance(field, forms.ModelChoiceField) and old is not None:
+                assert field.queryset is not None  # set in __init__
                 old = field.queryset.filter(pk=old).first()
             changed[name] = (old if old is not None else "", self.cleaned_data[name] or "")
         return changed

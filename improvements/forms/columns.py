@@ -15,12 +15,13 @@ class ColumnForm(forms.ModelForm):
     def validate_unique(self) -> None:
         # Positions are unique, but the settings page saves them all at once: two columns
         # swapping places is not a clash (the formset checks the new orders are distinct).
-        exclude = self._get_validation_exclusions()
+        # Django's own ModelForm methods, which django-stubs leaves out.
+        exclude = self._get_validation_exclusions()  # type: ignore[attr-defined]
         exclude.add("position")
         try:
             self.instance.validate_unique(exclude=exclude)
         except forms.ValidationError as error:
-            self._update_errors(error)
+            self._update_errors(error)  # type: ignore[attr-defined]
 
 
 class BaseColumnFormSet(forms.BaseModelFormSet):
@@ -30,7 +31,8 @@ class BaseColumnFormSet(forms.BaseModelFormSet):
         for form in self.forms:
             if not form.cleaned_data or not form.has_changed() and form.instance.pk is None:
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            # _should_delete_form: Django's own formset method, which django-stubs leaves out.
+            if self.can_delete and self._should_delete_form(form):  # type: ignore[attr-defined]
                 if form.instance.pk and form.instance.improvements.exists():
                     raise forms.ValidationError(
                         f"“{form.instance}” still holds cards; move them out before deleting it."

@@ -1,6 +1,7 @@
 """Forms of the reports: the dashboard's filters and a card's effect verdict."""
 
 import datetime
+from typing import Any
 
 from django import forms
 
@@ -46,8 +47,9 @@ class DashboardFilterForm(forms.Form):
         label="Cumulative flow by",
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in ("start", "end"):
             if data.get(name) and not within_app_years(data[name]):
                 self.add_error(name, f"Pick a date between {FIRST_YEAR} and {LAST_YEAR}.")

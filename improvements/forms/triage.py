@@ -1,8 +1,12 @@
 """Forms of retro triage: promote a finding to a card, link it to one, or say why nothing is
 done; and the carry-over review's progress note."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
 
 from retros.models import (
     Unit,
@@ -12,7 +16,7 @@ from retros.people import name_people_in
 from ..models import Category, Column, Improvement
 
 
-def _people():
+def _people() -> QuerySet[User]:
     return get_user_model().objects.filter(is_active=True, units__isnull=False).distinct()
 
 
@@ -26,7 +30,7 @@ class PromoteForm(forms.Form):
         queryset=_people(), required=False, label="Owner", empty_label="Nobody yet"
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         name_people_in(self.fields["assignee"], nobody="Nobody yet")
 
@@ -46,8 +50,9 @@ class LinkForm(forms.Form):
         choices=[("yes", "Reopen it"), ("no", "Keep it done")], required=False
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         card = data.get("improvement")
         if card is not None and card.column.state == Column.State.DONE and not data.get("reopen"):
             raise forms.ValidationError(

@@ -1,8 +1,11 @@
 """The improvement board: categories, columns and cards, and how cards move between columns."""
 
 import datetime
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, Q
 from django.urls import reverse
@@ -20,6 +23,9 @@ from retros.outbox import enqueue
 from ..issue_links import IssueReference, issue_reference
 from .history import Comment, Event
 from .links import FindingLink
+
+if TYPE_CHECKING:
+    from ..board_cards import BoardCard  # board_cards builds on these models
 
 # Cards are spaced this far apart so a move usually writes one row: the moved card.
 POSITION_GAP = 1024
@@ -39,7 +45,12 @@ class MoveError(ValueError):
 
 
 class _CardMovedMeanwhile(Exception):  # noqa: N818 - a signal between attempts, not an error
-    def __init__(self, column_id: int, started_at, done_at) -> None:
+    def __init__(
+        self,
+        column_id: int,
+        started_at: datetime.datetime | None,
+        done_at: datetime.datetime | None,
+    ) -> None:
         self.column_id, self.started_at, self.done_at = column_id, started_at, done_at
 
 
@@ -65,6 +76,13 @@ class Category(models.Model):
 
 
 class Column(models.Model):
+    # Not stored: the board (improvements.views) hangs its cards, their count and whether it
+    # is over its limit on each column, and a card's page the cards it can land next to.
+    cards: "list[BoardCard]"
+    card_count: int
+    over_limit: bool
+    neighbours: list[tuple[int, str]]
+
     class State(models.TextChoices):
         BACKLOG = "backlog", "Backlog"
         ACTIVE = "active", "Active"
@@ -98,11 +116,13 @@ class Column(models.Model):
         return cls.objects.filter(state=cls.State.DROPPED).order_by("position").first()
 
 
-class ImprovementQuerySet(models.QuerySet):
+class ImprovementQuerySet(models.QuerySet["Improvement"]):
     def open(self) -> "ImprovementQuerySet":
         return self.filter(archived_at__isnull=True)
 
-    def on_board(self, finished_column_ids, show_all: bool = False) -> "ImprovementQuerySet":
+    def on_board(
+        self, finished_column_ids: Collection[int], show_all: bool = False
+    ) -> "ImprovementQuerySet":
         """Open cards; done and dropped ones that finished long ago only when `show_all`.
 
         Keeps the board fast after years of use: old finished cards stay out unless asked for.
@@ -120,6 +140,15 @@ class ImprovementQuerySet(models.QuerySet):
 
 
 class Improvement(models.Model):
+    # Not stored: with_recurrence() annotates `recurrence`; the dashboard's recurring pains
+    # (improvements.metrics) set `first_week` and `later_retros`, triage's suggestions
+    # (improvements.similar) `similarity`, and the step-cost panel `step_effect`.
+    recurrence: int
+    first_week: datetime.date
+    later_retros: int
+    similarity: float
+    step_effect: dict[str, Any] | None
+
     class Verdict(models.TextChoices):
         """What people concluded about a finished card's effect (the app only suggests)."""
 
@@ -219,7 +248,7 @@ class Improvement(models.Model):
         self,
         column: "Column | int",
         after: "Improvement | int | None" = None,
-        actor=None,
+        actor: User | None = None,
         *,
         before: "Improvement | int | None" = None,
         to_bottom: bool = False,
@@ -257,7 +286,7 @@ class Improvement(models.Model):
         after_id: int | None,
         before_id: int | None,
         to_bottom: bool,
-        actor,
+        actor: User | None,
     ) -> set[int]:
         source_id = self.column_id
         column_ids = sorted({source_id, target_id})
@@ -315,18 +344,21 @@ class Improvement(models.Model):
             to_column_id=target_id,
         )
         if target.chat_listens or target.hooks_listen:
-            self._tell_about_move(source_id, target, actor)
+            self._tell_about_move(source_id, target, actor, chat=target.chat_listens)
         return set(column_ids)
 
-    def _tell_about_move(self, source_id: int, target: Column, actor) -> None:
+    def _tell_about_move(
+        self, source_id: int, target: Column, actor: User | None, *, chat: bool
+    ) -> None:
         """Outbox messages for this move, in its transaction (see improvements.notifications)."""
         from .. import notifications
 
         over_by = 0
-        if target.chat_listens and target.pk != source_id and target.has_wip_limit:
+        limit = target.wip_limit if target.has_wip_limit else None
+        if chat and target.pk != source_id and limit is not None:
             count = Improvement.objects.open().filter(column=target).count()
             # Only the move that crosses the limit says so, not every move after it.
-            over_by = 1 if count == target.wip_limit + 1 else 0
+            over_by = 1 if count == limit + 1 else 0
         enqueue(*notifications.card_moved(self, source_id, target, actor, over_limit_by=over_by))
 
     def _neighbour_positions(
@@ -384,7 +416,8 @@ class Improvement(models.Model):
         # open-cards index: a finished column's cards since the cutoff, every other one whole.
         whole = [column.pk for column in columns if show_all or not column.is_finished]
         recent = [column.pk for column in columns if not show_all and column.is_finished]
-        where, params = [], [above]
+        where: list[str] = []
+        params: list[Any] = [above]
         if whole:
             where.append(f"column_id IN ({', '.join(['%s'] * len(whole))})")
             params += whole
@@ -405,11 +438,11 @@ class Improvement(models.Model):
             counts = {column_id: (total, ahead) for column_id, total, ahead in cursor.fetchall()}
         return {column.pk: counts.get(column.pk, (0, 0)) for column in columns}
 
-    def record(self, kind: str, actor=None, **fields) -> "Event":
+    def record(self, kind: str, actor: User | None = None, **fields: Any) -> "Event":
         """Write one line of this card's history."""
         return Event.objects.create(improvement=self, kind=kind, actor=actor, **fields)
 
-    def edit(self, changed: dict[str, tuple], actor=None) -> None:
+    def edit(self, changed: dict[str, tuple[Any, Any]], actor: User | None = None) -> None:
         """Save the already-assigned `changed` fields ({name: (old, new)}) and log them."""
         if not changed:
             return
@@ -421,13 +454,13 @@ class Improvement(models.Model):
         )
 
     @transaction.atomic
-    def comment(self, body: str, author=None) -> "Comment":
+    def comment(self, body: str, author: User | None = None) -> "Comment":
         comment = Comment.objects.create(improvement=self, author=author, body=body)
         self.record(Event.Kind.COMMENTED, author, data={"comment": comment.pk})
         return comment
 
     @transaction.atomic
-    def archive(self, actor=None) -> None:
+    def archive(self, actor: User | None = None) -> None:
         if self.archived_at is not None:
             return
         self.archived_at = timezone.now()
@@ -435,7 +468,7 @@ class Improvement(models.Model):
         self.record(Event.Kind.ARCHIVED, actor)
 
     @transaction.atomic
-    def unarchive(self, actor=None) -> None:
+    def unarchive(self, actor: User | None = None) -> None:
         if self.archived_at is None:
             return
         self.archived_at = None
@@ -443,7 +476,7 @@ class Improvement(models.Model):
         self.record(Event.Kind.UNARCHIVED, actor)
 
     @transaction.atomic
-    def drop(self, reason: str, actor=None) -> set[int]:
+    def drop(self, reason: str, actor: User | None = None) -> set[int]:
         """Give up on this card: to the top of a dropped column, or archived if there is none.
 
         Returns the ids of the board columns that changed.
@@ -466,7 +499,7 @@ class Improvement(models.Model):
         return changed
 
     @transaction.atomic
-    def unlink_finding(self, finding: Finding, actor=None) -> bool:
+    def unlink_finding(self, finding: Finding, actor: User | None = None) -> bool:
         """Take a finding off this card (it waits for triage again); True if it was linked.
 
         The only way a link goes: the event keeps the card's history in step with its
@@ -481,7 +514,7 @@ class Improvement(models.Model):
         return True
 
     @transaction.atomic
-    def reopen(self, actor=None, finding: Finding | None = None) -> set[int]:
+    def reopen(self, actor: User | None = None, finding: Finding | None = None) -> set[int]:
         """Move a finished card back to work (the first active column) and say why.
 
         A pain that returns after its fix is done is a sign the fix did not help: the card
@@ -501,10 +534,8 @@ class Improvement(models.Model):
 
     @staticmethod
     def _position_between(lower: int | None, upper: int | None) -> int | None:
-        if lower is None and upper is None:
-            return POSITION_GAP
         if lower is None:
-            return upper - POSITION_GAP
+            return POSITION_GAP if upper is None else upper - POSITION_GAP
         if upper is None:
             return lower + POSITION_GAP
         if upper - lower < 2:

@@ -1,6 +1,9 @@
 """Links from retro findings to the improvements they raised, and the event an unlink leaves."""
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
@@ -13,6 +16,9 @@ from .history import Event
 
 class FindingLink(models.Model):
     """A retro finding that raised (or joined) an improvement. A finding joins at most one."""
+
+    # Not stored: who took the link away, for the event record_unlink writes.
+    unlinked_by: User | None
 
     finding = models.OneToOneField(Finding, on_delete=models.CASCADE, related_name="link")
     improvement = models.ForeignKey(
@@ -29,7 +35,7 @@ class FindingLink(models.Model):
     def __str__(self) -> str:
         return f"Finding #{self.finding_id} → improvement #{self.improvement_id}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """A linked finding is triaged, however the link was made (triage, admin, shell): the
         one place a link writes its finding's outcome."""
         with transaction.atomic():
@@ -38,7 +44,7 @@ class FindingLink(models.Model):
 
 
 @receiver(post_delete, sender=FindingLink)
-def record_unlink(sender, instance: FindingLink, **kwargs) -> None:
+def record_unlink(sender: type[FindingLink], instance: FindingLink, **kwargs: Any) -> None:
     """Every link that goes leaves an event on its card, however it went (an undone triage,
     the admin, a deleted retro), so the card's history and its recurrence agree. A card
     deleted with its links takes its history with it."""

@@ -231,12 +231,10 @@ def compare(
     before_minutes = _checked(before)
     after_minutes = _checked(after)
     m, n = len(after_minutes), len(before_minutes)
-    medians = {
-        "median_before": statistics.median(before_minutes) if n else None,
-        "median_after": statistics.median(after_minutes) if m else None,
-    }
+    median_before = statistics.median(before_minutes) if n else None
+    median_after = statistics.median(after_minutes) if m else None
     if min(m, n) < MINIMUM_SIDE:
-        return Comparison(Outcome.TOO_LITTLE_DATA, n, m, **medians)
+        return Comparison(Outcome.TOO_LITTLE_DATA, n, m, median_before, median_after)
 
     rho = lag1_autocorrelation([[*_checked(history), *before_minutes], after_minutes])
     factor = variance_factor(rho)
@@ -282,6 +280,8 @@ def compare(
         method = "normal approximation" + (", widened for dependence" if factor > 1 else "")
 
     change = math.expm1(float(np.median(differences)))
+    low: float | None
+    high: float | None
     if critical >= 0:
         low = math.expm1(float(differences[critical]))
         high = math.expm1(float(differences[m * n - 1 - critical]))
@@ -313,7 +313,8 @@ def compare(
         autocorrelation=rho,
         variance_factor=factor,
         method=method,
-        **medians,
+        median_before=median_before,
+        median_after=median_after,
     )
 
 

@@ -9,7 +9,7 @@ import datetime
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DateField, Q
+from django.db.models import Aggregate, Count, DateField, Q
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.html import format_html
@@ -115,7 +115,7 @@ def _deployment_figures(filters: metrics.Filters, then: tuple, now: tuple) -> di
     )
     failed = production & Q(result__in=metrics.FAILED_RESULTS)
 
-    def figures(within: Q | None = None) -> dict:
+    def figures(within: Q | None = None) -> dict[str, Aggregate]:
         def only(condition: Q | None) -> Q | None:
             if within is None:
                 return condition
@@ -135,7 +135,7 @@ def _deployment_figures(filters: metrics.Filters, then: tuple, now: tuple) -> di
         .values("week")
         .annotate(**figures())
     }
-    windows = {}
+    windows: dict[str, Aggregate] = {}
     for name, (start, end) in (("then", then), ("now", now)):
         within = Q(started_at__gte=start, started_at__lt=end)
         windows |= {f"{name}_{key}": value for key, value in figures(within).items()}
@@ -153,7 +153,7 @@ def _card_figures(filters: metrics.Filters, then: tuple, now: tuple) -> dict:
         .values("week")
         .annotate(done=Count("id"), cycle=metrics.Percentile(cycle, 0.5, filter=started))
     }
-    windows = {}
+    windows: dict[str, Aggregate] = {}
     for name, (start, end) in (("then", then), ("now", now)):
         within = Q(done_at__gte=start, done_at__lt=end)
         windows[f"{name}_done"] = Count("id", filter=within)

@@ -10,8 +10,10 @@ import datetime
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     Aggregate,
     Avg,
@@ -33,7 +35,9 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.expressions import Expression
 from django.db.models.functions import Abs, Lag, RowNumber, Trunc
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from retros.models import (
@@ -46,7 +50,7 @@ from retros.models import (
     monday_of,
 )
 
-from ..models import Category, Column, Event, FindingLink, Improvement
+from ..models import Category, Column, Event, FindingLink, Improvement, ImprovementQuerySet
 from . import effect_statistics
 from .effect_statistics import HISTORY_DEPLOYMENTS, Outcome
 
@@ -70,28 +74,34 @@ class Percentile(Aggregate):
     window_compatible = False
     output_field = FloatField()
 
-    def __init__(self, expression, fraction: float, **extra):
+    def __init__(self, expression: Expression | str, fraction: float, **extra: Any) -> None:
         fraction = float(fraction)
         if not 0 <= fraction <= 1:
             raise ValueError("A percentile fraction lies between 0 and 1.")
         self.fraction = fraction
         super().__init__(expression, **extra)
 
-    def as_sql(self, compiler, connection, **extra_context):
+    # Aggregate.as_sql's own signature, narrower than Func's: django-stubs ignores it the same way.
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         # The fraction is a validated float, so it is safe to write into the SQL.
         template = (
             f"%(function)s({self.fraction!r}) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
         )
         return super().as_sql(compiler, connection, template=template, **extra_context)
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         template = f"%(function)s(%(expressions)s, {self.fraction!r})%(filter)s"
         return super().as_sql(
             compiler, connection, function=SQLITE_PERCENTILE, template=template, **extra_context
         )
 
-    def _get_repr_options(self):
-        return {**super()._get_repr_options(), "fraction": self.fraction}
+    def _get_repr_options(self) -> dict[str, Any]:
+        # Django's Aggregate has _get_repr_options; django-stubs does not declare it.
+        return {**super()._get_repr_options(), "fraction": self.fraction}  # type: ignore[misc]
 
 
 def percentile_cont(values: list[float], fraction: float) -> float | None:
@@ -108,20 +118,22 @@ def percentile_cont(values: list[float], fraction: float) -> float | None:
 class SQLitePercentile:
     """SQLite's side of Percentile: collects the group's values, interpolates at the end."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.values: list[float] = []
         self.fraction = 0.5
 
-    def step(self, value, fraction):
+    def step(self, value: float | None, fraction: float) -> None:
         if value is not None:
             self.values.append(value)
         self.fraction = fraction
 
-    def finalize(self):
+    def finalize(self) -> float | None:
         return percentile_cont(self.values, self.fraction)
 
 
-def register_sqlite_functions(sender, connection, **kwargs) -> None:
+def register_sqlite_functions(
+    sender: object, connection: BaseDatabaseWrapper, **kwargs: Any
+) -> None:
     """connection_created receiver: teach a new SQLite connection `wb_percentile`."""
     if connection.vendor == "sqlite":
         connection.connection.create_aggregate(SQLITE_PERCENTILE, 2, SQLitePercentile)
@@ -133,19 +145,30 @@ class DaysBetween(Func):
     output_field = FloatField()
     arity = 2
 
-    def as_sql(self, compiler, connection, **extra_context):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[Any, ...]]:
+        # Always this template and joiner: the difference of the two datetimes, in days.
         template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
         return super().as_sql(
-            compiler, connection, template=template, arg_joiner=" - ", **extra_context
+            compiler, connection, function, template=template, arg_joiner=" - ", **extra_context
         )
 
-    def as_sqlite(self, compiler, connection, **extra_context):
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
         end, start = self.get_source_expressions()
         end_sql, end_params = compiler.compile(end)
         start_sql, start_params = compiler.compile(start)
         return f"(julianday({end_sql}) - julianday({start_sql}))", (*end_params, *start_params)
 
-    def __init__(self, end, start, **extra):
+    def __init__(self, end: Expression | str, start: Expression | str, **extra: Any) -> None:
         super().__init__(end, start, **extra)
 
 
@@ -170,9 +193,12 @@ class Filters:
     environment: str = Deployment.Environment.PRODUCTION  # the deployments "Did it help?" compares
 
     @classmethod
-    def default(cls, **changes) -> "Filters":
+    def default(cls, **changes: Any) -> "Filters":
         today = timezone.localdate()
-        values = {"start": today - datetime.timedelta(days=DEFAULT_DAYS - 1), "end": today}
+        values: dict[str, Any] = {
+            "start": today - datetime.timedelta(days=DEFAULT_DAYS - 1),
+            "end": today,
+        }
         values.update(changes)
         return cls(**values)
 
@@ -190,7 +216,7 @@ class Filters:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    def improvements(self, queryset: QuerySet | None = None) -> QuerySet:
+    def improvements(self, queryset: ImprovementQuerySet | None = None) -> ImprovementQuerySet:
         queryset = Improvement.objects.all() if queryset is None else queryset
         if self.unit is not None:
             queryset = queryset.filter(unit=self.unit)
@@ -214,7 +240,7 @@ class Filters:
         return weeks
 
 
-def _as_date(value) -> datetime.date:
+def _as_date(value: datetime.date) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
@@ -342,7 +368,7 @@ def cumulative_flow(filters: Filters) -> dict:
 
     periods = _periods(filters)
     running = {column.pk: deltas.get((opening, column.pk), 0) for column in columns}
-    series = {column.pk: [] for column in columns}
+    series: dict[int, list[int]] = {column.pk: [] for column in columns}
     for period in periods:
         for column in columns:
             running[column.pk] += deltas.get((period, column.pk), 0)
@@ -372,7 +398,8 @@ def recurring_pains(filters: Filters, limit: int = 10) -> list[Improvement]:
         filters.improvements()
         .filter(archived_at__isnull=True)
         .with_recurrence()
-        .filter(recurrence__gte=2)
+        # django-stubs cannot see the annotation a custom QuerySet method adds.
+        .filter(recurrence__gte=2)  # type: ignore[misc]
         .select_related("column", "category")
         .order_by("-recurrence", "created_at")[:limit]
     )
@@ -441,9 +468,9 @@ def slipped_actions(filters: Filters, limit: int = 50) -> list[Improvement]:
         filters.improvements()
         .filter(archived_at__isnull=True)
         .exclude(column__state__in=[Column.State.DONE, Column.State.DROPPED])
-        .annotate(first_week=Min("finding_links__finding__retro__duty_week__week_start"))
-        .filter(first_week__isnull=False)
-        .values_list("pk", "first_week")
+        .annotate(first=Min("finding_links__finding__retro__duty_week__week_start"))
+        .filter(first__isnull=False)
+        .values_list("pk", "first")
     )
     if not first_weeks:
         return []
@@ -538,7 +565,7 @@ def xmr_chart(filters: Filters, figure: str = "elapsed") -> XmR:
     )
     rows = list(deployments.order_by(*order).values("id", "started_at", column, "environment"))
     chart = XmR(centre=limits["centre"], average_moving_range=limits["average_moving_range"])
-    if chart.upper is None:
+    if chart.centre is None or chart.upper is None or chart.lower is None:
         chart.points = [
             {
                 "id": row["id"],
@@ -827,13 +854,15 @@ def _others_done_within(
         return
     earliest = min(start for start, _ in spans.values())
     latest = max(end for _, end in spans.values())
-    done = list(
-        Improvement.objects.filter(
+    done = [
+        (moment, pk, title)
+        for moment, pk, title in Improvement.objects.filter(
             column__state=Column.State.DONE, done_at__gt=earliest, done_at__lt=latest
         )
         .order_by("done_at", "pk")
         .values_list("done_at", "pk", "title")
-    )
+        if moment is not None  # never, after done_at__gt; says so to the type checker
+    ]
     moments = [moment for moment, _, _ in done]
     for row in rows:
         span = spans.get(row["improvement"].pk)

@@ -7,18 +7,20 @@ one by one and every chart's numbers can be downloaded.
 
 import datetime
 from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from retros.models import Deployment
+from retros.permissions import AnyUser
 
 from ..models import COUNT_RULE, Improvement
 from ..permissions import can_set_verdict
 from . import effect_statistics, metrics
 
 # Every panel, in page order; each is /dashboard/panel/<name>/ and /dashboard/<name>.csv.
-PANELS = (
+PANELS: tuple[str, ...] = (
     "wip",
     "throughput",
     "flow-times",
@@ -34,7 +36,7 @@ PANELS = (
     "dora",
     "effects",
 )
-SECTIONS = (
+SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("flow", "Improvement flow", PANELS[0:6]),
     ("follow-through", "Retro follow-through", PANELS[6:8]),
     ("deployments", "Deployment trends", PANELS[8:13]),
@@ -46,11 +48,11 @@ LAZY_SECTIONS = {"deployments", "did-it-help"}
 SERIES_COLOURS = ["#94a3b8", "#60a5fa", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2"]
 
 
-def _round(value, digits: int = 1):
+def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _percent(share):
+def _percent(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
 
@@ -76,7 +78,7 @@ def _markers_by_week(markers: list[dict], weeks: list[datetime.date]) -> list[di
 # --- Panels: each returns a dict with a title, a table (headers + rows) and maybe a chart. ---
 
 
-def panel_wip(filters: metrics.Filters, user) -> dict:
+def panel_wip(filters: metrics.Filters, user: AnyUser) -> dict:
     rows = metrics.wip_per_column(filters)
     return {
         "title": "Work in progress per column",
@@ -100,7 +102,7 @@ def panel_wip(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_throughput(filters: metrics.Filters, user) -> dict:
+def panel_throughput(filters: metrics.Filters, user: AnyUser) -> dict:
     rows = metrics.throughput_per_week(filters)
     return {
         "title": "Throughput: cards done per week",
@@ -119,10 +121,10 @@ def panel_throughput(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_flow_times(filters: metrics.Filters, user) -> dict:
+def panel_flow_times(filters: metrics.Filters, user: AnyUser) -> dict:
     figures = metrics.flow_times(filters)
 
-    def row(name, f):
+    def row(name: str, f: dict[str, Any]) -> list[Any]:
         return [
             name,
             f["count"],
@@ -173,7 +175,7 @@ def panel_flow_times(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_cfd(filters: metrics.Filters, user) -> dict:
+def panel_cfd(filters: metrics.Filters, user: AnyUser) -> dict:
     flow = metrics.cumulative_flow(filters)
     labels = [p.isoformat() for p in flow["periods"]]
     columns = flow["columns"]
@@ -198,7 +200,7 @@ def panel_cfd(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_ageing(filters: metrics.Filters, user) -> dict:
+def panel_ageing(filters: metrics.Filters, user: AnyUser) -> dict:
     cards = metrics.ageing_work(filters)
     now = timezone.now()
     rows = [
@@ -230,7 +232,7 @@ def panel_ageing(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_recurring(filters: metrics.Filters, user) -> dict:
+def panel_recurring(filters: metrics.Filters, user: AnyUser) -> dict:
     cards = metrics.recurring_pains(filters)
     return {
         "title": "Top recurring pains",
@@ -243,7 +245,7 @@ def panel_recurring(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_follow_through(filters: metrics.Filters, user) -> dict:
+def panel_follow_through(filters: metrics.Filters, user: AnyUser) -> dict:
     f = metrics.follow_through(filters)
     return {
         "title": "Retro follow-through",
@@ -275,7 +277,7 @@ def panel_follow_through(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_slipped(filters: metrics.Filters, user) -> dict:
+def panel_slipped(filters: metrics.Filters, user: AnyUser) -> dict:
     cards = metrics.slipped_actions(filters)
     return {
         "title": "Actions that slipped past two retros",
@@ -326,7 +328,7 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
                 # Minutes are never negative: a negative limit is drawn at 0 (the notes say so).
                 {"label": "Lower limit", "y": _round(max(chart.lower, 0)), "dash": True},
             ]
-            if chart.centre is not None and chart.upper is not None
+            if chart.centre is not None and chart.upper is not None and chart.lower is not None
             else [],
             "span": span,
             "markers": [
@@ -355,15 +357,15 @@ def _panel_xmr(filters: metrics.Filters, figure: str, title: str) -> dict:
     }
 
 
-def panel_elapsed(filters: metrics.Filters, user) -> dict:
+def panel_elapsed(filters: metrics.Filters, user: AnyUser) -> dict:
     return _panel_xmr(filters, "elapsed", "Elapsed minutes per deployment (XmR)")
 
 
-def panel_hands_on(filters: metrics.Filters, user) -> dict:
+def panel_hands_on(filters: metrics.Filters, user: AnyUser) -> dict:
     return _panel_xmr(filters, "hands_on", "Hands-on minutes per deployment (XmR)")
 
 
-def panel_blocked(filters: metrics.Filters, user) -> dict:
+def panel_blocked(filters: metrics.Filters, user: AnyUser) -> dict:
     rows = metrics.blocked_share_per_week(filters)
     weeks = [r["week"] for r in rows]
     return {
@@ -395,7 +397,7 @@ def panel_blocked(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_manual_steps(filters: metrics.Filters, user) -> dict:
+def panel_manual_steps(filters: metrics.Filters, user: AnyUser) -> dict:
     rows = metrics.manual_steps_over_time(filters)
     weeks = [r["week"] for r in rows]
     return {
@@ -417,7 +419,7 @@ def panel_manual_steps(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_dora(filters: metrics.Filters, user) -> dict:
+def panel_dora(filters: metrics.Filters, user: AnyUser) -> dict:
     d = metrics.dora(filters)
     return {
         "title": "DORA: deployment frequency and change failure rate",
@@ -452,7 +454,7 @@ def panel_dora(filters: metrics.Filters, user) -> dict:
     }
 
 
-def panel_effects(filters: metrics.Filters, user) -> dict:
+def panel_effects(filters: metrics.Filters, user: AnyUser) -> dict:
     rows = metrics.effects(filters)
     for row in rows:
         row["change_text"] = effect_statistics.format_change(row["comparison"].change)
@@ -520,7 +522,7 @@ def panel_effects(filters: metrics.Filters, user) -> dict:
     }
 
 
-def card_effect_context(user, improvement: Improvement) -> dict:
+def card_effect_context(user: AnyUser, improvement: Improvement) -> dict:
     """The card page's "Did it help?": the same row as the dashboard's, for a finished card."""
     effect = metrics.effect_of(improvement)
     if effect is None:
@@ -547,7 +549,7 @@ def effect_explanation(tested: int) -> dict:
     }
 
 
-PANEL_BUILDERS: dict[str, Callable[[metrics.Filters, object], dict]] = {
+PANEL_BUILDERS: dict[str, Callable[[metrics.Filters, AnyUser], dict]] = {
     "wip": panel_wip,
     "throughput": panel_throughput,
     "flow-times": panel_flow_times,
@@ -569,7 +571,7 @@ if tuple(PANEL_BUILDERS) != PANELS:
     raise ImproperlyConfigured("PANEL_BUILDERS must name every panel of PANELS, in page order.")
 
 
-def build_panel(name: str, filters: metrics.Filters, user) -> dict:
+def build_panel(name: str, filters: metrics.Filters, user: AnyUser) -> dict:
     panel = PANEL_BUILDERS[name](filters, user)
     panel["name"] = name
     panel["chart_id"] = f"chart-{name}"

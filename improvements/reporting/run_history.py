@@ -10,6 +10,7 @@ import datetime
 import random
 from collections import defaultdict
 
+from django.contrib.auth.models import User
 from django.db.models import Min
 from django.utils import timezone
 
@@ -175,36 +176,46 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
             )
     RunStep.objects.bulk_create(run_steps, batch_size=BATCH)
     intervals, timeline = [], []
-    for step in run_steps:
-        work_start = step.started_at
-        if step.blocked_seconds:
-            work_start = step.started_at + datetime.timedelta(seconds=step.blocked_seconds)
+    for run_step in run_steps:
+        # Every step above was built done, with both its times.
+        started, finished = run_step.started_at, run_step.finished_at
+        assert started is not None and finished is not None
+        work_start = started
+        if run_step.blocked_seconds:
+            work_start = started + datetime.timedelta(seconds=run_step.blocked_seconds)
             intervals.append(
                 RunStepInterval(
-                    step=step,
+                    step=run_step,
                     kind=RunStepInterval.Kind.BLOCKED,
-                    started_at=step.started_at,
+                    started_at=started,
                     ended_at=work_start,
-                    started_by=step.acted_by,
-                    ended_by=step.acted_by,
+                    started_by=run_step.acted_by,
+                    ended_by=run_step.acted_by,
                 )
             )
         intervals.append(
             RunStepInterval(
-                step=step,
+                step=run_step,
                 kind=RunStepInterval.Kind.WORKING,
                 started_at=work_start,
-                ended_at=step.finished_at,
-                started_by=step.acted_by,
-                ended_by=step.acted_by,
+                ended_at=finished,
+                started_by=run_step.acted_by,
+                ended_by=run_step.acted_by,
             )
         )
         if events:
-            for kind, moment in (("start", step.started_at), ("done", step.finished_at)):
+            for kind, moment in (("start", started), ("done", finished)):
                 timeline.append(
-                    RunEvent(run=step.run, step=step, kind=kind, actor=step.acted_by, at=moment)
+                    RunEvent(
+                        run=run_step.run,
+                        step=run_step,
+                        kind=kind,
+                        actor=run_step.acted_by,
+                        at=moment,
+                    )
                 )
     for run in runs:
+        assert run.finished_at is not None  # every run above was built finished
         timeline.append(
             RunEvent(run=run, kind=RunEvent.Kind.STARTED, actor=run.started_by, at=run.started_at)
         )
@@ -222,7 +233,7 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
     return len(runs)
 
 
-def add_running_run(user, notes: list[tuple[str, str]]) -> DeploymentRun | None:
+def add_running_run(user: User, notes: list[tuple[str, str]]) -> DeploymentRun | None:
     """A run under way right now: a few steps done, one blocked, notes raised on the way."""
     begin = timezone.now() - datetime.timedelta(minutes=45)
     run = DeploymentRun.start(user, environment="staging", version="demo-rc1", at=begin)

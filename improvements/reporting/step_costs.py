@@ -4,10 +4,14 @@ Three queries whatever the data size: the per-step aggregates (with the percenti
 SQL over the run steps in the range, the steps' titles, and the improvements targeting them.
 """
 
+from typing import Any
+
 from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When, Window
+from django.db.models.expressions import BaseExpression
 from django.db.models.functions import RowNumber
 
 from retros.models import DeploymentRun, ProcessStep, RunStep
+from retros.permissions import AnyUser
 
 from ..models import Improvement
 from .metrics import Filters, Percentile, percentile_cont
@@ -30,7 +34,7 @@ def step_costs(filters: Filters) -> list[dict]:
     )
     if filters.unit is not None:
         steps = steps.filter(run__duty_week__unit=filters.unit)
-    rows = list(
+    found = list(
         steps.values("process_step")
         .annotate(
             runs=Count("pk"),
@@ -46,8 +50,10 @@ def step_costs(filters: Filters) -> list[dict]:
         )
         .order_by("-hands_on", "process_step")
     )
-    if not rows:
+    if not found:
         return []
+    # Each row grows the figures computed below.
+    rows: list[dict[str, Any]] = [{**row} for row in found]
     ids = [row["process_step"] for row in rows]
     titles = {
         step.pk: step for step in ProcessStep.objects.filter(pk__in=ids).only("title", "mode")
@@ -72,8 +78,10 @@ def step_costs(filters: Filters) -> list[dict]:
     )
     card_counts: dict[int, int] = {}
     for card in cards:
-        targeting.setdefault(card.target_step_id, []).append(card)
-        card_counts[card.target_step_id] = card.of
+        step_id = card.target_step_id
+        assert step_id is not None  # the cards were chosen by their step
+        targeting.setdefault(step_id, []).append(card)
+        card_counts[step_id] = card.of
     total = sum(row["hands_on"] for row in rows) or 0
     running = 0
     for row in rows:
@@ -93,6 +101,11 @@ def step_costs(filters: Filters) -> list[dict]:
     return rows
 
 
+def _median_minutes(minutes: list[float]) -> float | None:
+    median = percentile_cont(minutes, 0.5)
+    return None if median is None else round(median, 1)
+
+
 def _percent(share: float | None) -> float | None:
     return None if share is None else round(share * 100, 1)
 
@@ -105,7 +118,7 @@ def _card_text(card: Improvement) -> str:
     return text
 
 
-def panel_step_costs(filters: Filters, user) -> dict:
+def panel_step_costs(filters: Filters, user: AnyUser) -> dict:
     rows = step_costs(filters)
     cards = [card for row in rows for card in row["improvements"]]
     effects = step_effects(cards, filters.window)
@@ -185,7 +198,7 @@ def step_effects(cards: list[Improvement], window: int) -> dict[int, dict]:
         default=Value(False),
         output_field=BooleanField(),
     )
-    partition = [F("process_step__improvements"), before]
+    partition: list[BaseExpression | F] = [F("process_step__improvements"), before]
     rows = (
         RunStep.objects.filter(
             run__state=DeploymentRun.State.FINISHED,
@@ -216,8 +229,8 @@ def step_effects(cards: list[Improvement], window: int) -> dict[int, dict]:
     effects = {}
     for pk, side in sides.items():
         effects[pk] = {
-            "before": round(percentile_cont(side[True], 0.5), 1) if side[True] else None,
-            "after": round(percentile_cont(side[False], 0.5), 1) if side[False] else None,
+            "before": _median_minutes(side[True]),
+            "after": _median_minutes(side[False]),
             "before_runs": len(side[True]),
             "after_runs": len(side[False]),
         }
@@ -242,7 +255,7 @@ def step_minutes_around(cards: list[Improvement], environment: str, window: int)
     card_done = F("process_step__improvements__done_at")
     before = Q(run__started_at__lt=card_done)
     side = Case(When(before, then=Value(True)), default=Value(False), output_field=BooleanField())
-    partition = [F("process_step__improvements"), side]
+    partition: list[BaseExpression | F] = [F("process_step__improvements"), side]
     rows = (
         RunStep.objects.filter(
             run__state=DeploymentRun.State.FINISHED,

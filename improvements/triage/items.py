@@ -1,37 +1,53 @@
 """What triage works on: a retro's findings as rows (alone or grouped), and the open
 improvements its carry-over review shows."""
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Count, Q
 from django.urls import reverse
 
 from retros.models import (
     Finding,
+    FindingGroup,
     Retrospective,
     Vote,
     most_pressing_kind,
     rank,
 )
 
-from ..models import Column, Improvement
+from ..models import Column, Improvement, ImprovementQuerySet
+
+if TYPE_CHECKING:
+    from ..forms.triage import NoActionForm, PromoteForm
 
 
 class TriageItem:
     """One row of triage: a finding on its own, or a group of findings triaged as one."""
 
-    def __init__(self, retro: Retrospective, findings: list[Finding], group=None):
+    # Set by the triage page for its row: the forms (with a rejected one's input) and the
+    # reason a join was refused, with the card that was chosen.
+    promote_form: "PromoteForm"
+    no_action_form: "NoActionForm"
+    link_error: tuple[str, int | None] | None
+
+    def __init__(
+        self, retro: Retrospective, findings: list[Finding], group: FindingGroup | None = None
+    ) -> None:
         self.retro, self.findings, self.group = retro, findings, group
-        first = findings[0] if findings else None
-        self.pk = group.pk if group else first.pk
+        if group is not None:
+            self.pk, self.text, self.created_at = group.pk, group.title, group.created_at
+        else:
+            first = findings[0]  # a finding triaged alone
+            self.pk, self.text, self.created_at = first.pk, first.text, first.created_at
         self.key = f"g{self.pk}" if group else f"f{self.pk}"
-        self.text = group.title if group else first.text
         self.kind = most_pressing_kind(findings)
-        self.created_at = group.created_at if group else first.created_at
         self.votes_total = 0
         pending = [finding for finding in findings if finding.outcome == Finding.Outcome.PENDING]
         self.pending = bool(pending)
         self.triaged = [finding for finding in findings if finding not in pending]
         self.suggestions: list[Improvement] = []
-        self.choice, self.chosen_card = "new", None
+        self.choice = "new"
+        self.chosen_card: int | None = None
 
     def get_kind_display(self) -> str:
         return Finding.Kind(self.kind).label
@@ -83,7 +99,7 @@ def triage_items(retro: Retrospective) -> list[TriageItem]:
     return rank(items)
 
 
-def carried_over(retro: Retrospective):
+def carried_over(retro: Retrospective) -> ImprovementQuerySet:
     """Open improvements this unit raised in earlier retros, or owns, but not this retro's."""
     unit = retro.duty_week.unit
     earlier = Q(

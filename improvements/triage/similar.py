@@ -26,6 +26,9 @@ STOP_WORDS = {
     "but", "too", "has", "had", "have", "all", "its", "into", "than", "then", "again",
 }  # fmt: skip
 
+# A candidate card's id and how similar it is (0 to 1).
+type Ranked = tuple[int, float]
+
 
 def similar_improvements(texts: list[str], limit: int = SUGGESTIONS) -> list[list[Improvement]]:
     """For each text, up to `limit` similar cards, most similar first; each card carries its
@@ -65,7 +68,13 @@ def similar_improvements(texts: list[str], limit: int = SUGGESTIONS) -> list[lis
     return result
 
 
-def _ranked_by_trigrams(texts, limit, open_ids, done_ids, cutoff) -> list[list[tuple]]:
+def _ranked_by_trigrams(
+    texts: list[str],
+    limit: int,
+    open_ids: list[int],
+    done_ids: list[int],
+    cutoff: datetime.datetime,
+) -> list[list[Ranked]]:
     # One statement for every text: a LATERAL top-N per text, each served by the GIN
     # trigram indexes through the % operator (pg_trgm.similarity_threshold, 0.3).
     table = connection.ops.quote_name(Improvement._meta.db_table)
@@ -85,7 +94,7 @@ def _ranked_by_trigrams(texts, limit, open_ids, done_ids, cutoff) -> list[list[t
         ) c
         ORDER BY q.n, c.score DESC, c.id DESC
     """  # noqa: S608 - only the quoted table name is formatted in
-    ranked: list[list[tuple]] = [[] for _ in texts]
+    ranked: list[list[Ranked]] = [[] for _ in texts]
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(texts), open_ids, done_ids, cutoff, limit])
         for n, pk, score in cursor.fetchall():
@@ -101,7 +110,13 @@ def words(text: str) -> set[str]:
     }
 
 
-def _ranked_by_words(texts, limit, open_ids, done_ids, cutoff) -> list[list[tuple]]:
+def _ranked_by_words(
+    texts: list[str],
+    limit: int,
+    open_ids: list[int],
+    done_ids: list[int],
+    cutoff: datetime.datetime,
+) -> list[list[Ranked]]:
     candidates = [
         (pk, words(f"{title} {description}"), words(title))
         for pk, title, description, column_id, done_at in Improvement.objects.open()

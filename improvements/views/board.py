@@ -3,12 +3,14 @@ live updates."""
 
 import datetime
 import hashlib
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,28 +18,41 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from retros.http import HtmxHttpRequest
 from retros.models import Unit
 
 from ..board_cards import BoardCard, CardRenderer
 from ..forms.board import BoardFilterForm, MoveForm, QuickAddForm
-from ..models import FINISHED_CARDS_SHOWN_WEEKS, Category, Column, Event, Improvement, MoveError
+from ..models import (
+    FINISHED_CARDS_SHOWN_WEEKS,
+    Category,
+    Column,
+    Event,
+    Improvement,
+    ImprovementQuerySet,
+    MoveError,
+)
 from ..operations import create_improvement, guess_category
 from ..permissions import can_edit_board
 from .cards import full_detail_context, get_card_for_editor
 
 
-def _require_board_editor(request: HttpRequest) -> None:
+def _require_board_editor(request: HtmxHttpRequest) -> None:
     if not can_edit_board(request.user):
         raise PermissionDenied("Only members of a unit may change the board.")
 
 
-def _board_cards(filters: BoardFilterForm, user, columns: list[Column]):
+def _board_cards(
+    filters: BoardFilterForm, user: User, columns: list[Column]
+) -> ImprovementQuerySet:
     finished = [column.pk for column in columns if column.is_finished]
     cards = Improvement.objects.on_board(finished, show_all=filters.show_all)
     return filters.apply(cards, user).with_recurrence().order_by("position")
 
 
-def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> list[Column]:
+def _fill_columns(
+    columns: list[Column], cards: ImprovementQuerySet, filters: BoardFilterForm
+) -> list[Column]:
     """Hang each column's cards on it, with its WIP count and each card's neighbours.
 
     A count means the cards the board shows in the column (models.COUNT_RULE). On a filtered
@@ -54,7 +69,8 @@ def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> lis
     for column in columns:
         column.cards = by_column[column.pk]
         column.card_count = counts[column.pk][0] if counts is not None else len(column.cards)
-        column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
+        limit = column.wip_limit if column.has_wip_limit else None
+        column.over_limit = limit is not None and column.card_count > limit
         previous = None
         for card in column.cards:
             card.previous_id = previous.pk if previous else None
@@ -65,7 +81,7 @@ def _fill_columns(columns: list[Column], cards, filters: BoardFilterForm) -> lis
     return columns
 
 
-def _board_etag(request: HttpRequest, latest_event_id: int | None, layout: str) -> str:
+def _board_etag(request: HtmxHttpRequest, latest_event_id: int | None, layout: str) -> str:
     """Changes with every card change (each writes an event), the columns' layout, the day,
     the user and the URL."""
     query = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:12]
@@ -97,7 +113,7 @@ POLL_EVENTS_SIFTED = 500
 
 
 def _columns_changed_since(
-    request: HttpRequest, columns: list[Column], layout: str
+    request: HtmxHttpRequest, columns: list[Column], layout: str
 ) -> list[Column]:
     """The columns touched by events newer than the viewer's ETag, so a poll sends only those.
 
@@ -119,7 +135,9 @@ def _columns_changed_since(
     return [column for column in columns if column.pk in ids]
 
 
-def _column_context(request: HttpRequest, filters: BoardFilterForm, **extra) -> dict:
+def _column_context(
+    request: HtmxHttpRequest, filters: BoardFilterForm, **extra: Any
+) -> dict[str, Any]:
     renderer = CardRenderer(
         can_edit=extra["can_edit"], query=filters.querystring(), csrf_token=get_token(request)
     )
@@ -136,7 +154,7 @@ def _column_context(request: HttpRequest, filters: BoardFilterForm, **extra) -> 
 
 
 @require_GET
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: HtmxHttpRequest) -> HttpResponse:
     """The board. An htmx poll gets the columns only, or 304 when nothing changed."""
     filters = BoardFilterForm(request.GET)
     polling = request.htmx and request.headers.get("X-Board-Poll")
@@ -151,10 +169,11 @@ def board(request: HttpRequest) -> HttpResponse:
             return HttpResponse(status=205, headers={"X-Board-Layout": "changed"})
     # The latest event rides along with the columns: read before the cards, so a change
     # made while the board renders shows up at the next poll rather than never.
-    latest = Event.objects.order_by("-pk").values("pk")[:1]
-    columns = list(Column.objects.annotate(latest_event_id=Subquery(latest)))
-    layout = _layout(len(columns), max((c.updated_at for c in columns), default=None))
-    etag = _board_etag(request, columns[0].latest_event_id if columns else None, layout)
+    latest_event = Event.objects.order_by("-pk").values("pk")[:1]
+    annotated = list(Column.objects.annotate(latest_event_id=Subquery(latest_event)))
+    layout = _layout(len(annotated), max((c.updated_at for c in annotated), default=None))
+    etag = _board_etag(request, annotated[0].latest_event_id if annotated else None, layout)
+    columns: list[Column] = list(annotated)
     if polling and request.GET.getlist("column"):
         wanted = set(request.GET.getlist("column"))
         columns = [column for column in columns if str(column.pk) in wanted]
@@ -184,7 +203,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def category_css(request: HttpRequest) -> HttpResponse:
+def category_css(request: HtmxHttpRequest) -> HttpResponse:
     """Category colours as a stylesheet, so no inline style is needed (CSP)."""
     rules = [
         f".cat-{pk} {{ --category: {colour}; }}"
@@ -196,14 +215,14 @@ def category_css(request: HttpRequest) -> HttpResponse:
 
 
 def _fill_changed_columns(
-    request: HttpRequest, filters: BoardFilterForm, columns: list[Column]
+    request: HtmxHttpRequest, filters: BoardFilterForm, columns: list[Column]
 ) -> list[Column]:
     cards = _board_cards(filters, request.user, columns).filter(column__in=columns)
     return _fill_columns(columns, cards, filters)
 
 
 def _changed_columns_response(
-    request: HttpRequest, filters: BoardFilterForm, columns: list[Column], announcement: str
+    request: HtmxHttpRequest, filters: BoardFilterForm, columns: list[Column], announcement: str
 ) -> HttpResponse:
     """Only the columns that changed, swapped out of band, and what to announce."""
     context = _column_context(
@@ -212,7 +231,7 @@ def _changed_columns_response(
     return render(request, "improvements/board.html#changed-columns", context)
 
 
-def card_move(request: HttpRequest, pk: int) -> HttpResponse:
+def card_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Move a card next to a named neighbour, or to the top or bottom of a column.
 
     htmx gets only the changed columns back (out-of-band swaps); without JavaScript the
@@ -227,7 +246,8 @@ def card_move(request: HttpRequest, pk: int) -> HttpResponse:
     filters = BoardFilterForm(request.GET)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        message = " ".join(form.errors.get("__all__", ["Choose a column to move the card to."]))
+        errors = form.errors.get("__all__", ["Choose a column to move the card to."])
+        message = " ".join(str(error) for error in errors)
         return HttpResponse(message, status=400, content_type="text/plain")
     data = form.cleaned_data
     try:
@@ -276,7 +296,7 @@ def _landing(card: Improvement, data: dict) -> dict:
 
 
 def _moved_card_response(
-    request: HttpRequest, filters: BoardFilterForm, card: Improvement, columns: list, data: dict
+    request: HtmxHttpRequest, filters: BoardFilterForm, card: Improvement, columns: list, data: dict
 ) -> HttpResponse:
     """The changed columns' headers and an announcement, nothing more.
 
@@ -289,7 +309,8 @@ def _moved_card_response(
     counts = Improvement.board_counts(columns, show_all=filters.show_all, above=card.position)
     for column in columns:
         column.card_count = counts[column.pk][0]
-        column.over_limit = column.has_wip_limit and column.card_count > column.wip_limit
+        limit = column.wip_limit if column.has_wip_limit else None
+        column.over_limit = limit is not None and column.card_count > limit
     total, ahead = counts[card.column_id]
     context = {
         "columns": columns,
@@ -299,7 +320,7 @@ def _moved_card_response(
     return render(request, "improvements/board.html#moved-card", context)
 
 
-def _move_form_page(request: HttpRequest, pk: int) -> HttpResponse:
+def _move_form_page(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     filters = BoardFilterForm(request.GET)
     card = get_object_or_404(Improvement.objects.select_related("column"), pk=pk)
     columns = list(Column.objects.all())
@@ -325,29 +346,37 @@ def _move_form_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "improvements/improvement_detail.html", context)
 
 
+def _refuse_quick_add(
+    request: HtmxHttpRequest, filters: BoardFilterForm, message: str
+) -> HttpResponse:
+    if not request.htmx:
+        messages.error(request, message)
+        return redirect(reverse("board:board") + filters.querystring())
+    return HttpResponse(message, status=400, content_type="text/plain")
+
+
 @require_POST
-def column_add_card(request: HttpRequest, pk: int) -> HttpResponse:
+def column_add_card(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Quick-add: a card with just a title at the bottom of a column."""
     _require_board_editor(request)
     column = get_object_or_404(Column, pk=pk)
     filters = BoardFilterForm(request.GET)
     form = QuickAddForm(request.POST)
     if not form.is_valid():
-        message = "Give the new card a title."
-        if not request.htmx:
-            messages.error(request, message)
-            return redirect(reverse("board:board") + filters.querystring())
-        return HttpResponse(message, status=400, content_type="text/plain")
+        return _refuse_quick_add(request, filters, "Give the new card a title.")
     title = form.cleaned_data["title"]
     category = None
     if filters.values["category"]:
         category = Category.objects.filter(slug=filters.values["category"]).first()
+    category = category or guess_category(title)
+    if category is None:  # an admin deleted every category (possible while no card has one)
+        return _refuse_quick_add(request, filters, "The board has no categories yet.")
     unit = None
     if filters.values["unit"]:
         unit = Unit.objects.filter(pk=filters.values["unit"]).first()
     card = create_improvement(
         title=title,
-        category=category or guess_category(title),
+        category=category,
         user=request.user,
         column=column,
         unit=unit,

@@ -1,13 +1,17 @@
 """Views of one card: its page (history, comments, links), edits, comments, archive and drop."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
+
+from retros.http import HtmxHttpRequest
 
 from ..forms.cards import CommentForm, DropForm, ImprovementForm
 from ..models import Improvement
@@ -15,13 +19,14 @@ from ..permissions import can_edit_board, can_edit_board_expression
 from ..reporting.panels import card_effect_context
 
 
-def get_card_for_editor(request: HttpRequest, pk: int) -> Improvement:
+def get_card_for_editor(request: HtmxHttpRequest, pk: int) -> Improvement:
     """The card with its column, and in the same query whether the user may change it."""
     cards = Improvement.objects.select_related("column").annotate(
         editable=can_edit_board_expression(request.user)
     )
     card = get_object_or_404(cards, pk=pk)
-    if not card.editable:
+    # django-stubs loses the annotated attribute's name on the annotated model type.
+    if not card.editable:  # type: ignore[attr-defined]
         raise PermissionDenied("Only members of a unit may change the board.")
     return card
 
@@ -37,7 +42,7 @@ def _detail_context(improvement: Improvement) -> dict:
     }
 
 
-def full_detail_context(request: HttpRequest, pk: int, **forms) -> dict:
+def full_detail_context(request: HtmxHttpRequest, pk: int, **forms: Any) -> dict[str, Any]:
     improvement = get_object_or_404(
         Improvement.objects.select_related(
             "category", "column", "unit", "assignee", "target_step", "created_by"
@@ -54,7 +59,9 @@ def full_detail_context(request: HttpRequest, pk: int, **forms) -> dict:
     }
 
 
-def _render_detail(request: HttpRequest, improvement: Improvement, **forms) -> HttpResponse:
+def _render_detail(
+    request: HtmxHttpRequest, improvement: Improvement, **forms: Any
+) -> HttpResponse:
     context = full_detail_context(request, improvement.pk, **forms)
     if request.htmx and request.htmx.target in ("card-dialog-body", "card-detail"):
         current = request.htmx.current_url_abs_path or ""
@@ -64,13 +71,13 @@ def _render_detail(request: HttpRequest, improvement: Improvement, **forms) -> H
 
 
 @require_GET
-def improvement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def improvement_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A card's detail: its own page, or a fragment htmx shows in a dialog over the board."""
     improvement = get_object_or_404(Improvement, pk=pk)
     return _render_detail(request, improvement)
 
 
-def _after_change(request: HttpRequest, improvement: Improvement, message: str) -> HttpResponse:
+def _after_change(request: HtmxHttpRequest, improvement: Improvement, message: str) -> HttpResponse:
     if request.htmx:
         response = _render_detail(request, improvement)
         return trigger_client_event(response, "cardChanged", {"message": message})
@@ -79,7 +86,7 @@ def _after_change(request: HttpRequest, improvement: Improvement, message: str) 
 
 
 @require_http_methods(["GET", "POST"])
-def improvement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def improvement_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Edit a card in place.
 
     GET gives the form, which the card's Edit fetches when opened (its selects of every
@@ -102,7 +109,7 @@ def improvement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def improvement_comment(request: HttpRequest, pk: int) -> HttpResponse:
+def improvement_comment(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     improvement = get_card_for_editor(request, pk)
     form = CommentForm(request.POST)
     if not form.is_valid():
@@ -112,7 +119,7 @@ def improvement_comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def improvement_archive(request: HttpRequest, pk: int) -> HttpResponse:
+def improvement_archive(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Archive (or, with action=unarchive, bring back) a card."""
     improvement = get_card_for_editor(request, pk)
     if request.POST.get("action") == "unarchive":
@@ -123,7 +130,7 @@ def improvement_archive(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def improvement_drop(request: HttpRequest, pk: int) -> HttpResponse:
+def improvement_drop(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     improvement = get_card_for_editor(request, pk)
     form = DropForm(request.POST)
     if not form.is_valid():

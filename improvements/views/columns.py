@@ -4,16 +4,19 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F, Max
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseModelFormSet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from ..forms.columns import ColumnFormSet
+from retros.http import HtmxHttpRequest
+
+from ..forms.columns import ColumnForm, ColumnFormSet
 from ..models import Column, Improvement
 from ..permissions import can_edit_columns
 
 
-def column_settings(request: HttpRequest) -> HttpResponse:
+def column_settings(request: HtmxHttpRequest) -> HttpResponse:
     """Name, order, state and WIP limit of every column; staff and the platform team edit."""
     can_edit = can_edit_columns(request.user)
     if request.method == "POST":
@@ -25,7 +28,8 @@ def column_settings(request: HttpRequest) -> HttpResponse:
                 with transaction.atomic():
                     _save_columns(formset)
             except ColumnNotEmpty as error:
-                formset._non_form_errors.append(str(error))
+                # Django's own list of the formset's errors; django-stubs leaves it out.
+                formset._non_form_errors.append(str(error))  # type: ignore[attr-defined]
             else:
                 messages.success(request, "Saved the board's columns.")
                 return redirect("board:board")
@@ -42,7 +46,7 @@ class ColumnNotEmpty(Exception):
     """A column to delete took a card after the form was checked; nothing was saved."""
 
 
-def _save_columns(formset) -> None:
+def _save_columns(formset: "BaseModelFormSet[Column, ColumnForm]") -> None:
     # Moves and new cards lock their columns first, so once every column is locked no card
     # can arrive: only now is "the column is empty" (checked by the form before) still true.
     # In id order, as moves take them, so the two never wait on each other (no deadlock).
@@ -50,7 +54,8 @@ def _save_columns(formset) -> None:
     deleted = [
         form.instance
         for form in formset.forms
-        if form.instance.pk and formset._should_delete_form(form)
+        # _should_delete_form: Django's own formset method, which django-stubs leaves out.
+        if form.instance.pk and formset._should_delete_form(form)  # type: ignore[attr-defined]
     ]
     for column in deleted:
         if Improvement.objects.filter(column=column).exists():
@@ -65,7 +70,7 @@ def _save_columns(formset) -> None:
     for form in formset.forms:
         if form.instance.pk is None and not form.has_changed():
             continue
-        if formset._should_delete_form(form):
+        if formset._should_delete_form(form):  # type: ignore[attr-defined]
             if form.instance.pk:
                 form.instance.delete()
             continue

@@ -3,10 +3,12 @@ targeted, and list the finished improvements whose step is still manual (/proces
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
+
+from retros.http import HtmxHttpRequest
 
 from ..models import Improvement
 from ..permissions import can_change_target_step
@@ -19,7 +21,7 @@ from ..process_link import (
 
 
 @require_safe
-def pending_step_changes(request: HttpRequest) -> HttpResponse:
+def pending_step_changes(request: HtmxHttpRequest) -> HttpResponse:
     """Done improvements whose target step is still manual, each with its one-click change."""
     return render(
         request,
@@ -33,7 +35,7 @@ def pending_step_changes(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
+def step_offer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The offer for one card, as a fragment the card detail can load or include."""
     improvement = get_object_or_404(
         Improvement.objects.select_related("target_step", "column"), pk=pk
@@ -51,7 +53,7 @@ def step_offer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def step_change(request: HttpRequest, pk: int) -> HttpResponse:
+def step_change(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not can_change_target_step(request.user):
         raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
     improvement = get_object_or_404(

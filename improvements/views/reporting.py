@@ -5,7 +5,7 @@ import csv
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from retros import outbox, weeks
 from retros.csv_export import csv_safe
+from retros.http import HtmxHttpRequest
 from retros.models import monday_of
 from retros.weeks import week_label
 
@@ -28,7 +29,7 @@ from ..reporting.panels import LAZY_SECTIONS, PANEL_BUILDERS, SECTIONS, build_pa
 from ..reporting.weekly_update import weekly_summary
 
 
-def _filter_form(request: HttpRequest) -> DashboardFilterForm:
+def _filter_form(request: HtmxHttpRequest) -> DashboardFilterForm:
     default = metrics.Filters.default()
     initial = {"start": default.start, "end": default.end, "window": default.window}
     initial["environment"] = default.environment
@@ -42,7 +43,7 @@ def _filters(form: DashboardFilterForm) -> metrics.Filters:
 
 
 @require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     form = _filter_form(request)
     filters = _filters(form)
     sections = [
@@ -84,7 +85,7 @@ def _csv_response(panel: dict, filters: metrics.Filters) -> HttpResponse:
 
 
 @require_safe
-def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
+def dashboard_panel(request: HtmxHttpRequest, name: str) -> HttpResponse:
     """One panel as an HTML fragment, or as CSV with ?format=csv."""
     if name not in PANEL_BUILDERS:
         raise Http404("No such dashboard panel.")
@@ -101,7 +102,7 @@ def dashboard_panel(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_safe
-def dashboard_csv(request: HttpRequest, name: str) -> HttpResponse:
+def dashboard_csv(request: HtmxHttpRequest, name: str) -> HttpResponse:
     if name not in PANEL_BUILDERS:
         raise Http404("No such dashboard panel.")
     filters = _filters(_filter_form(request))
@@ -109,7 +110,7 @@ def dashboard_csv(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @require_POST
-def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
+def effect_verdict(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A person confirms (or overrides) the suggested effect verdict of a finished card."""
     improvement = get_object_or_404(Improvement.objects.select_related("unit", "column"), pk=pk)
     if not can_set_verdict(request.user, improvement):
@@ -149,12 +150,12 @@ def effect_verdict(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def weekly_update_now(request: HttpRequest) -> HttpResponse:
+def weekly_update_now(request: HtmxHttpRequest) -> HttpResponse:
     return redirect("reporting:weekly_update", week_label(monday_of(timezone.localdate())))
 
 
 @require_GET
-def weekly_update(request: HttpRequest, week: str) -> HttpResponse:
+def weekly_update(request: HtmxHttpRequest, week: str) -> HttpResponse:
     """The update as a page, with its markdown to copy, or as bare markdown with ?format=md."""
     try:
         monday = weeks.parse_iso_week(week)

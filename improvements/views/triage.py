@@ -4,15 +4,19 @@ Both live here, not in `retros`, because they read and write the board; the retr
 them as fragments.
 """
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from retros.http import HtmxHttpRequest
 from retros.models import (
     Finding,
     FindingGroup,
@@ -38,7 +42,10 @@ SEARCH_RESULTS = 10
 
 
 def _retro_triage_page(
-    request: HttpRequest, pk: int, bound: dict | None = None, status: int = 200
+    request: HtmxHttpRequest,
+    pk: int,
+    bound: dict[tuple[str, str], Any] | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """Every pain and idea of the retro (or group of them), each with its three ways out.
 
@@ -54,7 +61,12 @@ def _retro_triage_page(
     suggestions = similar_improvements([item.text for item in pending]) if can_edit else []
     # Every item's form offers the same choices: read them once, not once per form.
     shared = PromoteForm()
-    choices = {name: list(shared.fields[name].choices) for name in ("category", "unit", "assignee")}
+    choices = {}
+    for name in ("category", "unit", "assignee"):
+        field = shared.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)
+        # django-stubs types the getter as all the setter takes; Django gives an iterator.
+        choices[name] = list(field.choices)  # type: ignore[arg-type]
     for item, similar in zip(pending, suggestions, strict=False):
         item.suggestions = similar
         likely = similar[0] if similar and similar[0].similarity >= LIKELY_SAME else None
@@ -96,12 +108,12 @@ def _retro_triage_page(
 
 
 @require_safe
-def retro_triage(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_triage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A submitted retro's pains and ideas, each with its three ways out."""
     return _retro_triage_page(request, pk)
 
 
-def _finding_for_triage(request: HttpRequest, pk: int, *, undo: bool = False) -> TriageItem:
+def _finding_for_triage(request: HtmxHttpRequest, pk: int, *, undo: bool = False) -> TriageItem:
     finding = get_object_or_404(Finding.objects.select_related("retro__duty_week__unit"), pk=pk)
     if not permissions.can_triage(request.user, finding.retro):
         raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
@@ -114,7 +126,7 @@ def _finding_for_triage(request: HttpRequest, pk: int, *, undo: bool = False) ->
     return TriageItem(finding.retro, [finding])
 
 
-def _group_for_triage(request: HttpRequest, pk: int) -> TriageItem:
+def _group_for_triage(request: HtmxHttpRequest, pk: int) -> TriageItem:
     group = get_object_or_404(FindingGroup.objects.select_related("retro__duty_week__unit"), pk=pk)
     if not permissions.can_triage(request.user, group.retro):
         raise PermissionDenied("Only the retro's people, the platform team and staff triage.")
@@ -124,7 +136,7 @@ def _group_for_triage(request: HttpRequest, pk: int) -> TriageItem:
     return TriageItem(group.retro, findings, group=group)
 
 
-def _lock_pending(request: HttpRequest, item: TriageItem) -> list[Finding] | None:
+def _lock_pending(request: HtmxHttpRequest, item: TriageItem) -> list[Finding] | None:
     """The item's findings locked for this transaction, or None (with a message) if one of
     them moved on meanwhile."""
     locked = list(
@@ -148,11 +160,11 @@ def _lock_pending(request: HttpRequest, item: TriageItem) -> list[Finding] | Non
     return pending
 
 
-def _done(request: HttpRequest, item: TriageItem) -> HttpResponse:
+def _done(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
     return redirect(f"{reverse('triage:retro_triage', args=[item.retro.pk])}#triage-{item.key}")
 
 
-def _promote(request: HttpRequest, item: TriageItem) -> HttpResponse:
+def _promote(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
     """Turn a finding (or a group) into a new improvement card in the first column."""
     form = PromoteForm(request.POST, auto_id=f"{item.key}-%s")
     if not form.is_valid():
@@ -180,13 +192,13 @@ def _promote(request: HttpRequest, item: TriageItem) -> HttpResponse:
     return _done(request, item)
 
 
-def _link(request: HttpRequest, item: TriageItem) -> HttpResponse:
+def _link(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
     """Let a finding (or group) join an existing improvement; another retro raising it adds
     recurrence. A done card is reopened, or kept done, as the person triaging says."""
     form = LinkForm(request.POST)
     if not form.is_valid():
-        errors = form.errors.get("improvement") or form.non_field_errors() or []
-        error = " ".join(errors) or "Choose an improvement."
+        errors = form.errors.get("improvement") or form.non_field_errors()
+        error = " ".join(str(message) for message in errors) or "Choose an improvement."
         chosen = request.POST.get("improvement", "")
         return _retro_triage_page(
             request,
@@ -213,7 +225,7 @@ def _link(request: HttpRequest, item: TriageItem) -> HttpResponse:
     return _done(request, item)
 
 
-def _no_action(request: HttpRequest, item: TriageItem) -> HttpResponse:
+def _no_action(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
     form = NoActionForm(request.POST, auto_id=f"{item.key}-%s")
     if not form.is_valid():
         return _retro_triage_page(
@@ -229,7 +241,7 @@ def _no_action(request: HttpRequest, item: TriageItem) -> HttpResponse:
     return _done(request, item)
 
 
-def _reopen(request: HttpRequest, item: TriageItem) -> HttpResponse:
+def _reopen(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
     """Undo a triage decision made by mistake; a card it created stays on the board, and its
     history records the unlink."""
     with transaction.atomic():
@@ -242,47 +254,47 @@ def _reopen(request: HttpRequest, item: TriageItem) -> HttpResponse:
 
 
 @require_POST
-def finding_promote(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_promote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _promote(request, _finding_for_triage(request, pk))
 
 
 @require_POST
-def finding_link(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _link(request, _finding_for_triage(request, pk))
 
 
 @require_POST
-def finding_no_action(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_no_action(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _no_action(request, _finding_for_triage(request, pk))
 
 
 @require_POST
-def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _reopen(request, _finding_for_triage(request, pk, undo=True))
 
 
 @require_POST
-def group_promote(request: HttpRequest, pk: int) -> HttpResponse:
+def group_promote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _promote(request, _group_for_triage(request, pk))
 
 
 @require_POST
-def group_link(request: HttpRequest, pk: int) -> HttpResponse:
+def group_link(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _link(request, _group_for_triage(request, pk))
 
 
 @require_POST
-def group_no_action(request: HttpRequest, pk: int) -> HttpResponse:
+def group_no_action(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _no_action(request, _group_for_triage(request, pk))
 
 
 @require_POST
-def group_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+def group_reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _reopen(request, _group_for_triage(request, pk))
 
 
 @require_GET
-def improvement_search(request: HttpRequest) -> HttpResponse:
+def improvement_search(request: HtmxHttpRequest) -> HttpResponse:
     """Search-as-you-type for an open improvement to link a finding (or group) to.
 
     Given a finding or group and no words yet, it suggests the cards most similar to it.
@@ -305,7 +317,7 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
             .first()
         )
         members = list(group.findings.order_by("created_at", "id")) if group else []
-        item = TriageItem(group.retro, members, group=group) if members else None
+        item = TriageItem(group.retro, members, group=group) if group and members else None
     results = []
     if query:
         words = query.split()
@@ -318,7 +330,8 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
             .exclude(column__state=Column.State.DROPPED)
             .select_related("column", "category", "unit")
             .with_recurrence()
-            .order_by("-recurrence", "-created_at")[:SEARCH_RESULTS]
+            # django-stubs cannot see the annotation a custom QuerySet method adds.
+            .order_by("-recurrence", "-created_at")[:SEARCH_RESULTS]  # type: ignore[misc]
         )
     elif item is not None:
         results = similar_improvements([item.text], limit=SEARCH_RESULTS // 2)[0]
@@ -339,7 +352,7 @@ def improvement_search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
+def carry_over(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The carry-over review for a retro: a fragment for its page, or a page of its own."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
     context = {
@@ -353,7 +366,7 @@ def carry_over(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def carry_over_note(request: HttpRequest, pk: int, improvement_pk: int) -> HttpResponse:
+def carry_over_note(request: HtmxHttpRequest, pk: int, improvement_pk: int) -> HttpResponse:
     """Save a one-line progress note on a carried-over improvement as a comment on its card."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week__unit"), pk=pk)
     if not permissions.can_add_progress_note(request.user, retro):

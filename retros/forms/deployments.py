@@ -1,20 +1,21 @@
 """Forms for the deployment log (filters and hand entry) and the process map."""
 
 import datetime
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from .. import weeks
-from ..models import Deployment, ProcessStep, Unit
+from ..models import Deployment, DeploymentQuerySet, ProcessStep, Unit
 from ..people import name_people_in
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
@@ -59,18 +60,20 @@ class DeploymentForm(forms.ModelForm):
         }
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         people = get_user_model().objects.filter(is_active=True).order_by("username")
-        self.fields["deployer"].queryset = people
-        self.fields["shadow"].queryset = people
-        name_people_in(self.fields["deployer"])
-        name_people_in(self.fields["shadow"])
+        for name in ("deployer", "shadow"):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = people
+            name_people_in(field)
         for name in ["hands_on_minutes", "blocked_minutes", "restarts", "manual_steps_done"]:
             self.fields[name].widget.attrs["min"] = 0
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         started, finished = cleaned.get("started_at"), cleaned.get("finished_at")
         if started and finished:
             if finished < started:
@@ -123,7 +126,7 @@ class DeploymentFilterForm(forms.Form):
         except weeks.WeekError as error:
             raise forms.ValidationError(str(error)) from None
 
-    def filter(self, deployments):
+    def filter(self, deployments: DeploymentQuerySet) -> DeploymentQuerySet:
         """Apply the filters; with an invalid one nothing is shown (beside its error), since
         listing every deployment would look like the filter's answer."""
         if not self.is_valid():

@@ -1,7 +1,10 @@
 """Forms for the retro: its header fields and its findings."""
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
@@ -37,7 +40,7 @@ class RetroForm(forms.ModelForm):
             "summary": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         week = self.instance.duty_week
         # The people who could be there: the unit, QA and platform people, whoever is listed.
@@ -59,30 +62,32 @@ class RetroForm(forms.ModelForm):
             .distinct()
             .order_by("username")
         )
-        self.fields["facilitator"].queryset = people
-        self.fields["attendees"].queryset = people
         for name in ("facilitator", "attendees"):
-            self.fields[name].label_from_instance = _person_label
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)  # a relation's field
+            field.queryset = people
+            # Django calls self.label_from_instance(obj): on the instance, it takes the object.
+            field.label_from_instance = _person_label  # type: ignore[method-assign,assignment]
 
-    def changes(self) -> dict:
+    def changes(self) -> dict[str, list[Any]]:
         """What this valid form changes, as {field: [before, after]}, for the revision record."""
         changes = {}
         for name in self.changed_data:
             before = self.initial.get(name)
-            after = self.cleaned_data.get(name)
+            after = self.cleaned_data[name]
             if name == "attendees":
                 before = sorted(str(user) for user in self.instance.attendees.all())
                 after = sorted(str(user) for user in after)
             elif name == "facilitator":
                 # The instance already holds the new facilitator; the initial data the old.
-                previous = get_user_model().objects.filter(pk=before).first()
+                previous = get_user_model().objects.filter(pk=before).first() if before else None
                 before = str(previous) if previous else None
                 after = str(after) if after else None
             changes[name] = [before, after]
         return changes
 
 
-def _person_label(user) -> str:
+def _person_label(user: User) -> str:
     name = user.get_full_name()
     return f"{name} ({user.get_username()})" if name else user.get_username()
 

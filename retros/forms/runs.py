@@ -1,8 +1,11 @@
 """Forms for deployment runs: starting one, and noting a question, pain or idea during it."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 
-from ..models import DeploymentRun, RunEvent
+from ..models import DeploymentRun, RunEvent, RunStep
 
 
 class RunStartForm(forms.ModelForm):
@@ -31,10 +34,18 @@ class RunNoteForm(forms.Form):
     step = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="On step")
     text = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, run: DeploymentRun, steps=None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        run: DeploymentRun,
+        steps: Iterable[RunStep] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         steps = steps if steps is not None else run.steps.all()
-        self.fields["step"].choices = [("", "The run as a whole")] + [
+        step = self.fields["step"]
+        assert isinstance(step, forms.ChoiceField)
+        step.choices = [("", "The run as a whole")] + [
             (step.pk, f"{step.position}. {step.title}") for step in steps
         ]
 

@@ -3,8 +3,11 @@
 import datetime
 import hashlib
 import secrets
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Q, Sum
@@ -14,12 +17,15 @@ from django.utils import timezone
 from ..weeks import FIRST_YEAR, LAST_YEAR, within_app_years
 from .teams import DutyWeek, Unit, monday_of
 
+if TYPE_CHECKING:
+    from .runs import DeploymentRun  # runs builds on these models
+
 # How far ahead of now a deployment's times may be: time zones and clocks that run fast.
 FUTURE_SLACK = datetime.timedelta(days=1)
 
 
-class DeploymentQuerySet(models.QuerySet):
-    def stats(self) -> dict:
+class DeploymentQuerySet(models.QuerySet["Deployment"]):
+    def stats(self) -> dict[str, Any]:
         return self.aggregate(
             count=Count("id"),
             elapsed_minutes=Sum("elapsed_minutes"),
@@ -34,7 +40,12 @@ class DeploymentQuerySet(models.QuerySet):
         return self.filter(duty_week=duty_week)
 
     def record_external(
-        self, external_id: str, on_create: dict | None = None, *, is_stale=None, **fields
+        self,
+        external_id: str,
+        on_create: dict[str, Any] | None = None,
+        *,
+        is_stale: Callable[["Deployment"], bool] | None = None,
+        **fields: Any,
     ) -> tuple["Deployment", bool]:
         """Create or update the deployment a sender knows as `external_id`; True if created.
 
@@ -49,11 +60,11 @@ class DeploymentQuerySet(models.QuerySet):
             if deployment is None:
                 try:
                     with transaction.atomic():
-                        deployment = self.model(
+                        created = Deployment(
                             external_id=external_id, **{**(on_create or {}), **fields}
                         )
-                        deployment.save()
-                    return deployment, True
+                        created.save()
+                    return created, True
                 except IntegrityError:
                     deployment = self.select_for_update().filter(external_id=external_id).first()
                     if deployment is None:
@@ -158,7 +169,7 @@ class Deployment(models.Model):
     def __str__(self) -> str:
         return f"{self.get_environment_display()} {self.started_at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.started_at and self.finished_at:
             # In UTC: Python subtracts two times of one zone by the wall clock, DST or not.
             utc = datetime.UTC
@@ -229,7 +240,9 @@ class ProcessStep(models.Model):
         return self.mode in (self.Mode.MANUAL, self.Mode.SEMI_AUTOMATIC)
 
     @transaction.atomic
-    def change_mode(self, mode: str, user=None, note: str = "") -> "ProcessStepChange | None":
+    def change_mode(
+        self, mode: str, user: User | None = None, note: str = ""
+    ) -> "ProcessStepChange | None":
         if mode == self.mode:
             return None
         change = ProcessStepChange.objects.create(
@@ -284,7 +297,9 @@ class ProcessStepRevision(models.Model):
         return f"How-to of {self.step} at {self.at:%Y-%m-%d %H:%M}"
 
 
-def revise_how_to(step: ProcessStep, how_to: str, author, run=None) -> "ProcessStepRevision | None":
+def revise_how_to(
+    step: ProcessStep, how_to: str, author: User, run: "DeploymentRun | None" = None
+) -> "ProcessStepRevision | None":
     """Change a step's how-to and keep the new text as a revision; None if nothing changed."""
     if how_to == step.how_to:
         return None
@@ -333,7 +348,7 @@ class ApiToken(models.Model):
 
     @classmethod
     def issue(
-        cls, name: str, user=None, scopes=(Scope.DEPLOYMENTS_WRITE,)
+        cls, name: str, user: User | None = None, scopes: Iterable[str] = (Scope.DEPLOYMENTS_WRITE,)
     ) -> tuple["ApiToken", str]:
         """Create a token and return it with its key, which is never stored or shown again."""
         key = "wb_" + secrets.token_urlsafe(32)

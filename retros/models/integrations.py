@@ -18,6 +18,9 @@ from .teams import Unit
 class ChatWebhook(models.Model):
     """An incoming-webhook URL of a chat channel: a unit's, or the organisation's (no unit)."""
 
+    # Not stored: set by retros.integrations for the channels page.
+    can_change: bool
+
     class Kind(models.TextChoices):
         SLACK = "slack", "Slack-compatible (Slack, Mattermost, Rocket.Chat)"
         TEAMS = "teams", "Microsoft Teams (Workflows webhook)"

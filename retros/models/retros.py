@@ -1,6 +1,10 @@
 """Retrospectives of a duty week: findings, their groups, votes and the edit history."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -103,7 +107,7 @@ class Retrospective(models.Model):
                 missing.append(f"{person.get_full_name() or person.get_username()} ({role})")
         return missing
 
-    def record_revision(self, user, changes: dict) -> "RetroRevision | None":
+    def record_revision(self, user: User, changes: dict[str, Any]) -> "RetroRevision | None":
         """Keep a record of an edit made after submit; edits before submit are the retro itself."""
         if not self.is_submitted or not changes:
             return None
@@ -139,7 +143,13 @@ class Retrospective(models.Model):
             fields.append("findings_hidden")
         self.save(update_fields=fields)
 
-    def cast_vote(self, user, *, finding=None, group=None) -> bool:
+    def cast_vote(
+        self,
+        user: User,
+        *,
+        finding: "Finding | None" = None,
+        group: "FindingGroup | None" = None,
+    ) -> bool:
         """Spend one of `user`'s votes; False when they have none left.
 
         Call inside a transaction that holds this retro's row lock (select_for_update), so
@@ -152,7 +162,13 @@ class Retrospective(models.Model):
         self.touch()
         return True
 
-    def withdraw_vote(self, user, *, finding=None, group=None) -> bool:
+    def withdraw_vote(
+        self,
+        user: User,
+        *,
+        finding: "Finding | None" = None,
+        group: "FindingGroup | None" = None,
+    ) -> bool:
         """Take back one of `user`'s votes on that finding or group; False if there was none."""
         vote = (
             Vote.objects.filter(retro=self, voter=user, finding=finding, group=group)
@@ -165,7 +181,7 @@ class Retrospective(models.Model):
         self.touch()
         return True
 
-    def visible_findings(self, user) -> "models.QuerySet[Finding]":
+    def visible_findings(self, user: User | AnonymousUser) -> "models.QuerySet[Finding]":
         """The findings `user` may see: during private writing, only their own."""
         findings = self.findings.all()
         if self.findings_hidden and not self.is_submitted:
@@ -175,6 +191,12 @@ class Retrospective(models.Model):
 
 class FindingGroup(models.Model):
     """Findings about the same thing, put together in the meeting and triaged as one."""
+
+    # Not stored: retros.meeting.meeting_context sets these for the meeting page.
+    members: list["Finding"]
+    votes_total: int
+    my_votes: int
+    kind: str
 
     retro = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="groups")
     title = models.CharField(max_length=200)
@@ -209,9 +231,10 @@ class FindingGroup(models.Model):
 KIND_ORDER = {"pain": 0, "idea": 1, "question": 2, "well": 3}
 
 
-def most_pressing_kind(findings) -> str:
+def most_pressing_kind(findings: Iterable["Finding"]) -> str:
     """The kind a group of findings is discussed (and triaged) as."""
-    return min((finding.kind for finding in findings), key=KIND_ORDER.get, default="pain")
+    kinds = (finding.kind for finding in findings)
+    return min(kinds, key=lambda kind: KIND_ORDER.get(kind, 9), default="pain")
 
 
 def rank(items: list) -> list:
@@ -231,6 +254,12 @@ def rank(items: list) -> list:
 
 class Finding(models.Model):
     """One line of a retro."""
+
+    # Not stored: the meeting page's vote counts (retros.meeting) and the markdown export's
+    # single-line text (retros.views.retro_markdown, improvements.weekly_update).
+    votes_total: int
+    my_votes: int
+    one_line: str
 
     class Kind(models.TextChoices):
         WENT_WELL = "well", "Went well"
@@ -306,7 +335,9 @@ class Finding(models.Model):
         """How forms name this finding as a vote or grouping target."""
         return f"f{self.pk}"
 
-    def group_with(self, other: "Finding | FindingGroup", user=None) -> "FindingGroup":
+    def group_with(
+        self, other: "Finding | FindingGroup", user: User | None = None
+    ) -> "FindingGroup":
         """Put this finding in a group with `other` (a finding or a group of the same retro).
 
         Dropping it on a lone finding makes a new group titled after that finding. Votes
@@ -314,7 +345,7 @@ class Finding(models.Model):
         """
         if isinstance(other, FindingGroup):
             group = other
-        elif other.group_id:
+        elif other.group is not None:
             group = other.group
         else:
             title = (other.text.strip().splitlines() or ["Group"])[0][:80]

@@ -1,8 +1,10 @@
 """Deployment runs: the deployment done step by step in the app, measured as it happens."""
 
 import datetime
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
@@ -25,7 +27,7 @@ class RunRefused(Exception):
         self.status = status
 
 
-class DeploymentRunQuerySet(models.QuerySet):
+class DeploymentRunQuerySet(models.QuerySet["DeploymentRun"]):
     def running(self) -> "DeploymentRunQuerySet":
         return self.filter(state=DeploymentRun.State.RUNNING)
 
@@ -130,7 +132,15 @@ class DeploymentRun(models.Model):
 
     @classmethod
     @transaction.atomic
-    def start(cls, user, *, environment: str, version: str = "", pipeline_id: str = "", at=None):
+    def start(
+        cls,
+        user: User,
+        *,
+        environment: str,
+        version: str = "",
+        pipeline_id: str = "",
+        at: datetime.datetime | None = None,
+    ) -> "DeploymentRun":
         """Start a run over the process steps active now (dropped steps are left out)."""
         at = as_utc(at)
         week = DutyWeek.objects.filter(week_start=monday_of(timezone.localdate(at))).first()
@@ -176,17 +186,32 @@ class DeploymentRun(models.Model):
         """Mark the run changed, so watchers' polls fetch it again."""
         self._bump()
 
-    def _close_open_intervals(self, at, user) -> None:
+    def _close_open_intervals(self, at: datetime.datetime, user: User) -> None:
         for step in self.steps.filter(state__in=[RunStep.State.IN_PROGRESS, RunStep.State.BLOCKED]):
             step._close_interval(at, user)
 
-    def step_action(self, step: "RunStep", action: str, user, *, text: str = "", at=None):
+    def step_action(
+        self,
+        step: "RunStep",
+        action: str,
+        user: User,
+        *,
+        text: str = "",
+        at: datetime.datetime | None = None,
+    ) -> None:
         """Apply a step action (RunStep.TRANSITIONS); the caller holds the run row's lock."""
         self._require_running()
         step.apply(action, user, text=text, at=as_utc(at))
         self._bump()
 
-    def restart_from(self, step: "RunStep", user, *, reason: str = "", at=None) -> None:
+    def restart_from(
+        self,
+        step: "RunStep",
+        user: User,
+        *,
+        reason: str = "",
+        at: datetime.datetime | None = None,
+    ) -> None:
         """Go back to `step`: it and every later step start again from to do; one restart more."""
         self._require_running()
         at = as_utc(at)
@@ -219,7 +244,7 @@ class DeploymentRun(models.Model):
         self._bump("restarts")
         self.refresh_from_db(fields=["restarts"])
 
-    def abort(self, user, reason: str, at=None) -> Deployment:
+    def abort(self, user: User, reason: str, at: datetime.datetime | None = None) -> Deployment:
         self._require_running()
         reason = reason.strip()
         if not reason:
@@ -234,7 +259,12 @@ class DeploymentRun(models.Model):
         self._bump("state", "abort_reason", "result", "finished_at", "ended_by")
         return self.write_deployment()
 
-    def finish(self, user, result: str = Deployment.Result.SUCCESS, at=None) -> Deployment:
+    def finish(
+        self,
+        user: User,
+        result: str = Deployment.Result.SUCCESS,
+        at: datetime.datetime | None = None,
+    ) -> Deployment:
         self._require_running()
         if result not in dict(self.FINISH_RESULTS):
             raise RunRefused("A run finishes as a success, a failure or rolled back.", status=400)
@@ -323,7 +353,7 @@ class DeploymentRun(models.Model):
         self.save(update_fields=["deployment"])
         return deployment
 
-    def add_note(self, user, kind: str, text: str, step: "RunStep | None" = None) -> Finding:
+    def add_note(self, user: User, kind: str, text: str, step: "RunStep | None" = None) -> Finding:
         """A question, pain or idea raised during the run, as a finding of that week's retro."""
         if self.duty_week_id is None:
             raise RunRefused(
@@ -356,6 +386,16 @@ def clock(moment: datetime.datetime | None) -> str:
 
 class RunStep(models.Model):
     """One step of a run: a copy of the process step as it was at the start, and its state."""
+
+    # Not stored: set by retros.runs for the run page (its buttons, URLs and counts).
+    act_url: str
+    buttons: list[dict[str, Any]]
+    is_next: bool
+    can_edit_how_to: bool
+    how_to_url: str
+    restart_url: str
+    how_to_html: str
+    note_count: int
 
     class State(models.TextChoices):
         TODO = "todo", "To do"
@@ -436,7 +476,7 @@ class RunStep(models.Model):
 
     def _refusal(self, action: str) -> str:
         label = self.ACTION_LABELS.get(action, action)
-        who = self.acted_by.get_username() if self.acted_by_id else "someone"
+        who = self.acted_by.get_username() if self.acted_by is not None else "someone"
         when = clock(self.acted_at)
         if self.state == self.TRANSITIONS.get(action, (None, None))[1]:
             state = self.get_state_display().lower()
@@ -446,7 +486,7 @@ class RunStep(models.Model):
             f"(since {who} acted at {when})."
         )
 
-    def apply(self, action: str, user, *, text: str = "", at: datetime.datetime) -> None:
+    def apply(self, action: str, user: User, *, text: str = "", at: datetime.datetime) -> None:
         """One transition of the table above, with its interval and event; refused ones raise."""
         if action not in self.TRANSITIONS:
             raise RunRefused(f"There is no step action “{action[:30]}”.", status=400)
@@ -483,7 +523,7 @@ class RunStep(models.Model):
             run_id=self.run_id, step=self, kind=action, actor=user, at=at, text=text[:300]
         )
 
-    def _close_interval(self, at: datetime.datetime, user) -> None:
+    def _close_interval(self, at: datetime.datetime, user: User) -> None:
         """End the open interval and add its seconds to the step's hands-on, waiting or blocked."""
         interval = self.intervals.filter(ended_at__isnull=True).first()
         if interval is None:

@@ -2,8 +2,10 @@
 
 import datetime
 import secrets
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, pre_save
@@ -63,7 +65,7 @@ class PersonFeed(models.Model):
         return f"Duty feed of {self.user}"
 
     @classmethod
-    def for_user(cls, user) -> "PersonFeed":
+    def for_user(cls, user: User) -> "PersonFeed":
         return cls.objects.get_or_create(user=user)[0]
 
     def regenerate(self) -> None:
@@ -71,11 +73,11 @@ class PersonFeed(models.Model):
         self.save(update_fields=["token"])
 
 
-class DutyWeekQuerySet(models.QuerySet):
+class DutyWeekQuerySet(models.QuerySet["DutyWeek"]):
     def current(self) -> "DutyWeek | None":
         return self.filter(week_start=monday_of(timezone.localdate())).first()
 
-    def involving(self, user) -> "DutyWeekQuerySet":
+    def involving(self, user: User) -> "DutyWeekQuerySet":
         return self.filter(
             Q(unit__members=user) | Q(qa_person=user) | Q(platform_person=user)
         ).distinct()
@@ -161,7 +163,7 @@ class DutyWeek(models.Model):
     def __str__(self) -> str:
         return f"{self.iso_label} · {self.unit}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         DutyWeek.objects.filter(pk=self.pk).link_deployments()
 
@@ -180,7 +182,12 @@ class DutyWeek(models.Model):
 # Signals, because members change in the unit pages, in the admin and from the user's side.
 @receiver(m2m_changed, sender=Unit.members.through)
 def _renew_unit_feeds_when_a_member_leaves(
-    sender, instance, action: str, reverse: bool, pk_set, **kwargs
+    sender: object,
+    instance: Any,  # the user when `reverse` (changed from the user's side), else the unit
+    action: str,
+    reverse: bool,
+    pk_set: set[int] | None,
+    **kwargs: Any,
 ) -> None:
     if action == "pre_clear" and reverse:
         instance._units_before_clear = list(instance.units.all())
@@ -195,7 +202,9 @@ def _renew_unit_feeds_when_a_member_leaves(
 
 
 @receiver(pre_save, sender=settings.AUTH_USER_MODEL)
-def _renew_unit_feeds_when_a_member_is_deactivated(sender, instance, update_fields, **kwargs):
+def _renew_unit_feeds_when_a_member_is_deactivated(
+    sender: type[User], instance: User, update_fields: frozenset[str] | None, **kwargs: Any
+) -> None:
     if instance.pk is None or instance.is_active:
         return
     if update_fields is not None and "is_active" not in update_fields:

@@ -2,10 +2,11 @@
 reads in one voice (loaded in every template)."""
 
 from django import template
+from django.forms import BoundField
 
 register = template.Library()
 
 
 @register.filter
-def label(bound_field) -> str:
+def label(bound_field: BoundField) -> str:
     return bound_field.label_tag(label_suffix="")

@@ -6,8 +6,10 @@ register = template.Library()
 
 
 @register.filter
-def duration(seconds) -> str:
+def duration(seconds: float | str | None) -> str:
     """12 s, 4 min, 1 h 05 min: minutes rounded down, seconds only under a minute."""
+    if seconds is None:
+        return "—"
     try:
         seconds = int(seconds)
     except (TypeError, ValueError):

@@ -4,6 +4,7 @@ import csv
 import datetime
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any, TypedDict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,7 +12,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, Sum
 from django.db.models.functions import TruncWeek
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,24 +21,34 @@ from django.views.decorators.http import require_POST, require_safe
 from .. import page_sections
 from ..csv_export import csv_safe
 from ..forms.deployments import DeploymentFilterForm, DeploymentForm, ProcessStepForm
-from ..models import Deployment, ProcessStep, ProcessStepChange, ProcessStepRevision, monday_of
+from ..http import HtmxHttpRequest
+from ..models import (
+    Deployment,
+    DeploymentQuerySet,
+    ProcessStep,
+    ProcessStepChange,
+    ProcessStepRevision,
+    monday_of,
+)
 from ..permissions import can_edit_process, can_log_deployments
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
 
 
-def _require_deployment_logger(request: HttpRequest) -> None:
+def _require_deployment_logger(request: HtmxHttpRequest) -> None:
     if not can_log_deployments(request.user):
         raise PermissionDenied("Only members of a unit (or staff) may log deployments.")
 
 
-def _require_process_editor(request: HttpRequest) -> None:
+def _require_process_editor(request: HtmxHttpRequest) -> None:
     if not can_edit_process(request.user):
         raise PermissionDenied("Only QA and platform members (or staff) may change the process.")
 
 
-def _filtered_deployments(request: HttpRequest) -> tuple[DeploymentFilterForm, object]:
+def _filtered_deployments(
+    request: HtmxHttpRequest,
+) -> tuple[DeploymentFilterForm, DeploymentQuerySet]:
     form = DeploymentFilterForm(request.GET or None)
     deployments = Deployment.objects.all()
     if request.GET:
@@ -46,7 +57,7 @@ def _filtered_deployments(request: HttpRequest) -> tuple[DeploymentFilterForm, o
 
 
 @require_safe
-def deployment_list(request: HttpRequest) -> HttpResponse:
+def deployment_list(request: HtmxHttpRequest) -> HttpResponse:
     form, deployments = _filtered_deployments(request)
     page = Paginator(
         deployments.select_related("duty_week__unit", "deployer").order_by("-started_at", "-pk"),
@@ -98,7 +109,7 @@ class _Echo:
         return value
 
 
-def _csv_rows(deployments) -> Iterator[str]:
+def _csv_rows(deployments: DeploymentQuerySet) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow([header for header, _ in CSV_COLUMNS])
     rows = deployments.order_by("-started_at", "-pk").values_list(
@@ -110,7 +121,7 @@ def _csv_rows(deployments) -> Iterator[str]:
 
 
 @require_safe
-def deployment_csv(request: HttpRequest) -> StreamingHttpResponse:
+def deployment_csv(request: HtmxHttpRequest) -> StreamingHttpResponse:
     _, deployments = _filtered_deployments(request)
     response = StreamingHttpResponse(_csv_rows(deployments), content_type="text/csv")
     stamp = timezone.localdate().isoformat()
@@ -119,7 +130,7 @@ def deployment_csv(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_safe
-def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def deployment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     deployment = get_object_or_404(
         Deployment.objects.select_related("duty_week__unit", "deployer", "shadow"), pk=pk
     )
@@ -130,7 +141,7 @@ def deployment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def deployment_create(request: HttpRequest) -> HttpResponse:
+def deployment_create(request: HtmxHttpRequest) -> HttpResponse:
     _require_deployment_logger(request)
     if request.method == "POST":
         form = DeploymentForm(request.POST)
@@ -145,7 +156,7 @@ def deployment_create(request: HttpRequest) -> HttpResponse:
     return render(request, "retros/deployment_form.html", {"form": form, "deployment": None})
 
 
-def deployment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def deployment_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_deployment_logger(request)
     deployment = get_object_or_404(Deployment, pk=pk)
     if request.method == "POST":
@@ -163,7 +174,12 @@ def deployment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # The process map
 
 
-def process_history(weeks: int, today: datetime.date | None = None) -> list[dict]:
+class _StepState(TypedDict):
+    mode: str
+    minutes: int
+
+
+def process_history(weeks: int, today: datetime.date | None = None) -> list[dict[str, Any]]:
     """Manual steps left and manual minutes per deployment at the end of each recent week.
 
     Replays ProcessStepChange backwards from the steps' current modes, so it costs three
@@ -179,7 +195,7 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
         monday_of(today or timezone.localdate()) - datetime.timedelta(weeks=n) for n in range(weeks)
     ]
     since = start_of(mondays[-1])
-    steps = {
+    steps: dict[int, _StepState] = {
         pk: {"mode": mode, "minutes": minutes}
         for pk, mode, minutes in ProcessStep.objects.values_list("pk", "mode", "minutes")
     }
@@ -230,7 +246,7 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
 
 
 @require_safe
-def process_map(request: HttpRequest) -> HttpResponse:
+def process_map(request: HtmxHttpRequest) -> HttpResponse:
     steps = list(ProcessStep.objects.select_related("unit"))
     recent_changes = (
         ProcessStepChange.objects.select_related("step", "changed_by")
@@ -260,7 +276,7 @@ def process_map(request: HttpRequest) -> HttpResponse:
     )
 
 
-def process_step_create(request: HttpRequest) -> HttpResponse:
+def process_step_create(request: HtmxHttpRequest) -> HttpResponse:
     _require_process_editor(request)
     if request.method == "POST":
         form = ProcessStepForm(request.POST)
@@ -277,7 +293,7 @@ def process_step_create(request: HttpRequest) -> HttpResponse:
     return render(request, "retros/process_step_form.html", {"form": form, "step": None})
 
 
-def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def process_step_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_process_editor(request)
     step = get_object_or_404(ProcessStep, pk=pk)
     old_mode, old_how_to = step.mode, step.how_to
@@ -318,7 +334,7 @@ def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def process_step_move(request: HttpRequest, pk: int) -> HttpResponse:
+def process_step_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Move a step one place up or down; positions are renumbered 1..n in the same go."""
     _require_process_editor(request)
     direction = request.POST.get("direction")

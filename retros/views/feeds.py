@@ -2,16 +2,20 @@
 
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ..models import DutyWeek, PersonFeed, Unit
+from ..models import DutyWeek, DutyWeekQuerySet, PersonFeed, Unit
+
+# The roles ("unit", "qa", "platform") a feed's owner has in a week.
+type RolesFor = Callable[[DutyWeek], list[str]]
 
 PRODID = "-//Wallbreaker//Deployment duty//EN"
 # Tokens are URL-safe base64 (see new_feed_token): anything else names no feed, and a NUL
@@ -58,7 +62,7 @@ def _date(day: datetime.date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def _events(weeks: Iterable[DutyWeek], roles_for) -> list[str]:
+def _events(weeks: Iterable[DutyWeek], roles_for: RolesFor) -> list[str]:
     stamp = timezone.now().astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     site = settings.SITE_URL.rstrip("/")
     lines = []
@@ -89,13 +93,13 @@ def _events(weeks: Iterable[DutyWeek], roles_for) -> list[str]:
     return lines
 
 
-def _name(user) -> str:
+def _name(user: User | None) -> str:
     if user is None:
         return "none"
     return user.get_full_name() or user.get_username()
 
 
-def render_calendar(name: str, weeks: Iterable[DutyWeek], roles_for) -> str:
+def render_calendar(name: str, weeks: Iterable[DutyWeek], roles_for: RolesFor) -> str:
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -116,7 +120,7 @@ def _response(body: str, filename: str) -> HttpResponse:
     return response
 
 
-def _weeks():
+def _weeks() -> DutyWeekQuerySet:
     # A year back is plenty of history for a calendar; the future is all there is.
     since = timezone.localdate() - datetime.timedelta(weeks=52)
     return DutyWeek.objects.select_related("unit", "qa_person", "platform_person").filter(

@@ -1,18 +1,23 @@
 """Views for chat notifications: the channels (incoming webhooks) per unit and organisation."""
 
+import json
+from typing import Any
+
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import outbox
-from ..models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook
+from ..http import HtmxHttpRequest
+from ..models import ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook, Unit
 from ..permissions import can_manage_chat, can_manage_rotation, chat_units_for
 
 
@@ -32,27 +37,29 @@ class ChatWebhookForm(forms.ModelForm):
         fields = ["unit", "kind", "url"]
         labels = {"unit": "Channel of", "kind": "Chat tool"}
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["unit"].queryset = chat_units_for(user)
-        self.fields["unit"].required = False
-        self.fields["unit"].empty_label = (
+        unit = self.fields["unit"]
+        assert isinstance(unit, forms.ModelChoiceField)  # a foreign key's field
+        unit.queryset = chat_units_for(user)
+        unit.required = False
+        unit.empty_label = (
             "The whole organisation" if can_manage_rotation(user) else "Choose your unit"
         )
 
-    def clean_unit(self):
+    def clean_unit(self) -> Unit | None:
         unit = self.cleaned_data.get("unit")
         if not can_manage_chat(self.user, unit):
             raise forms.ValidationError("Only staff and the platform team set up these channels.")
         return unit
 
 
-def _page(request: HttpRequest, form: ChatWebhookForm | None = None) -> HttpResponse:
+def _page(request: HtmxHttpRequest, form: ChatWebhookForm | None = None) -> HttpResponse:
     webhooks = list(ChatWebhook.objects.select_related("unit"))
     for webhook in webhooks:
         webhook.can_change = can_manage_chat(request.user, webhook.unit)
-    context = {
+    context: dict[str, Any] = {
         "webhooks": webhooks,
         "form": form or ChatWebhookForm(user=request.user),
         "can_add": can_manage_rotation(request.user) or chat_units_for(request.user).exists(),
@@ -73,12 +80,12 @@ def _page(request: HttpRequest, form: ChatWebhookForm | None = None) -> HttpResp
 
 
 @require_safe
-def chat_webhooks(request: HttpRequest) -> HttpResponse:
+def chat_webhooks(request: HtmxHttpRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
-def chat_webhook_add(request: HttpRequest) -> HttpResponse:
+def chat_webhook_add(request: HtmxHttpRequest) -> HttpResponse:
     if not (can_manage_rotation(request.user) or chat_units_for(request.user).exists()):
         raise PermissionDenied("Members of a unit set up their unit's chat channels.")
     form = ChatWebhookForm(request.POST, user=request.user)
@@ -91,7 +98,7 @@ def chat_webhook_add(request: HttpRequest) -> HttpResponse:
     return redirect("integrations:chat_webhooks")
 
 
-def _get_for_change(request: HttpRequest, pk: int) -> ChatWebhook:
+def _get_for_change(request: HtmxHttpRequest, pk: int) -> ChatWebhook:
     webhook = get_object_or_404(ChatWebhook.objects.select_related("unit"), pk=pk)
     if not can_manage_chat(request.user, webhook.unit):
         raise PermissionDenied("You may not change this unit's chat channels.")
@@ -99,7 +106,7 @@ def _get_for_change(request: HttpRequest, pk: int) -> ChatWebhook:
 
 
 @require_POST
-def chat_webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def chat_webhook_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     webhook = _get_for_change(request, pk)
     webhook.delete()
     messages.success(request, f"Removed: {webhook}.")
@@ -107,7 +114,7 @@ def chat_webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def chat_webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
+def chat_webhook_test(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Queue a test message to this one channel; the worker sends it within seconds."""
     webhook = _get_for_change(request, pk)
     text = f"Test message from Wallbreaker, sent by {request.user.get_username()}."
@@ -121,7 +128,7 @@ def chat_webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
             message=message,
             chat_webhook=webhook,
             url=webhook.url,
-            body=outbox.json.dumps(make(text, link)),
+            body=json.dumps(make(text, link)),
         )
     messages.success(request, "Test message queued: it should appear in the channel shortly.")
     return redirect("integrations:chat_webhooks")

@@ -4,15 +4,18 @@ The retro page (retros/views/retros.py) renders what `meeting_context` builds; t
 the meeting's changes. Every change touches the retro, so attendees' polls see it.
 """
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from .. import permissions
+from ..http import HtmxHttpRequest
 from ..models import (
     MAX_VOTES_PER_PERSON,
     Finding,
@@ -22,23 +25,26 @@ from ..models import (
     most_pressing_kind,
     rank,
 )
+from ..permissions import AnyUser
 
 PHASES = list(Retrospective.Phase)
 
 
-def meeting_etag(retro: Retrospective, user, can_edit: bool) -> str:
+def meeting_etag(retro: Retrospective, user: AnyUser, can_edit: bool) -> str:
     # Every change to findings, groups, votes or the phase touches the retro, so its
     # updated_at versions the meeting; the user is in the key because what one sees
     # (private writing, one's own votes) is one's own.
     return f'W/"meeting-{retro.pk}-{retro.updated_at.timestamp()}-{int(can_edit)}-{user.pk}"'
 
 
-def meeting_context(retro: Retrospective, user, can_edit: bool | None = None) -> dict:
+def meeting_context(
+    retro: Retrospective, user: AnyUser, can_edit: bool | None = None
+) -> dict[str, Any]:
     """Everything the findings part of the retro page shows, in five queries at most."""
     if can_edit is None:
         can_edit = permissions.can_edit_retro(user, retro)
     findings = list(retro.visible_findings(user).select_related("author"))
-    votes = {}
+    votes: dict[tuple[str, int], tuple[int, int]] = {}
     if findings:
         for row in (
             Vote.objects.filter(retro=retro)
@@ -72,7 +78,8 @@ def meeting_context(retro: Retrospective, user, can_edit: bool | None = None) ->
     if retro.findings_hidden and not retro.is_submitted:
         hidden_count = retro.findings.exclude(author_id=user.pk).count()
     my_votes = sum(mine for _total, mine in votes.values())
-    phase_index = PHASES.index(retro.phase) if retro.phase in PHASES else 0
+    phase_values = Retrospective.Phase.values
+    phase_index = phase_values.index(retro.phase) if retro.phase in phase_values else 0
     return {
         "retro": retro,
         "can_edit": can_edit,
@@ -107,7 +114,7 @@ def _state(n: int, current: int) -> str:
     return "current" if n == current else "done" if n < current else "next"
 
 
-def _locked_retro(request: HttpRequest, pk: int) -> Retrospective:
+def _locked_retro(request: HtmxHttpRequest, pk: int) -> Retrospective:
     retro = get_object_or_404(
         Retrospective.objects.select_related("duty_week__unit").select_for_update(of=("self",)),
         pk=pk,
@@ -117,7 +124,7 @@ def _locked_retro(request: HttpRequest, pk: int) -> Retrospective:
     return retro
 
 
-def _answer(request: HttpRequest, retro: Retrospective, notice: str = "") -> HttpResponse:
+def _answer(request: HtmxHttpRequest, retro: Retrospective, notice: str = "") -> HttpResponse:
     """htmx gets the changed parts of the meeting (out of band); a plain form a redirect."""
     if request.htmx:
         retro.refresh_from_db()
@@ -129,7 +136,7 @@ def _answer(request: HttpRequest, retro: Retrospective, notice: str = "") -> Htt
 
 
 @require_POST
-def retro_phase(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_phase(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The facilitator moves the meeting to another phase."""
     with transaction.atomic():
         retro = _locked_retro(request, pk)
@@ -143,7 +150,7 @@ def retro_phase(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def retro_privacy(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_privacy(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Private writing on (others' findings hidden until reveal) or off (reveal)."""
     with transaction.atomic():
         retro = _locked_retro(request, pk)
@@ -158,7 +165,7 @@ def retro_privacy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def retro_vote_budget(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_vote_budget(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The facilitator sets how many votes each attendee has."""
     with transaction.atomic():
         retro = _locked_retro(request, pk)
@@ -174,7 +181,7 @@ def retro_vote_budget(request: HttpRequest, pk: int) -> HttpResponse:
     return _answer(request, retro)
 
 
-def _finding_in(retro: Retrospective, request: HttpRequest, value: str) -> Finding | None:
+def _finding_in(retro: Retrospective, request: HtmxHttpRequest, value: str) -> Finding | None:
     if not value.isdigit():
         return None
     finding = retro.findings.filter(pk=value).first()
@@ -183,7 +190,9 @@ def _finding_in(retro: Retrospective, request: HttpRequest, value: str) -> Findi
     return finding
 
 
-def _target_in(retro: Retrospective, request: HttpRequest, value: str):
+def _target_in(
+    retro: Retrospective, request: HtmxHttpRequest, value: str
+) -> Finding | FindingGroup | None:
     """A finding ("123" or "f123") or a group ("g45") of this retro, or None."""
     if value.startswith("g") and value[1:].isdigit():
         return retro.groups.filter(pk=value[1:]).first()
@@ -191,7 +200,7 @@ def _target_in(retro: Retrospective, request: HttpRequest, value: str):
 
 
 @require_POST
-def finding_group(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_group(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Group a finding with another finding or a group (a drop, or the "Group with" form)."""
     with transaction.atomic():
         retro = _locked_retro(request, pk)
@@ -209,7 +218,7 @@ def finding_group(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def finding_ungroup(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_ungroup(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     finding = get_object_or_404(Finding, pk=pk)
     with transaction.atomic():
         retro = _locked_retro(request, finding.retro_id)
@@ -222,7 +231,7 @@ def finding_ungroup(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def group_rename(request: HttpRequest, pk: int) -> HttpResponse:
+def group_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(FindingGroup, pk=pk)
     with transaction.atomic():
         retro = _locked_retro(request, group.retro_id)
@@ -238,7 +247,7 @@ def group_rename(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def retro_vote(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_vote(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Spend (or take back) a vote on a finding or a group, within the retro's budget.
 
     The retro row is locked first, so two tabs voting at once are counted one after the

@@ -1,13 +1,14 @@
 """Views for weekly deployment retros: history, the retro form, its findings and its markdown."""
 
 import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,13 +16,16 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from .. import page_sections, permissions
 from ..forms.retros import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
+from ..http import HtmxHttpRequest
 from ..models import Deployment, DutyWeek, Finding, Retrospective, monday_of
 from ..people import display_name
 from ..permissions import can_edit_retro, can_start_retro
 from .meeting import meeting_context, meeting_etag
 
 
-def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False) -> Retrospective:
+def _get_retro_for_writing(
+    request: HtmxHttpRequest, pk: int, *, lock: bool = False
+) -> Retrospective:
     retros = Retrospective.objects.select_related("duty_week__unit")
     if lock:
         retros = retros.select_for_update(of=("self",))
@@ -33,7 +37,7 @@ def _get_retro_for_writing(request: HttpRequest, pk: int, *, lock: bool = False)
     return retro
 
 
-def _finding_for_writing(request: HttpRequest, pk: int) -> tuple[Finding, Retrospective]:
+def _finding_for_writing(request: HtmxHttpRequest, pk: int) -> tuple[Finding, Retrospective]:
     """The finding and its locked retro, if this user may change it (and may see it)."""
     finding = get_object_or_404(Finding, pk=pk)
     retro = _get_retro_for_writing(request, finding.retro_id, lock=True)
@@ -43,7 +47,7 @@ def _finding_for_writing(request: HttpRequest, pk: int) -> tuple[Finding, Retros
 
 
 @require_safe
-def retro_list(request: HttpRequest) -> HttpResponse:
+def retro_list(request: HtmxHttpRequest) -> HttpResponse:
     """The history of retros, overall or per unit, with a search over their findings."""
     filters = RetroHistoryFilter(request.GET or None)
     retros = (
@@ -102,7 +106,7 @@ def retro_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def retro_start(request: HttpRequest) -> HttpResponse:
+def retro_start(request: HtmxHttpRequest) -> HttpResponse:
     """Open a duty week's retro (this week's by default), creating it the first time.
 
     The database allows one retro per duty week, so a second start, even a simultaneous
@@ -110,7 +114,7 @@ def retro_start(request: HttpRequest) -> HttpResponse:
     """
     form = RetroStartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["week"]))
+        messages.error(request, " ".join(str(error) for error in form.errors["week"]))
         return redirect("retros:retro_list")
     week = form.cleaned_data["week"] or (DutyWeek.objects.select_related("unit").current())
     if week is None:
@@ -133,7 +137,7 @@ def retro_start(request: HttpRequest) -> HttpResponse:
     return redirect(retro)
 
 
-def retro_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _retro_save(request, pk)
     retro = get_object_or_404(
@@ -146,7 +150,7 @@ def retro_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _render_detail(
-    request: HttpRequest, retro: Retrospective, status: int = 200, **forms
+    request: HtmxHttpRequest, retro: Retrospective, status: int = 200, **forms: object
 ) -> HttpResponse:
     deployments = Deployment.objects.in_week(retro.duty_week)
     context = {
@@ -164,7 +168,7 @@ def _render_detail(
     return render(request, "retros/retro_detail.html", context, status=status)
 
 
-def _retro_save(request: HttpRequest, pk: int) -> HttpResponse:
+def _retro_save(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Save the header fields: by hand, or autosaved by htmx as they change.
 
     The row is locked and only the form's own columns are written, so an autosave that
@@ -180,7 +184,7 @@ def _retro_save(request: HttpRequest, pk: int) -> HttpResponse:
             form.save_m2m()
             retro.record_revision(request.user, changes)
     if request.htmx:
-        context = {"form": form, "retro": retro}
+        context: dict[str, Any] = {"form": form, "retro": retro}
         if form.is_valid():
             context.update(saved_at=timezone.now(), **_missing(retro))
         return render(request, "retros/retro_detail.html#save-status", context)
@@ -190,17 +194,18 @@ def _retro_save(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_detail(request, retro, status=400, form=form)
 
 
-def _missing(retro: Retrospective) -> dict:
+def _missing(retro: Retrospective) -> dict[str, Any]:
     return {"missing_attendees": retro.missing_attendees()}
 
 
 @require_GET
-def finding_list(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The meeting (findings, groups, votes, phase) for attendees' pages to poll; 304 when
     nothing changed since they looked."""
     retro = get_object_or_404(Retrospective.objects.select_related("duty_week"), pk=pk)
     can_edit = can_edit_retro(request.user, retro)
     etag = meeting_etag(retro, request.user, can_edit)
+    response: HttpResponse
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponseNotModified()
     else:
@@ -215,7 +220,7 @@ def finding_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = FindingForm(request.POST)
     with transaction.atomic():
         retro = _get_retro_for_writing(request, pk, lock=True)
@@ -257,13 +262,15 @@ def finding_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail_with_error(request, retro, finding_form=form)
 
 
-def _detail_with_error(request: HttpRequest, retro: Retrospective, **forms) -> HttpResponse:
+def _detail_with_error(
+    request: HtmxHttpRequest, retro: Retrospective, **forms: object
+) -> HttpResponse:
     """The retro page again with the rejected input and its errors, status 400."""
     return _render_detail(request, retro, status=400, **forms)
 
 
 @require_POST
-def finding_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Save a finding as it is typed: htmx posts here a moment after each keystroke."""
     with transaction.atomic():
         finding, retro = _finding_for_writing(request, pk)
@@ -288,7 +295,8 @@ def finding_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 # It belongs in another column now: show the page as it is.
                 response["HX-Refresh"] = "true"
             return response
-        return HttpResponse("Not saved: " + " ".join(form.errors.get("text", ["check the kind."])))
+        errors = form.errors.get("text", ["check the kind."])
+        return HttpResponse("Not saved: " + " ".join(str(error) for error in errors))
     if form.is_valid():
         messages.success(request, "Finding saved.")
         return redirect(retro)
@@ -302,7 +310,7 @@ def finding_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def finding_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         finding, retro = _finding_for_writing(request, pk)
         finding = Finding.objects.select_for_update(of=("self",)).select_related("group").get(pk=pk)
@@ -329,7 +337,7 @@ def finding_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def retro_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Submit the retro; missing required attendees must be confirmed as absent first."""
     with transaction.atomic():
         retro = _get_retro_for_writing(request, pk, lock=True)
@@ -350,7 +358,7 @@ def retro_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-def retro_markdown(request: HttpRequest, pk: int) -> HttpResponse:
+def retro_markdown(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The retro as markdown: a page to copy it from, or the bare text with ?format=md."""
     retro = get_object_or_404(
         Retrospective.objects.select_related(

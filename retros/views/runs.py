@@ -1,19 +1,23 @@
 """Views for deployment runs: start one, do it step by step, watch it live, read it afterwards."""
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from ..forms.runs import RunNoteForm, RunStartForm
+from ..http import HtmxHttpRequest
 from ..models import (
     Deployment,
     DeploymentRun,
@@ -37,7 +41,7 @@ def _get_run(pk: int, *, lock: bool = False) -> DeploymentRun:
     return get_object_or_404(runs, pk=pk)
 
 
-def _require_actor(request: HttpRequest, run: DeploymentRun) -> None:
+def _require_actor(request: HtmxHttpRequest, run: DeploymentRun) -> None:
     if not can_act_on_run(request.user, run):
         raise PermissionDenied(
             "Only the people on duty the week of this run (or staff) act on it; you can watch."
@@ -78,7 +82,13 @@ class _StepUrls:
         self.restart = reverse("runs:run_restart", args=[run.pk])
 
 
-def _decorate(step: RunStep, run: DeploymentRun, can_act: bool, can_edit, urls: _StepUrls):
+def _decorate(
+    step: RunStep,
+    run: DeploymentRun,
+    can_act: bool,
+    can_edit: Callable[[RunStep], bool] | None,
+    urls: _StepUrls,
+) -> None:
     """Give a step what its template needs: its buttons, URLs and rendered how-to."""
     acting = can_act and run.is_running
     step.act_url = urls.act.format(step.pk)
@@ -107,18 +117,20 @@ def _decorate(step: RunStep, run: DeploymentRun, can_act: bool, can_edit, urls: 
                     "css": "primary" if primary else "",
                 }
             )
-    step.can_edit_how_to = acting and step.process_step_id is not None and can_edit(step)
+    step.can_edit_how_to = (
+        acting and can_edit is not None and step.process_step_id is not None and can_edit(step)
+    )
     step.how_to_url = urls.how_to.format(step.pk)
     step.restart_url = urls.restart if acting and step.state != RunStep.State.TODO else ""
     step.how_to_html = how_to_html(step.how_to) if step.how_to else ""
 
 
-def _how_to_editor(user):
+def _how_to_editor(user: User) -> Callable[[RunStep], bool]:
     """can_edit_how_to, for the steps of one run (the user's units are read once)."""
     return lambda step: can_edit_how_to(user, step.process_step)
 
 
-def _counts(run: DeploymentRun) -> dict:
+def _counts(run: DeploymentRun) -> dict[str, int]:
     counts = run.steps.aggregate(
         hands_on=Sum("hands_on_seconds"),
         waiting=Sum("waiting_seconds"),
@@ -130,7 +142,7 @@ def _counts(run: DeploymentRun) -> dict:
     return {name: value or 0 for name, value in counts.items()}
 
 
-def _live_context(request: HttpRequest, run: DeploymentRun, can_act: bool) -> dict:
+def _live_context(request: HtmxHttpRequest, run: DeploymentRun, can_act: bool) -> dict[str, Any]:
     """Everything the live part of the run page shows, in a fixed number of queries."""
     steps = list(run.steps.select_related("acted_by", "process_step"))
     notes = list(
@@ -140,7 +152,7 @@ def _live_context(request: HttpRequest, run: DeploymentRun, can_act: bool) -> di
     can_edit = _how_to_editor(request.user) if can_act and run.is_running else None
     urls = _StepUrls(run)
     counts = {"hands_on": 0, "waiting": 0, "blocked": 0, "ended": 0, "total": len(steps)}
-    notes_by_step: dict[int, int] = {}
+    notes_by_step: dict[int | None, int] = {}
     for note in notes:
         notes_by_step[note.run_step_id] = notes_by_step.get(note.run_step_id, 0) + 1
     next_step = next((step for step in steps if step.state not in RunStep.ENDED), None)
@@ -165,7 +177,7 @@ def _live_context(request: HttpRequest, run: DeploymentRun, can_act: bool) -> di
     }
 
 
-def _render_pressed(request: HttpRequest, run: DeploymentRun, step: RunStep) -> HttpResponse:
+def _render_pressed(request: HtmxHttpRequest, run: DeploymentRun, step: RunStep) -> HttpResponse:
     """After a step press by htmx: that step, and the run's figures out of band.
 
     The rest of the page (timeline, the next step's highlight) catches up at the next poll,
@@ -180,7 +192,7 @@ def _render_pressed(request: HttpRequest, run: DeploymentRun, step: RunStep) -> 
     return render(request, "retros/run_detail.html#step-pressed", context)
 
 
-def _render_live(request: HttpRequest, run: DeploymentRun, can_act: bool) -> HttpResponse:
+def _render_live(request: HtmxHttpRequest, run: DeploymentRun, can_act: bool) -> HttpResponse:
     context = _live_context(request, run, can_act)
     response = render(request, "retros/run_detail.html#live", context)
     response["ETag"] = context["etag"]
@@ -188,7 +200,9 @@ def _render_live(request: HttpRequest, run: DeploymentRun, can_act: bool) -> Htt
     return response
 
 
-def _answer(request: HttpRequest, run: DeploymentRun, refusal: RunRefused | None = None):
+def _answer(
+    request: HtmxHttpRequest, run: DeploymentRun, refusal: RunRefused | None = None
+) -> HttpResponse:
     """After a write: the live fragment for htmx, else back to the run page with a message."""
     if refusal is not None:
         if request.htmx:
@@ -200,7 +214,7 @@ def _answer(request: HttpRequest, run: DeploymentRun, refusal: RunRefused | None
 
 
 @require_safe
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: HtmxHttpRequest) -> HttpResponse:
     runs = (
         DeploymentRun.objects.select_related("duty_week__unit", "started_by", "deployment")
         .annotate(
@@ -218,7 +232,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def run_start(request: HttpRequest) -> HttpResponse:
+def run_start(request: HtmxHttpRequest) -> HttpResponse:
     """The form to start a run (GET) and the start itself (POST), for the people on duty."""
     week = DutyWeek.objects.select_related("unit").current()
     allowed = can_start_run(request.user, week)
@@ -255,7 +269,7 @@ def run_start(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(
         DeploymentRun.objects.select_related(
             "duty_week__unit",
@@ -277,7 +291,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def run_live(request: HttpRequest, pk: int) -> HttpResponse:
+def run_live(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The live part of the run page, for watchers to poll; 304 while nothing changed."""
     run = _get_run(pk)
     can_act = can_act_on_run(request.user, run)
@@ -288,7 +302,7 @@ def run_live(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def step_act(request: HttpRequest, pk: int) -> HttpResponse:
+def step_act(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Start, finish, block, unblock or skip one step; the run row is locked while it happens."""
     with transaction.atomic():
         # The run is found through its step and locked in one query.
@@ -313,12 +327,13 @@ def step_act(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def run_restart(request: HttpRequest, pk: int) -> HttpResponse:
+def run_restart(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Go back to an earlier step: it and the steps after it are to do again; one restart more."""
     with transaction.atomic():
         run = _get_run(pk, lock=True)
         _require_actor(request, run)
-        step = run.steps.filter(pk=_int(request.POST.get("step"))).first()
+        step_pk = _int(request.POST.get("step"))
+        step = run.steps.filter(pk=step_pk).first() if step_pk is not None else None
         try:
             if step is None:
                 raise RunRefused("Choose the step to restart from.", status=400)
@@ -331,7 +346,7 @@ def run_restart(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def run_abort(request: HttpRequest, pk: int) -> HttpResponse:
+def run_abort(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         run = _get_run(pk, lock=True)
         _require_actor(request, run)
@@ -345,7 +360,7 @@ def run_abort(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def run_finish(request: HttpRequest, pk: int) -> HttpResponse:
+def run_finish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     with transaction.atomic():
         run = _get_run(pk, lock=True)
         _require_actor(request, run)
@@ -359,7 +374,7 @@ def run_finish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def run_note(request: HttpRequest, pk: int) -> HttpResponse:
+def run_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A question, pain or idea noted during the run: a finding of that week's retro."""
     with transaction.atomic():
         run = _get_run(pk, lock=True)
@@ -367,7 +382,9 @@ def run_note(request: HttpRequest, pk: int) -> HttpResponse:
         form = RunNoteForm(request.POST, run=run)
         try:
             if not form.is_valid():
-                errors = "; ".join(" ".join(e) for e in form.errors.values())
+                errors = "; ".join(
+                    " ".join(str(message) for message in e) for e in form.errors.values()
+                )
                 raise RunRefused(f"Note not added: {errors}", status=400)
             step = run.steps.filter(pk=form.cleaned_data["step"]).first()
             run.add_note(
@@ -381,13 +398,13 @@ def run_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def step_how_to(request: HttpRequest, pk: int) -> HttpResponse:
+def step_how_to(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Improve a step's how-to in place during a run; the edit is kept as a revision."""
-    step_run_id = get_object_or_404(RunStep.objects.values_list("run_id", flat=True), pk=pk)
+    step_run_id = get_object_or_404(RunStep.objects.only("run_id"), pk=pk).run_id
     with transaction.atomic():
         run = _get_run(step_run_id, lock=True)
         step = RunStep.objects.select_related("process_step").get(pk=pk)
-        if not (
+        if step.process_step is None or not (
             can_act_on_run(request.user, run) and can_edit_how_to(request.user, step.process_step)
         ):
             raise PermissionDenied(
@@ -408,9 +425,11 @@ def step_how_to(request: HttpRequest, pk: int) -> HttpResponse:
     return _answer(request, run)
 
 
-def _int(value) -> int | None:
+def _int(value: str | None) -> int | None:
+    if value is None:
+        return None
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
     return number if 0 < number < 2**31 else None

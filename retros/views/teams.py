@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,20 +15,21 @@ from django.views.decorators.http import require_POST, require_safe
 
 from .. import rotation
 from ..forms.teams import DutyWeekForm, GenerateRotationForm, MemberAddForm, SwapForm, UnitForm
-from ..models import DutyWeek, PersonFeed, Retrospective, Unit, monday_of
+from ..http import HtmxHttpRequest
+from ..models import DutyWeek, DutyWeekQuerySet, PersonFeed, Retrospective, Unit, monday_of
 from ..permissions import can_manage_rotation, can_renew_unit_feed
 
 
-def _require_manager(request: HttpRequest) -> None:
+def _require_manager(request: HtmxHttpRequest) -> None:
     if not can_manage_rotation(request.user):
         raise PermissionDenied("Only staff and the platform team manage units and the rotation.")
 
 
-def _feed_url(request: HttpRequest, name: str, token: str) -> str:
+def _feed_url(request: HtmxHttpRequest, name: str, token: str) -> str:
     return request.build_absolute_uri(reverse(name, args=[token]))
 
 
-def _unit_list_page(request: HttpRequest, form: UnitForm | None = None) -> HttpResponse:
+def _unit_list_page(request: HtmxHttpRequest, form: UnitForm | None = None) -> HttpResponse:
     units = Unit.objects.annotate(member_count=Count("members")).order_by("-is_active", "name")
     can_manage = can_manage_rotation(request.user)
     return render(
@@ -40,13 +41,13 @@ def _unit_list_page(request: HttpRequest, form: UnitForm | None = None) -> HttpR
 
 
 @require_safe
-def unit_list(request: HttpRequest) -> HttpResponse:
+def unit_list(request: HtmxHttpRequest) -> HttpResponse:
     """The units and their members."""
     return _unit_list_page(request)
 
 
 @require_POST
-def unit_create(request: HttpRequest) -> HttpResponse:
+def unit_create(request: HtmxHttpRequest) -> HttpResponse:
     _require_manager(request)
     form = UnitForm(request.POST)
     if not form.is_valid():
@@ -56,7 +57,9 @@ def unit_create(request: HttpRequest) -> HttpResponse:
     return redirect(unit)
 
 
-def _unit_detail_page(request: HttpRequest, pk: int, form: UnitForm | None = None) -> HttpResponse:
+def _unit_detail_page(
+    request: HtmxHttpRequest, pk: int, form: UnitForm | None = None
+) -> HttpResponse:
     unit = get_object_or_404(Unit, pk=pk)
     can_manage = can_manage_rotation(request.user)
     today = monday_of(timezone.localdate())
@@ -80,13 +83,13 @@ def _unit_detail_page(request: HttpRequest, pk: int, form: UnitForm | None = Non
 
 
 @require_safe
-def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One unit: its members, duty weeks and calendar feed."""
     return _unit_detail_page(request, pk)
 
 
 @require_POST
-def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     unit = get_object_or_404(Unit, pk=pk)
     was_active = unit.is_active
@@ -109,7 +112,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def unit_member_add(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_member_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     unit = get_object_or_404(Unit, pk=pk)
     form = MemberAddForm(request.POST, unit=unit)
@@ -122,7 +125,7 @@ def unit_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def unit_member_remove(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+def unit_member_remove(request: HtmxHttpRequest, pk: int, user_pk: int) -> HttpResponse:
     _require_manager(request)
     unit = get_object_or_404(Unit, pk=pk)
     user = get_object_or_404(get_user_model(), pk=user_pk)
@@ -136,7 +139,7 @@ def unit_member_remove(request: HttpRequest, pk: int, user_pk: int) -> HttpRespo
 
 
 @require_POST
-def unit_feed_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
+def unit_feed_regenerate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     unit = get_object_or_404(Unit, pk=pk)
     if not can_renew_unit_feed(request.user, unit):
         raise PermissionDenied("Only the unit's members may renew its calendar feed.")
@@ -146,7 +149,7 @@ def unit_feed_regenerate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _rotation_page(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     generate_form: GenerateRotationForm | None = None,
     swap_form: SwapForm | None = None,
 ) -> HttpResponse:
@@ -174,19 +177,19 @@ def _rotation_page(
 
 
 @require_safe
-def rotation_page(request: HttpRequest) -> HttpResponse:
+def rotation_page(request: HtmxHttpRequest) -> HttpResponse:
     """The duty rotation: recent and planned weeks, and the viewer's own calendar feed."""
     return _rotation_page(request)
 
 
-def _swappable_weeks():
+def _swappable_weeks() -> DutyWeekQuerySet:
     return DutyWeek.objects.select_related("unit").filter(
         week_start__gte=monday_of(timezone.localdate()), retro__isnull=True
     )
 
 
 @require_POST
-def rotation_generate(request: HttpRequest) -> HttpResponse:
+def rotation_generate(request: HtmxHttpRequest) -> HttpResponse:
     _require_manager(request)
     form = GenerateRotationForm(request.POST)
     if not form.is_valid():
@@ -204,7 +207,7 @@ def rotation_generate(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def rotation_swap(request: HttpRequest) -> HttpResponse:
+def rotation_swap(request: HtmxHttpRequest) -> HttpResponse:
     _require_manager(request)
     form = SwapForm(request.POST, weeks=_swappable_weeks())
     if not form.is_valid():
@@ -218,7 +221,7 @@ def rotation_swap(request: HttpRequest) -> HttpResponse:
     return redirect("teams:rotation")
 
 
-def duty_week_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def duty_week_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     week = get_object_or_404(DutyWeek.objects.select_related("unit"), pk=pk)
     if request.method == "POST":
         _require_manager(request)
@@ -239,7 +242,7 @@ def duty_week_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def person_feed_regenerate(request: HttpRequest) -> HttpResponse:
+def person_feed_regenerate(request: HtmxHttpRequest) -> HttpResponse:
     PersonFeed.for_user(request.user).regenerate()
     messages.success(request, "New feed URL made; the old one no longer works.")
     return redirect("teams:rotation")

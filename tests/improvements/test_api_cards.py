@@ -3,7 +3,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from improvements.models import Comment, Event, Improvement
+from improvements.models import Column, Comment, Event, Improvement
 from retros.models import ApiToken
 from tests.factories import (
     CategoryFactory,
@@ -243,6 +243,14 @@ def test_a_card_created_without_category_or_column_gets_the_board_defaults(clien
     assert response.status_code == 201
     assert response.json()["category"] == "flaky-e2e"
     assert response.json()["column"]["name"] == "Ideas"
+
+
+def test_a_card_for_a_board_without_columns_is_refused_with_a_reason(client, owner_key):
+    Column.objects.all().delete()
+    response = client.post("/api/cards", {"title": "A"}, "application/json", **bearer(owner_key))
+    assert response.status_code == 422, response.content
+    assert [error["field"] for error in response.json()["errors"]] == ["column"]
+    assert not Improvement.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from improvements.models import Column, Event, Improvement
+from improvements.models import Category, Column, Event, Improvement
 from tests.factories import ImprovementFactory
 from tests.improvements.board_helpers import column_settings_form
 
@@ -111,6 +111,18 @@ def test_quick_add_needs_a_title(owner_client, columns):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 400
+    assert not Improvement.objects.exists()
+
+
+def test_quick_add_on_a_board_without_categories_is_refused_with_a_reason(owner_client, columns):
+    Category.objects.all().delete()  # possible while no card has one
+    response = owner_client.post(
+        reverse("board:column_add_card", args=[columns["Ideas"].pk]),
+        {"title": "Fix the flaky login test"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    assert "no categories" in response.content.decode()
     assert not Improvement.objects.exists()
 
 

@@ -2,11 +2,13 @@
 
 import datetime
 import random
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -95,13 +97,15 @@ class Command(BaseCommand):
         "Load demo data: six product units, QA, platform, twelve weeks of duty, retros and a board."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="Run even when DEBUG is off.")
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the database has units."
         )
 
-    def handle(self, *args, force: bool = False, if_empty: bool = False, **options):
+    def handle(
+        self, *args: Any, force: bool = False, if_empty: bool = False, **options: Any
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo adds demo users; it runs only with DEBUG on or --force.")
         if Unit.objects.exists():
@@ -173,6 +177,9 @@ class Command(BaseCommand):
             if week.week_start > today:
                 continue
             is_current = week.week_start == this_monday
+            # Every demo week has both people (created above).
+            qa_person, platform_person = week.qa_person, week.platform_person
+            assert qa_person is not None and platform_person is not None
             members = list(week.unit.members.all())
             retro = Retrospective.objects.create(
                 duty_week=week,
@@ -182,7 +189,7 @@ class Command(BaseCommand):
                 summary="" if is_current else "Deployments got through; see the pains below.",
                 status=Retrospective.Status.DRAFT if is_current else Retrospective.Status.SUBMITTED,
             )
-            retro.attendees.add(*members, week.qa_person, week.platform_person)
+            retro.attendees.add(*members, qa_person, platform_person)
             if is_current:
                 Finding.objects.create(
                     retro=retro, kind="pain", text=rng.choice(PAINS), author=members[0]
@@ -206,7 +213,7 @@ class Command(BaseCommand):
                     continue
                 existing = next((i for i in improvements if i.description == text), None)
                 if existing:
-                    link_finding(finding, existing, week.platform_person)
+                    link_finding(finding, existing, platform_person)
                     continue
                 if rng.random() < 0.15:
                     finding.set_outcome(Finding.Outcome.NO_ACTION, "One-off; not worth a change.")
@@ -219,20 +226,20 @@ class Command(BaseCommand):
                     column=columns_by_name["Ideas"],
                     position=(len(improvements) + 1) * POSITION_GAP,
                     unit=week.unit,
-                    assignee=rng.choice(members + [week.platform_person]),
+                    assignee=rng.choice(members + [platform_person]),
                     target_step=rng.choice(steps),
-                    created_by=week.platform_person,
+                    created_by=platform_person,
                     created_at=created,
                     column_entered_at=created,
                 )
                 Event.objects.create(
                     improvement=improvement,
                     kind=Event.Kind.CREATED,
-                    actor=week.platform_person,
+                    actor=platform_person,
                     at=created,
                     to_column=improvement.column,
                 )
-                link_finding(finding, improvement, week.platform_person)
+                link_finding(finding, improvement, platform_person)
                 Event.objects.filter(improvement=improvement, kind=Event.Kind.LINKED).update(
                     at=created
                 )
@@ -243,10 +250,10 @@ class Command(BaseCommand):
         recent = timezone.now() - datetime.timedelta(weeks=10)
         add_runs(rng, list(Deployment.objects.filter(started_at__gte=recent).order_by("pk")))
         # And one is under way now, to watch.
-        week = DutyWeek.objects.current()
-        if week is not None:
+        current = DutyWeek.objects.current()
+        if current is not None:
             add_running_run(
-                week.unit.members.first() or demo,
+                current.unit.members.first() or demo,
                 [
                     ("question", "Why is the changelog still written by hand?"),
                     ("pain", "Sign-offs from every unit took twenty minutes of chasing."),
@@ -293,7 +300,14 @@ class Command(BaseCommand):
                 )
 
     @staticmethod
-    def spread_over_board(rng, improvements, columns, columns_by_name, demo, today) -> None:
+    def spread_over_board(
+        rng: random.Random,
+        improvements: list[Improvement],
+        columns: dict[str, Column],
+        columns_by_name: dict[str, Column],
+        demo: User,
+        today: datetime.date,
+    ) -> None:
         """Walk older cards further along the board, with an event for every move."""
         now = timezone.now()
         path = [columns_by_name["Next"], columns_by_name["In progress"], columns[Column.State.DONE]]

@@ -5,11 +5,15 @@ import datetime
 import math
 import random
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth import models as auth_models
 from django.contrib.auth.hashers import make_password
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import DateTimeField
 from django.utils import timezone
 
 from improvements.models import (
@@ -52,7 +56,7 @@ PRODUCT_UNITS = [
 ]  # fmt: skip
 QA_UNITS = ["QA Web", "QA Mobile"]
 PLATFORM_UNITS = ["Platform Core", "Platform Delivery"]
-MEMBERS_PER_UNIT = {Unit.Kind.PRODUCT: 8, Unit.Kind.QA: 5, Unit.Kind.PLATFORM: 5}
+MEMBERS_PER_UNIT: dict[str, int] = {Unit.Kind.PRODUCT: 8, Unit.Kind.QA: 5, Unit.Kind.PLATFORM: 5}
 
 PROCESS = [
     "Freeze the release branch",
@@ -116,7 +120,7 @@ BLOCK_CAUSES = ["Waiting for QA sign-off", "Flaky e2e test", "Staging was down",
 
 
 @contextlib.contextmanager
-def explicit_timestamps(*fields):
+def explicit_timestamps(*fields: DateTimeField) -> Iterator[None]:
     """Let bulk_create keep the times we give instead of stamping now (auto_now[_add])."""
     saved = [(field, field.auto_now, field.auto_now_add) for field in fields]
     for field, _, _ in saved:
@@ -133,7 +137,9 @@ def at(day: datetime.date, hour: float) -> datetime.datetime:
     return start + datetime.timedelta(hours=hour)
 
 
-def between(rng: random.Random, start: datetime.datetime, end: datetime.datetime):
+def between(
+    rng: random.Random, start: datetime.datetime, end: datetime.datetime
+) -> datetime.datetime:
     if end <= start:
         return start
     return start + datetime.timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
@@ -148,7 +154,7 @@ class Command(BaseCommand):
         "creates users that all share one password. Log in as bench / --password (staff)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--years", type=float, default=10, help="History length (10).")
         parser.add_argument(
             "--scale",
@@ -165,7 +171,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--password", default="bench", help="Everyone's password (bench).")
 
-    def handle(self, *args, years, scale, seed, until, password, **options):
+    def handle(
+        self,
+        *args: Any,
+        years: float,
+        scale: float,
+        seed: int,
+        until: datetime.date | None,
+        password: str,
+        **options: Any,
+    ) -> None:
         if Unit.objects.exists() or Improvement.objects.exists() or Deployment.objects.exists():
             raise CommandError(
                 "The database already has units, improvements or deployments; "
@@ -201,7 +216,16 @@ class Command(BaseCommand):
 class Builder:
     """Creates the rows in dependency order, each model in one bulk insert."""
 
-    def __init__(self, *, rng, years, scale, until, password, log):
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        years: float,
+        scale: float,
+        until: datetime.date,
+        password: str,
+        log: Callable[[str], object],
+    ) -> None:
         self.rng = rng
         self.log = log
         self.password = password
@@ -291,7 +315,7 @@ class Builder:
             Membership(unit_id=units[u].pk, user_id=people[p].pk) for u, p in membership
         )
         self.units = units
-        self.members = {unit.pk: [] for unit in units}
+        self.members: dict[int, list[auth_models.User]] = {unit.pk: [] for unit in units}
         for u, p in membership:
             self.members[units[u].pk].append(people[p])
         self.product_units = [unit for unit in units if unit.kind == Unit.Kind.PRODUCT]
@@ -391,7 +415,7 @@ class Builder:
         attendance = []
         for retro, week in zip(retros, weeks, strict=True):
             people = {p.pk for p in rng.sample(self.members[week.unit_id], 3)}
-            people |= {week.qa_person_id, week.platform_person_id}
+            people |= {pk for pk in (week.qa_person_id, week.platform_person_id) if pk}
             attendance += [Attendance(retrospective_id=retro.pk, user_id=pk) for pk in people]
         Attendance.objects.bulk_create(attendance, batch_size=BATCH)
         self.duty_weeks = weeks
@@ -505,7 +529,9 @@ class Builder:
         self.plans = plans
         self.log(f"  {len(cards):,} improvements, {len(open_indexes):,} open")
 
-    def plan_moves(self, created, final) -> list[tuple[Column, datetime.datetime]]:
+    def plan_moves(
+        self, created: datetime.datetime, final: Column | None
+    ) -> list[tuple[Column, datetime.datetime]]:
         """The columns a card passed through after the first, with when it entered each."""
         if final is None:
             return []
@@ -576,7 +602,9 @@ class Builder:
                 for w in range(max(0, week_index - 26), week_index + 1)
                 for i in created_by_week.get(w, [])
             ]
-            moment = self.retros[week_index].submitted_at + datetime.timedelta(hours=1)
+            submitted_at = self.retros[week_index].submitted_at
+            assert submitted_at is not None  # every retro but this week's is submitted
+            moment = submitted_at + datetime.timedelta(hours=1)
             for finding in findings:
                 roll = rng.random()
                 if recent and roll < 0.5:

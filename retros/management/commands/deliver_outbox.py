@@ -2,8 +2,9 @@
 
 import signal
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
 from retros import outbox
@@ -22,17 +23,18 @@ class Command(BaseCommand):
         "more next to the web processes; they never take the same message."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Send what is due, then exit.")
         parser.add_argument(
             "--interval", type=float, default=2.0, help="Seconds between polls when idle."
         )
         parser.add_argument("--batch", type=int, default=10, help="Deliveries claimed at once.")
 
-    def handle(self, *args, once: bool, interval: float, batch: int, **options) -> None:
-        stopping = []
+    def handle(self, *args: Any, once: bool, interval: float, batch: int, **options: Any) -> None:
+        stopping: list[bool] = []
+        tally: outbox.Tally | None
 
-        def stop(*_signal) -> None:
+        def stop(*_signal: object) -> None:
             stopping.append(True)
 
         signal.signal(signal.SIGTERM, stop)

@@ -1,8 +1,9 @@
 """Tell the chat channels who is on deployment duty this week; run it from cron on Monday."""
 
 import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from retros.tasks import send_duty_handover
 
@@ -13,12 +14,12 @@ class Command(BaseCommand):
         "QA …, platform …”) for the unit's and the organisation's chat channels."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--week", help="Any date in the duty week, YYYY-MM-DD (default: today)."
         )
 
-    def handle(self, *args, week: str | None = None, **options) -> None:
+    def handle(self, *args: Any, week: str | None = None, **options: Any) -> None:
         if week:
             try:
                 datetime.date.fromisoformat(week)

@@ -1,8 +1,9 @@
 """Email the unit on duty when its retro is not submitted; run it from cron at the week's end."""
 
 import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.tasks import TaskResultStatus
 
 from retros.tasks import send_retro_reminders
@@ -14,13 +15,13 @@ class Command(BaseCommand):
         "Run it at the end of the duty week (e.g. Friday afternoon)."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--week",
             help="Any date in the duty week to remind about, YYYY-MM-DD (default: today).",
         )
 
-    def handle(self, *args, week: str | None = None, **options) -> None:
+    def handle(self, *args: Any, week: str | None = None, **options: Any) -> None:
         if week:
             try:
                 datetime.date.fromisoformat(week)
@@ -30,9 +31,10 @@ class Command(BaseCommand):
         if result.status == TaskResultStatus.SUCCESSFUL:
             self.stdout.write(f"Sent {result.return_value} reminder(s).")
         elif result.status == TaskResultStatus.FAILED:
-            error = result.errors[-1]
+            failure = result.errors[-1]
             raise CommandError(
-                f"Sending reminders failed with {error.exception_class_path}:\n{error.traceback}"
+                f"Sending reminders failed with {failure.exception_class_path}:\n"
+                f"{failure.traceback}"
             )
         else:
             self.stdout.write(f"Queued the reminders as task {result.id}.")
