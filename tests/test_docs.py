@@ -18,11 +18,14 @@ TOP_FOLDERS = ("config", "retros", "improvements", "templates", "static", "tests
 
 
 def anchors(markdown: Path) -> set[str]:
-    """The link targets of a file's headings, made the way GitHub makes them."""
+    """The link targets of a file's headings, made the way GitHub makes them. Two headings
+    alike would give the second another target (`-1`): a link to it would land on the first."""
     headings = re.findall(r"^#+ (.+)$", markdown.read_text(), flags=re.MULTILINE)
-    return {
+    made = [
         re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings
-    }
+    ]
+    assert len(made) == len(set(made)), f"{markdown.name} has two headings alike"
+    return set(made)
 
 
 def backticked(markdown: Path) -> set[str]:

@@ -367,7 +367,7 @@ class Improvement(models.Model):
         """The positions this card lands between, read in one query.
 
         Plain SQL: this runs inside the column lock on every move, and building it with the
-        ORM took longer than running it (docs/performance.md#card-move).
+        ORM took longer than running it (docs/performance.md#move-queries-in-plain-sql).
         """
         if to_bottom:
             anchor_id, descending = None, True
@@ -408,7 +408,7 @@ class Improvement(models.Model):
 
         The same rule as ImprovementQuerySet.on_board, in plain SQL: every card move asks for
         these counts, and the ORM took longer to build the query than to run it
-        (docs/performance.md#card-move).
+        (docs/performance.md#move-queries-in-plain-sql).
         """
         if not columns:
             return {}
