@@ -1,4 +1,7 @@
-"""`make bench`: measure Wallbreaker on ten years of data against the targets in DESIGN.md.
+"""`make bench`: measure Wallbreaker on ten years of data against its performance targets.
+
+The targets, why each is what it is, and the last run's figures are in docs/performance.md; each
+Target below names its section there (tests/test_docs.py checks that every figure is listed).
 
 Runs against the PostgreSQL server in DATABASE_URL (make bench starts a throwaway one):
 migrates, seeds with seed_scale, times every page in-process with Django's test client
@@ -96,7 +99,7 @@ class Target:
     median_ms: float | None = None
     max_queries: int | None = None
     status: int | None = None
-    source: str = "DESIGN.md"
+    source: str = "targets"  # its section in docs/performance.md, which says why this target
 
     def describe(self) -> str:
         parts = []
@@ -163,7 +166,7 @@ class Figure:
             "note": self.note,
             "verdict": self.verdict,
             "target": self.target.describe() if self.target else None,
-            "target_source": self.target.source if self.target else None,
+            "target_source": f"docs/performance.md#{self.target.source}" if self.target else None,
             **self.extra,
         }
         if self.times_ms:
@@ -402,7 +405,7 @@ class Bench:
         url = url_or_none("board:board")
         if not url:
             return self.missing("board page", "board")
-        figure = Figure("board page", url, target=Target(150, 10))
+        figure = Figure("board page", url, target=Target(150, 10, source="board"))
         measure(figure, lambda i: self.client.get(url), self.repeat)
         if figure.state == "ok":
             page = self.client.get(url).content.decode()
@@ -412,7 +415,8 @@ class Bench:
         self.board_bytes(url)
 
     def board_bytes(self, url: str) -> None:
-        """HTML bytes per card, as sent (raw) and gzipped: the target is under 400 raw."""
+        """HTML bytes per card, as sent (raw) and gzipped: the target is under 400 raw
+        (docs/performance.md#board-bytes-per-card)."""
         import gzip
 
         response = self.client.get(url)
@@ -465,7 +469,7 @@ class Bench:
             )
             return
         figure = Figure(
-            "board poll unchanged (304)", poll_url, target=Target(None, 3, 304, "issue 4")
+            "board poll unchanged (304)", poll_url, target=Target(None, 3, 304, "polls")
         )
         measure(
             figure,
@@ -509,7 +513,7 @@ class Bench:
         within = Figure(
             f"card move within column ({len(cards[home.pk])} cards)",
             url_or_none("board:card_move", cards[home.pk][0]),
-            target=Target(20, 8),
+            target=Target(20, 8, source="card-move"),
         )
 
         def move_within(i: int):
@@ -523,7 +527,7 @@ class Bench:
         across = Figure(
             f"card move across columns ({first.name} ⇄ {second.name})",
             within.url,
-            target=Target(20, 8),
+            target=Target(20, 8, source="card-move"),
         )
         placed: dict[int, int] = {}
 
@@ -542,7 +546,11 @@ class Bench:
         self.add(measure(across, move_across, self.repeat, check=ok))
 
         # Without JavaScript the same move answers with a redirect instead of the columns.
-        plain = Figure("card move without htmx (redirect)", within.url, target=Target(20, 8))
+        plain = Figure(
+            "card move without htmx (redirect)",
+            within.url,
+            target=Target(20, 8, source="card-move"),
+        )
 
         def move_plain(i: int):
             card, after = rng.sample(cards[home.pk], 2)
@@ -634,7 +642,9 @@ class Bench:
         data = form_posting_to(page_html, submit_url)
         note = "" if data is not None else f"no form posts to {submit_url}; posted nothing"
         data = data or {}
-        figure = Figure("retro submit (30 findings)", submit_url, target=Target(50), note=note)
+        figure = Figure(
+            "retro submit (30 findings)", submit_url, target=Target(50, source="retro"), note=note
+        )
         remaining = list(retros)
 
         def submit(i: int):
@@ -703,7 +713,7 @@ class Bench:
         ]:
             few = count(url_or_none(url_name, small.pk), **headers)
             url = url_or_none(url_name, big.pk)
-            figure = Figure(name, url, target=Target(None, few, 200, "issue 14"))
+            figure = Figure(name, url, target=Target(None, few, 200, "retro-meeting"))
             figure.extra["queries_with_6_findings"] = few
             figure.note = f"6 findings in 1 group: {few} queries"
             self.add(
@@ -713,7 +723,7 @@ class Bench:
         poll_url = url_or_none("retros:finding_list", big.pk)
         etag = self.client.get(poll_url, **self.htmx)["ETag"]
         figure = Figure(
-            "retro meeting poll unchanged (304)", poll_url, target=Target(None, 3, 304, "issue 14")
+            "retro meeting poll unchanged (304)", poll_url, target=Target(None, 3, 304, "polls")
         )
         self.add(
             measure(
@@ -738,7 +748,7 @@ class Bench:
         url = url_or_none("triage:improvement_search")
         query = {"finding": finding.pk, "pick": "1"}
         figure = Figure(
-            "similar cards for one finding", url, target=Target(30, None, 200, "issue 14")
+            "similar cards for one finding", url, target=Target(30, None, 200, "similar-cards")
         )
         measure(figure, lambda i: self.client.get(url, query, **self.htmx), self.repeat)
         page = self.client.get(url, query, **self.htmx).content.decode()
@@ -775,7 +785,7 @@ class Bench:
             if not self.wanted(f"dashboard: {name}"):
                 continue
             headers = self.htmx if name != "whole page" else {}
-            figure = Figure(f"dashboard: {name}", url, target=Target(300))
+            figure = Figure(f"dashboard: {name}", url, target=Target(300, source="dashboard"))
             self.add(
                 measure(figure, lambda i, u=url, h=headers: self.client.get(u, **h), self.repeat)
             )
@@ -822,12 +832,12 @@ class Bench:
 
         watched = run_of_40_steps(done=20, notes=20)
         url = watched.get_absolute_url()
-        page = Figure("run page (40 steps, 20 notes)", url, target=Target(150, 12, 200, "issue 13"))
+        page = Figure("run page (40 steps, 20 notes)", url, target=Target(150, 12, 200, "runs"))
         self.add(measure(page, lambda i: self.client.get(url), self.repeat))
 
         poll_url = url_or_none("runs:run_live", watched.pk)
         etag = self.client.get(poll_url, **self.htmx)["ETag"]
-        poll = Figure("run poll unchanged (304)", poll_url, target=Target(None, 4, 304, "issue 13"))
+        poll = Figure("run poll unchanged (304)", poll_url, target=Target(None, 4, 304, "polls"))
         self.add(
             measure(
                 poll,
@@ -849,7 +859,7 @@ class Bench:
         action = Figure(
             "run step action (htmx)",
             "/runs/steps/<pk>/act/",
-            target=Target(20, 16, 200, "issue 13"),
+            target=Target(20, 16, 200, "runs"),
         )
         self.add(measure(action, press, self.repeat, memory=False))
 
@@ -936,7 +946,8 @@ class Bench:
         if full.state == "ok" and small.state == "ok" and small.peak_kib:
             ratio = full.peak_kib / small.peak_kib
             full.extra["memory_ratio_vs_tenth"] = round(ratio, 2)
-            # Constant memory: ten times the rows may not cost more than 1.5 times the memory.
+            # Constant memory (docs/performance.md#csv-export): ten times the rows may not cost
+            # more than 1.5 times the memory.
             # Below a few thousand rows the export's chunk buffer dominates: no verdict then.
             constant = ratio <= 1.5
             full.passed = constant if small_rows >= 5000 else None
@@ -1010,6 +1021,7 @@ def board_consistency() -> dict:
 
 
 def load_test(args) -> dict:
+    """20 clients drag cards on gunicorn; PASS as docs/performance.md#load defines it."""
     from django.contrib.auth import get_user_model
     from django.db import connections
     from django.urls import reverse

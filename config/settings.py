@@ -52,8 +52,9 @@ MIDDLEWARE = [
     # First: load balancers probe /healthz by IP over plain HTTP (no host check, no redirect).
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Pages are compressed (a 1,000-card board: ~350 KB of HTML, ~40 KB gzipped). BREACH: the
-    # secrets in a page are CSRF tokens, which Django masks anew in every response, and
+    # Pages are compressed: a big board's HTML shrinks tenfold
+    # (docs/performance.md#page-compression). BREACH: the secrets in a page are CSRF tokens,
+    # which Django masks anew in every response, and
     # GZipMiddleware adds random bytes to each gzip header. Static files come precompressed
     # from WhiteNoise (CompressedManifestStaticFilesStorage writes .gz and .br files).
     "django.middleware.gzip.GZipMiddleware",

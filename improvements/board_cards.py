@@ -1,5 +1,5 @@
-"""Board card markup, built in Python: a board shows up to thousands of cards, and the
-template engine spends about a millisecond on each, the format string below a few microseconds.
+"""Board card markup, built in Python: a board shows up to thousands of cards, and a template
+loop is far slower at 1,000 cards than this format string (docs/performance.md#board-cards).
 
 The markup is the same on the board page, in the columns a move answers with and in a poll. It
 is the whole contract with static/js/board.js:
@@ -9,7 +9,8 @@ is the whole contract with static/js/board.js:
 
 board.js reads the card's id from `id`, opens `a` in the card dialog, and brings the move
 controls (↑, ↓, Move…) into a card when it is hovered or focused: one toolbar for the whole
-board rather than a form per card keeps a card under 400 bytes (bench/run.py measures it).
+board rather than a form per card keeps a card under 400 bytes
+(docs/performance.md#board-bytes-per-card; bench/run.py measures it).
 Without JavaScript the title opens the card's page, whose Move… form does every move.
 """
 
@@ -28,7 +29,8 @@ from .issue_links import issue_reference
 from .models import Column, Improvement
 
 # What a card on the board needs, read as plain rows: building 1,000 model instances (and
-# their category, unit and assignee) costs more than rendering them.
+# their category, unit and assignee) costs more than rendering them
+# (docs/performance.md#board-cards).
 CARD_FIELDS = {
     "pk": "pk",
     "title": "title",

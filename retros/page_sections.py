@@ -1,9 +1,9 @@
 """Places on retros pages that another app fills in, registered from its AppConfig.ready().
 
-`improvements` imports `retros`, never the reverse (DESIGN.md), and that holds for templates and
-queries as much as for imports: a retros page names a place; the app that fills it owns the
-template (with its URL names) and the related rows the template reads. With nothing registered,
-a place shows nothing (or retros' own plain version), so retros works on its own.
+`improvements` imports `retros`, never the reverse (docs/architecture.md), and that holds for
+templates and queries as much as for imports: a retros page names a place; the app that fills it
+owns the template (with its URL names) and the related rows the template reads. With nothing
+registered, a place shows nothing (or retros' own plain version), so retros works on its own.
 """
 
 from dataclasses import dataclass

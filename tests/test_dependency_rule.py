@@ -1,4 +1,5 @@
-"""`improvements` builds on `retros`, never the reverse (DESIGN.md), in templates and writes too.
+"""`improvements` builds on `retros`, never the reverse (docs/architecture.md), in templates and
+writes too.
 
 lint-imports (make lint, contracts in pyproject.toml) checks the Python imports. These tests
 check what it cannot see: a retros template that names an improvements URL, loads its template

@@ -367,7 +367,7 @@ class Improvement(models.Model):
         """The positions this card lands between, read in one query.
 
         Plain SQL: this runs inside the column lock on every move, and building it with the
-        ORM took longer than running it (about 1.5 ms of a 16 ms move on the benchmark VM).
+        ORM took longer than running it (docs/performance.md#move-queries-in-plain-sql).
         """
         if to_bottom:
             anchor_id, descending = None, True
@@ -407,7 +407,8 @@ class Improvement(models.Model):
         position `above`.
 
         The same rule as ImprovementQuerySet.on_board, in plain SQL: every card move asks for
-        these counts, and the ORM took longer to build the query than to run it.
+        these counts, and the ORM took longer to build the query than to run it
+        (docs/performance.md#move-queries-in-plain-sql).
         """
         if not columns:
             return {}
@@ -546,7 +547,8 @@ class Improvement(models.Model):
         """Spread a column's cards out evenly again, in the same order, in three statements.
 
         Numbered by ROW_NUMBER() in the database: done in Python (bulk_update's CASE of one
-        branch per card) a 3,800-card Done column took 1.4 s under the column lock; this 0.4 s.
+        branch per card) a large Done column took seconds under the column lock
+        (docs/performance.md#respace).
         """
         cards = Improvement.objects.filter(column=column)
         lowest = cards.aggregate(lowest=models.Min("position"))["lowest"]

@@ -91,7 +91,8 @@
     });
   }
 
-  // Ask for the meeting with the ETag we hold: a 304 costs the server one small query.
+  // Ask for the meeting with the ETag we hold: a 304 costs the server next to nothing
+  // (docs/performance.md#polls).
   function poll() {
     var meeting = document.getElementById("meeting");
     if (!meeting || !meeting.dataset.pollUrl || document.hidden) return;

@@ -18,7 +18,8 @@
     return typing || Date.now() - lastTyped < 3000;
   }
 
-  // A 304 costs the server two small queries; a 200 brings the whole live part.
+  // A 304 costs the server next to nothing (docs/performance.md#polls); a 200 brings the whole
+  // live part.
   function poll(force) {
     var region = live();
     if (!region || !region.dataset.pollUrl) return;
