@@ -1,15 +1,11 @@
 """When an improvement that targets a process step is done, offer to change that step's mode.
 
-The change is recorded twice, on purpose: as a ProcessStepChange (the process map's history,
-with the improvement named in its note) and as a STEP_CHANGED event on the card that points
-at it, so each side can show the other without `retros` importing `improvements`.
+The change itself is `Improvement.change_target_step`: it writes the card's history too.
 """
 
-from django.db import transaction
+from retros.models import ProcessStep
 
-from retros.models import ProcessStep, ProcessStepChange
-
-from .models import Column, Event, Improvement
+from .models import Column, Improvement
 
 # What a finished improvement can turn a manual step into.
 OFFERED_MODES = [
@@ -28,24 +24,6 @@ def offers_step_change(improvement: Improvement) -> bool:
         and improvement.column.state == Column.State.DONE
         and step.is_manual
     )
-
-
-@transaction.atomic
-def change_target_step(improvement: Improvement, mode: str, user) -> ProcessStepChange | None:
-    """Change the mode of the step an improvement targets, and say so on both sides."""
-    step = ProcessStep.objects.select_for_update().get(pk=improvement.target_step_id)
-    old_mode = step.mode
-    note = f"Improvement #{improvement.pk} done: {improvement.title}"[:300]
-    change = step.change_mode(mode, user=user, note=note)
-    if change is not None:
-        Event.objects.create(
-            improvement=improvement,
-            kind=Event.Kind.STEP_CHANGED,
-            actor=user,
-            step_change=change,
-            data={"step": step.pk, "from": old_mode, "to": mode},
-        )
-    return change
 
 
 def done_improvements_with_manual_steps():

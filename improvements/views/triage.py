@@ -23,10 +23,8 @@ from .. import permissions
 from ..forms.triage import LinkForm, NoActionForm, NoteForm, PromoteForm
 from ..models import Category, Column, FindingLink, Improvement
 from ..operations import (
-    add_progress_note,
     dismiss_finding,
     guess_category,
-    link_finding,
     promote_finding,
     reopen_finding,
     title_from,
@@ -175,7 +173,7 @@ def _promote(request: HttpRequest, item: TriageItem) -> HttpResponse:
             improvement.description = "\n\n".join(finding.text for finding in locked)
             improvement.save(update_fields=["description"])
             for finding in locked[1:]:
-                link_finding(finding, improvement, request.user)
+                improvement.link_finding(finding, request.user)
     messages.success(request, f"Created improvement “{improvement.title}”.")
     return _done(request, item)
 
@@ -200,7 +198,7 @@ def _link(request: HttpRequest, item: TriageItem) -> HttpResponse:
         if locked is None:
             return _done(request, item)
         for finding in locked:
-            link_finding(finding, improvement, request.user)
+            improvement.link_finding(finding, request.user)
         reopened = form.cleaned_data.get("reopen") == "yes" and improvement.reopen(
             request.user, finding=locked[0]
         )
@@ -361,7 +359,7 @@ def carry_over_note(request: HttpRequest, pk: int, improvement_pk: int) -> HttpR
     improvement = get_object_or_404(carried_over(retro), pk=improvement_pk)
     form = NoteForm(request.POST, auto_id=f"note-{improvement.pk}-%s")
     if form.is_valid():
-        add_progress_note(improvement, request.user, form.cleaned_data["note"], retro=retro)
+        improvement.comment(form.cleaned_data["note"], author=request.user, retro=retro)
     context = {
         "retro": retro,
         "improvement": improvement,
