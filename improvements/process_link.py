@@ -3,7 +3,7 @@
 The change itself is `Improvement.change_target_step`: it writes the card's history too.
 """
 
-from retros.models import ProcessStep
+from retros.models import MANUAL_MODES, ProcessStep
 
 from .models import Column, Improvement
 
@@ -31,7 +31,7 @@ def done_improvements_with_manual_steps():
         Improvement.objects.filter(
             done_at__isnull=False,
             column__state=Column.State.DONE,
-            target_step__mode__in=[ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC],
+            target_step__mode__in=MANUAL_MODES,
         )
         .select_related("target_step", "column", "unit")
         .order_by("-done_at")

@@ -9,9 +9,11 @@
 
 from .deployments import (
     FUTURE_SLACK,
+    MANUAL_MODES,
     ApiToken,
     Deployment,
     DeploymentQuerySet,
+    ManualLeft,
     ProcessStep,
     ProcessStepChange,
     ProcessStepRevision,
@@ -60,6 +62,8 @@ __all__ = [
     "OutboxMessage",
     "OutgoingWebhook",
     "PersonFeed",
+    "MANUAL_MODES",
+    "ManualLeft",
     "ProcessStep",
     "ProcessStepChange",
     "ProcessStepRevision",
