@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import DutyWeek, Unit, monday_of
+from .models import DutyWeek, Unit
+from .weeks import monday_of
 
 MAX_WEEKS = 52
 

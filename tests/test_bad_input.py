@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros import weeks
-from retros.models import ApiToken, Deployment, Retrospective, monday_of
+from retros.models import ApiToken, Deployment, Retrospective
+from retros.weeks import monday_of
 from tests.factories import DutyWeekFactory
 
 

@@ -40,8 +40,8 @@ from retros.models import (
     ProcessStep,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 from ..models import Category, Column, Event, FindingLink, Improvement
 from . import effect_statistics

@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from retros import outbox, weeks
 from retros.csv_export import csv_safe
-from retros.models import monday_of
-from retros.weeks import week_label
+from retros.weeks import monday_of, week_label
 
 from .. import notifications
 from ..forms.reporting import DashboardFilterForm, VerdictForm

@@ -13,8 +13,8 @@ from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from ..weeks import FIRST_YEAR, LAST_YEAR, within_app_years
-from .teams import DutyWeek, Unit, monday_of
+from ..weeks import FIRST_YEAR, LAST_YEAR, monday_of, within_app_years
+from .teams import DutyWeek, Unit
 
 # How far ahead of now a deployment's times may be: time zones and clocks that run fast.
 FUTURE_SLACK = datetime.timedelta(days=1)

@@ -24,9 +24,9 @@ from ..models import (
     ProcessStep,
     ProcessStepChange,
     ProcessStepRevision,
-    monday_of,
 )
 from ..permissions import can_edit_process, can_log_deployments
+from ..weeks import monday_of, week_label
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
@@ -193,11 +193,10 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
     rows = []
     for monday in mondays:
         week = logged.get(monday)
-        year, number, _ = monday.isocalendar()
         rows.append(
             {
                 "week_start": monday,
-                "label": f"{year}-W{number:02d}",
+                "label": week_label(monday),
                 "manual_steps": left[monday].steps,
                 "manual_minutes": left[monday].minutes,
                 "changes": left[monday].changes,

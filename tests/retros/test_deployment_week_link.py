@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros import rotation
-from retros.models import Deployment, DutyWeek, Unit, monday_of
+from retros.models import Deployment, DutyWeek, Unit
+from retros.weeks import monday_of
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,

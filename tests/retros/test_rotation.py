@@ -5,7 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros import rotation
-from retros.models import DutyWeek, Retrospective, Unit, monday_of
+from retros.models import DutyWeek, Retrospective, Unit
+from retros.weeks import monday_of
 from tests.factories import DutyWeekFactory, UnitFactory, UserFactory
 
 

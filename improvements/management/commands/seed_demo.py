@@ -19,8 +19,8 @@ from retros.models import (
     ProcessStep,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 PRODUCT_UNITS = ["Payments", "Checkout", "Search", "Catalogue", "Accounts", "Mobile"]
 FIRST_NAMES = [

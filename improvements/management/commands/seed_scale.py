@@ -31,8 +31,8 @@ from retros.models import (
     ProcessStepChange,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 # Ten years of a 30-unit organisation; --years and --scale shrink or grow these.
 PER_TEN_YEARS = {
