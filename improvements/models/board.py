@@ -465,7 +465,7 @@ class Improvement(models.Model):
         self._record(
             Event.Kind.VERDICT,
             actor,
-            data={"verdict": verdict, "previous": previous, "suggested": suggested[:20]},
+            data={"verdict": verdict, "previous": previous, "suggested": suggested},
         )
         return previous
 

@@ -693,7 +693,9 @@ FIGURE_LABELS = {
     "hands_on": "hands-on minutes",
     "step": "minutes of the targeted step",
 }
-# What each suggestion would be as a final verdict. People still choose it themselves.
+# The rank test's outcome in the app's one vocabulary for an effect, Improvement.Verdict: the
+# dashboard and the card suggest this verdict (under the test's own hedged words, its label)
+# and people still choose it themselves.
 SUGGESTED_VERDICTS = {
     Outcome.LIKELY_HELPED: Improvement.Verdict.CONFIRMED,
     Outcome.LIKELY_WORSE: Improvement.Verdict.REGRESSED,
@@ -833,9 +835,8 @@ def _effect_row(
         "after_count": comparison.after_count,
         "median_before": comparison.median_before,
         "median_after": comparison.median_after,
-        "suggestion": comparison.outcome.value,
+        "suggestion": SUGGESTED_VERDICTS[comparison.outcome],
         "suggestion_label": comparison.outcome.label,
-        "suggested_verdict": SUGGESTED_VERDICTS[comparison.outcome],
         "sentence": comparison.sentence(),
         "others_done": [],
     }
