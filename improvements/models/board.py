@@ -108,6 +108,10 @@ class ImprovementQuerySet(models.QuerySet):
         """Open cards; done and dropped ones that finished long ago only when `show_all`.
 
         Keeps the board fast after years of use: old finished cards stay out unless asked for.
+        Improvement.board_counts states the same rule in plain SQL, because every card move
+        asks for counts and building this query with the ORM cost more than running it; a
+        change here is a change there, and test_board_counts_agree_with_the_cards_the_board_shows
+        (tests/improvements/test_move.py) fails until both agree.
         """
         cards = self.open()
         if not show_all and finished_column_ids:
@@ -370,8 +374,10 @@ class Improvement(models.Model):
         """Per column id: the cards the board shows in it, and how many of them sit above
         position `above`.
 
-        The same rule as ImprovementQuerySet.on_board, in plain SQL: every card move asks for
-        these counts, and the ORM took longer to build the query than to run it.
+        The same rule as ImprovementQuerySet.on_board (which the board's own card query
+        uses), in plain SQL: every card move asks for these counts, and the ORM took longer to
+        build the query than to run it. A change to either is a change to both;
+        test_board_counts_agree_with_the_cards_the_board_shows pins them together.
         """
         if not columns:
             return {}
