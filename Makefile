@@ -26,6 +26,7 @@ run: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: $(VENV)/.installed lint
 	@.ci/apt-ensure /usr/bin/chromium chromium fonts-liberation

@@ -7,9 +7,10 @@ written by the caller in the change's own transaction (retros.outbox.enqueue).
 import datetime
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from retros.models import OutboxMessage
-from retros.outbox import EXPANDERS, absolute, message
+from retros.outbox import EXPANDERS, LINKS, absolute, message
 
 from .models import Column, Improvement
 
@@ -113,5 +114,10 @@ def weekly_update_text(submitted: OutboxMessage) -> str:
     return f"{submitted.text}\n\n{update}"
 
 
+def weekly_update_path(data: dict) -> str:
+    return reverse("reporting:weekly_update", args=[data["week"]])
+
+
 def register() -> None:
     EXPANDERS["retro.submitted"] = weekly_update_text
+    LINKS["retro.submitted"] = weekly_update_path

@@ -70,9 +70,7 @@ def promote_finding(
 @transaction.atomic
 def dismiss_finding(finding: Finding, reason: str) -> None:
     """Close a finding without an improvement; the reason stays with it in the retro."""
-    finding.outcome = Finding.Outcome.NO_ACTION
-    finding.no_action_reason = reason
-    finding.save(update_fields=["outcome", "no_action_reason"])
+    finding.set_outcome(Finding.Outcome.NO_ACTION, reason)
 
 
 @transaction.atomic
@@ -83,6 +81,4 @@ def reopen_finding(finding: Finding, user=None) -> None:
     if link is not None:
         link.improvement.unlink_finding(finding, user)
         return
-    finding.outcome = Finding.Outcome.PENDING
-    finding.no_action_reason = ""
-    finding.save(update_fields=["outcome", "no_action_reason"])
+    finding.set_outcome(Finding.Outcome.PENDING)

@@ -64,6 +64,10 @@ CHAT_TEXT_LIMIT = 4000
 # Fuller chat text for a topic, built when the message is fanned out: the improvements app
 # registers the weekly update for "retro.submitted" (retros cannot import it).
 EXPANDERS: dict[str, Callable[[OutboxMessage], str]] = {}
+# The page a topic's message links to when another app owns it, from the message's data: the
+# improvements app registers its weekly update for "retro.submitted" (retros cannot name its
+# URL). A topic without one links to its retros page.
+LINKS: dict[str, Callable[[dict], str]] = {}
 
 
 def absolute(path: str) -> str:
@@ -146,12 +150,14 @@ def retro_submitted(retro) -> OutboxMessage:
     """The short line; the worker adds the week's update (improvements registers it)."""
     week = retro.duty_week
     text = f"{week.unit} submitted the retro for deployment week {week.iso_label}."
+    data = {"week": week.iso_label, "retro": retro.pk}
+    page = LINKS.get("retro.submitted")
     return message(
         "retro.submitted",
         text,
-        link=absolute(f"/updates/{week.iso_label}/"),
+        link=absolute(page(data) if page else retro.get_absolute_url()),
         unit=week.unit_id,
-        data={"week": week.iso_label, "retro": retro.pk},
+        data=data,
         dedupe_key=f"retro.submitted:{retro.pk}",
     )
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from improvements.models import Category, Column, Comment, Event, FindingLink, Improvement
 from retros.models import (
+    ApiToken,
     ChatWebhook,
     Deployment,
     DeploymentRun,
@@ -23,12 +24,36 @@ from retros.models import (
 from retros.weeks import monday_of
 
 from .factories import DutyWeekFactory, UnitFactory, UserFactory
+from .receiver import Receiver
+from .retros.github_webhooks import SECRET as GITHUB_SECRET
+
+SEED = import_module("improvements.migrations.0002_seed_categories_and_columns")
+
+# What makes pytest-django give a test the database (its own rule, in _get_databases_for_test).
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def uses_database(request) -> bool:
+    return not DATABASE_FIXTURES.isdisjoint(request.fixturenames) or bool(
+        request.node.get_closest_marker("django_db")
+    )
 
 
 @pytest.fixture(autouse=True)
-def board_defaults(db):
-    """The seeded categories and columns; transactional tests flush them, so seed again."""
-    import_module("improvements.migrations.0002_seed_categories_and_columns").seed(apps, None)
+def board_defaults(request):
+    """The seeded categories and columns, in every test that uses the database.
+
+    Only there: a test of a pure function gets no database, and a run of only such tests
+    creates none. Transactional tests flush the tables afterwards, so seed again.
+    """
+    if not uses_database(request):
+        return
+    request.getfixturevalue("db")
+    # Most tests find the migration's rows in place (their transaction rolls back): looking
+    # takes two queries, the seed nine. The seed would do nothing exactly when both hold.
+    slugs = [slug for _name, slug, _colour in SEED.CATEGORIES]
+    if Category.objects.filter(slug__in=slugs).count() < len(slugs) or not Column.objects.exists():
+        SEED.seed(apps, None)
 
 
 @pytest.fixture
@@ -52,6 +77,34 @@ def outsider(db):
 @pytest.fixture
 def staff(db):
     return UserFactory(username="staff", is_staff=True)
+
+
+@pytest.fixture
+def platform_member(db):
+    """A member of the platform unit: looks after units, the process and the board's columns."""
+    member = UserFactory(username="plat")
+    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[member])
+    return member
+
+
+@pytest.fixture
+def platform_client(client, platform_member):
+    client.force_login(platform_member)
+    return client
+
+
+@pytest.fixture
+def qa_member(db):
+    """A member of the QA unit: may change a process step's mode."""
+    member = UserFactory(username="quinn")
+    UnitFactory(name="QA", kind=Unit.Kind.QA, members=[member])
+    return member
+
+
+@pytest.fixture
+def qa_client(client, qa_member):
+    client.force_login(qa_member)
+    return client
 
 
 @pytest.fixture
@@ -86,6 +139,34 @@ def outsider_client(client, outsider):
 def fast_password_hashing(settings):
     """PBKDF2 takes most of a test's setup on a busy 2-core machine; tests need no real hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def ci_token(db):
+    """The API token the CI uses, as ApiToken.issue gives it: (token, key)."""
+    return ApiToken.issue("CI")
+
+
+@pytest.fixture
+def api(client, ci_token):
+    """The test client, sending the CI's token on every request."""
+    _, key = ci_token
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
+
+
+@pytest.fixture
+def github_secret(settings):
+    """The webhook secret tests/retros/github_webhooks.py signs with."""
+    settings.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
+
+
+@pytest.fixture
+def receiver():
+    """An HTTP server on loopback that records what the outbox posts to it."""
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
 
 
 MATRIX_PK = 9001

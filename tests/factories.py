@@ -19,6 +19,16 @@ from retros.models import (
 from retros.weeks import monday_of
 
 
+def this_monday() -> datetime.date:
+    """The Monday of this week: the week a DutyWeekFactory is on duty unless told otherwise."""
+    return monday_of(timezone.localdate())
+
+
+def weeks_from_now(n: int) -> datetime.date:
+    """The Monday `n` weeks after this one (before it, when `n` is negative)."""
+    return this_monday() + datetime.timedelta(weeks=n)
+
+
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -49,7 +59,7 @@ class DutyWeekFactory(DjangoModelFactory):
     class Meta:
         model = DutyWeek
 
-    week_start = factory.LazyFunction(lambda: monday_of(timezone.localdate()))
+    week_start = factory.LazyFunction(this_monday)
     unit = factory.SubFactory(UnitFactory)
     qa_person = factory.SubFactory(UserFactory)
     platform_person = factory.SubFactory(UserFactory)

@@ -4,25 +4,17 @@ One test per case of issue 18 (item 4); tests/test_hostile_urls.py sweeps the wh
 """
 
 import datetime
-import hashlib
-import hmac
 import json
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from retros import weeks
-from retros.models import ApiToken, Deployment, Retrospective
+from retros.models import Deployment, Retrospective
 from retros.weeks import monday_of
 from tests.factories import DutyWeekFactory
-
-
-@pytest.fixture
-def api(db):
-    _, key = ApiToken.issue("CI")
-    return Client(headers={"Authorization": f"Bearer {key}"})
+from tests.retros.github_webhooks import deliver, event
 
 
 def deployment(**fields) -> str:
@@ -133,35 +125,13 @@ def test_the_api_refuses_json_nested_past_the_stack(api):
     assert response.json()["reason"] == "The body is not valid JSON."
 
 
-def signed(client, raw: bytes):
-    signature = "sha256=" + hmac.new(b"s3cret", raw, hashlib.sha256).hexdigest()
-    return client.post(
-        "/api/webhooks/github",
-        raw,
-        content_type="application/json",
-        headers={"X-Hub-Signature-256": signature, "X-GitHub-Event": "deployment_status"},
-    )
-
-
-def test_a_signed_webhook_nested_10000_deep_is_a_400(client, db, settings):
-    settings.GITHUB_WEBHOOK_SECRET = "s3cret"
-    response = signed(client, ('{"a":' * 10_000 + "1" + "}" * 10_000).encode())
+def test_a_signed_webhook_nested_10000_deep_is_a_400(client, db, github_secret):
+    response = deliver(client, ('{"a":' * 10_000 + "1" + "}" * 10_000).encode())
     assert response.status_code == 400
 
 
-def test_a_signed_webhook_holding_a_nul_is_a_422(client, db, settings):
-    settings.GITHUB_WEBHOOK_SECRET = "s3cret"
-    event = {
-        "action": "created",
-        "deployment_status": {
-            "state": "success",
-            "environment": "production",
-            "description": "ok\x00",
-            "created_at": "2026-03-03T10:42:00Z",
-        },
-        "deployment": {"id": 7, "sha": "abc", "created_at": "2026-03-03T10:00:00Z"},
-    }
-    response = signed(client, json.dumps(event).encode())
+def test_a_signed_webhook_holding_a_nul_is_a_422(client, db, github_secret):
+    response = deliver(client, event(status={"description": "ok\x00"}))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "deployment_status.description"
     assert not Deployment.objects.exists()
@@ -181,19 +151,10 @@ def test_a_dashboard_date_outside_the_app_years_is_explained(outsider_client, na
 
 
 @pytest.mark.parametrize("updated_at", ["0001-01-01T00:00:00+05:00", "2999-01-01T00:00:00Z"])
-def test_a_signed_webhook_whose_status_time_cannot_be_is_a_422(client, db, settings, updated_at):
-    settings.GITHUB_WEBHOOK_SECRET = "s3cret"
-    event = {
-        "action": "created",
-        "deployment_status": {
-            "state": "success",
-            "environment": "production",
-            "created_at": "2026-03-03T10:42:00Z",
-            "updated_at": updated_at,
-        },
-        "deployment": {"id": 7, "sha": "abc", "created_at": "2026-03-03T10:00:00Z"},
-    }
-    response = signed(client, json.dumps(event).encode())
+def test_a_signed_webhook_whose_status_time_cannot_be_is_a_422(
+    client, db, github_secret, updated_at
+):
+    response = deliver(client, event(status={"updated_at": updated_at}))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "github_status_at"
     assert not Deployment.objects.exists()

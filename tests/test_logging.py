@@ -15,7 +15,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from config.health import OneLineForDatabaseOutage
-from tests.reliability.test_load_and_faults import free_port
+from tests.reliability.servers import free_port
 
 ROOT = Path(settings.BASE_DIR)
 

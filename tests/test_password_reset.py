@@ -16,7 +16,7 @@ from django.urls import reverse
 from config.auth import RESET_LIMIT_PER_CLIENT, RESET_LIMIT_PER_EMAIL, RESET_WINDOW_SECONDS
 from config.models import PasswordResetRequest
 from tests.factories import UserFactory
-from tests.reliability.test_load_and_faults import database_url
+from tests.reliability.servers import database_url
 
 
 def ask(client, email: str, address: str = "203.0.113.7"):

@@ -38,6 +38,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.improvements.board_helpers import column_settings_form
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ROLES = ["staff", "platform", "qa", "owner", "other", "lapsed", "outsider"]
@@ -267,23 +268,7 @@ REFUSED_BY_FORM = {
 
 def _columns_data() -> dict:
     columns = list(Column.objects.order_by("position"))
-    data = {
-        "form-TOTAL_FORMS": str(len(columns)),
-        "form-INITIAL_FORMS": str(len(columns)),
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-    }
-    for index, column in enumerate(columns):
-        values = {
-            "id": column.pk,
-            "name": f"{column.name}!" if index == 0 else column.name,
-            "position": column.position,
-            "state": column.state,
-            "wip_limit": column.wip_limit or "",
-        }
-        for key, value in values.items():
-            data[f"form-{index}-{key}"] = value
-    return data
+    return column_settings_form(columns, **{columns[0].name: {"name": f"{columns[0].name}!"}})
 
 
 def readme_table() -> dict[str, list[bool]]:

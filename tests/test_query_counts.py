@@ -26,6 +26,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.improvements.board_helpers import move
 
 
 def count_queries(client, url: str, **headers) -> int:
@@ -81,20 +82,16 @@ def test_a_move_needs_the_same_queries_in_a_full_column_as_in_a_small_one(
     ideas = columns["Ideas"]
     cards = [ImprovementFactory(column=ideas, unit=UnitFactory()) for _ in range(5)]
 
-    def move(card, after):
+    def queries_of_a_move(card, after):
         with CaptureQueriesContext(connection) as captured:
-            response = owner_client.post(
-                reverse("board:card_move", args=[card.pk]),
-                {"column": ideas.pk, "after": after.pk},
-                HTTP_HX_REQUEST="true",
-            )
+            response = move(owner_client, card, ideas, after=after.pk)
         assert response.status_code == 200
         return captured.captured_queries
 
-    few = move(cards[0], cards[2])
+    few = queries_of_a_move(cards[0], cards[2])
     cards += [ImprovementFactory(column=ideas, unit=UnitFactory()) for _ in range(45)]
     with django_assert_max_num_queries(len(few)):
-        move(cards[1], cards[40])
+        queries_of_a_move(cards[1], cards[40])
     # The test's own transaction turns the move's into a savepoint; production has none.
     statements = [q["sql"] for q in few if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
     assert len(statements) <= 8, "DESIGN.md: a move needs at most 8 queries"

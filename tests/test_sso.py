@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 
 from config import sso
 from tests.factories import UserFactory
-from tests.reliability.test_load_and_faults import free_port
+from tests.reliability.servers import free_port
 
 ROOT = Path(settings.BASE_DIR)
 CLIENT_SECRET = "wallbreaker-client-secret-for-tests"
@@ -118,7 +118,7 @@ def at_provider(client, username: str):
 
 
 def test_discovery_names_the_endpoints_and_the_request_carries_state_nonce_and_pkce(
-    client, provider
+    db, client, provider
 ):
     document = sso.discovery()
     assert document["issuer"] == provider
@@ -135,7 +135,7 @@ def test_discovery_names_the_endpoints_and_the_request_carries_state_nonce_and_p
     assert set(query["scope"][0].split()) == {"openid", "email", "profile"}
 
 
-def test_a_verified_colleague_signs_in_and_becomes_a_user(client):
+def test_a_verified_colleague_signs_in_and_becomes_a_user(db, client):
     callback, _authorize, _browser = at_provider(client, "alice")
     response = client.get(callback)
     assert response.status_code == 302 and response["Location"] == "/board/"
@@ -145,7 +145,7 @@ def test_a_verified_colleague_signs_in_and_becomes_a_user(client):
     assert client.get("/board/").status_code == 200
 
 
-def test_an_existing_user_is_matched_by_verified_email(client):
+def test_an_existing_user_is_matched_by_verified_email(db, client):
     carol = UserFactory(username="cmeyer", email="carol@acme.example", is_staff=True)
     callback, _a, _b = at_provider(client, "carol")  # the provider says Carol@ACME.example
     assert client.get(callback).status_code == 302
@@ -155,7 +155,7 @@ def test_an_existing_user_is_matched_by_verified_email(client):
     assert carol.is_staff is False  # the staff claim decides, both ways
 
 
-def test_a_wrong_state_is_refused(client):
+def test_a_wrong_state_is_refused(db, client):
     callback, _a, _b = at_provider(client, "alice")
     forged = callback.replace("state=", "state=forged")
     response = client.get(forged)
@@ -164,7 +164,7 @@ def test_a_wrong_state_is_refused(client):
     assert not get_user_model().objects.filter(email="alice@acme.example").exists()
 
 
-def test_a_callback_cannot_be_replayed(client):
+def test_a_callback_cannot_be_replayed(db, client):
     callback, _a, _b = at_provider(client, "alice")
     assert client.get(callback).status_code == 302
     client.logout()
@@ -172,7 +172,7 @@ def test_a_callback_cannot_be_replayed(client):
     assert "_auth_user_id" not in client.session
 
 
-def test_an_unverified_email_is_refused(client):
+def test_an_unverified_email_is_refused(db, client):
     callback, _a, _b = at_provider(client, "bob")
     response = client.get(callback, follow=True)
     assert response.redirect_chain[0][0] == "/accounts/login/"
@@ -181,14 +181,14 @@ def test_an_unverified_email_is_refused(client):
     assert not get_user_model().objects.filter(email="bob@acme.example").exists()
 
 
-def test_an_email_from_another_domain_is_refused(client):
+def test_an_email_from_another_domain_is_refused(db, client):
     callback, _a, _b = at_provider(client, "eve")
     response = client.get(callback, follow=True)
     assert "Addresses at evil.example may not sign in here." in response.content.decode()
     assert not get_user_model().objects.filter(email="eve@evil.example").exists()
 
 
-def test_a_deactivated_user_is_refused(client):
+def test_a_deactivated_user_is_refused(db, client):
     UserFactory(username="alice", email="alice@acme.example", is_active=False)
     callback, _a, _b = at_provider(client, "alice")
     response = client.get(callback, follow=True)
@@ -196,7 +196,7 @@ def test_a_deactivated_user_is_refused(client):
     assert "deactivated" in response.content.decode()
 
 
-def test_the_provider_refuses_a_client_without_pkce(client, settings):
+def test_the_provider_refuses_a_client_without_pkce(db, client, settings):
     """The provider requires PKCE, so the successful sign-ins above prove we send it."""
     settings.OIDC_USE_PKCE = False
     callback, _a, _b = at_provider(client, "alice")
@@ -206,7 +206,7 @@ def test_the_provider_refuses_a_client_without_pkce(client, settings):
     assert "_auth_user_id" not in client.session
 
 
-def test_logout_ends_the_session_here_and_at_the_provider(client, provider):
+def test_logout_ends_the_session_here_and_at_the_provider(db, client, provider):
     callback, authorize, browser = at_provider(client, "alice")
     client.get(callback)
     response = client.post("/oidc/logout/")
@@ -230,7 +230,7 @@ def test_the_login_page_offers_the_company_sign_in(client, settings):
     assert 'name="password"' in page
 
 
-def test_local_login_can_be_switched_off(client, settings):
+def test_local_login_can_be_switched_off(db, client, settings):
     settings.LOCAL_LOGIN = False
     settings.AUTHENTICATION_BACKENDS = ["config.sso.CompanyAccountBackend"]
     UserFactory(username="local", password="local-password-1")
@@ -250,7 +250,7 @@ def test_without_configuration_the_sso_urls_do_not_exist(client, settings):
     assert "Sign in with" not in client.get("/accounts/login/").content.decode()
 
 
-def test_password_login_works_while_the_provider_is_away(client, settings):
+def test_password_login_works_while_the_provider_is_away(db, client, settings):
     settings.OIDC_ISSUER = "http://127.0.0.1:9/nobody-listens"
     sso._discovered.clear()
     UserFactory(username="local", password="local-password-1")
@@ -269,7 +269,7 @@ def test_a_provider_that_is_away_is_said_so(client, settings):
     assert "cannot be reached" in response.content.decode()
 
 
-def test_local_login_stays_when_switched_off_without_sso(client, settings):
+def test_local_login_stays_when_switched_off_without_sso(db, client, settings):
     settings.OIDC_ISSUER = ""
     settings.LOCAL_LOGIN = False
     UserFactory(username="local", password="local-password-1")

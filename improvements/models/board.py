@@ -451,10 +451,8 @@ class Improvement(models.Model):
     @transaction.atomic
     def link_finding(self, finding: Finding, actor=None) -> FindingLink:
         """A retro finding raised (or joins) this card: it counts toward its recurrence."""
+        # Saving the link marks the finding as triaged (FindingLink.save).
         link = FindingLink.objects.create(finding=finding, improvement=self, linked_by=actor)
-        finding.outcome = Finding.Outcome.IMPROVEMENT
-        finding.no_action_reason = ""
-        finding.save(update_fields=["outcome", "no_action_reason"])
         self._record(
             Event.Kind.LINKED,
             actor,
@@ -567,9 +565,7 @@ class Improvement(models.Model):
             return False
         link.unlinked_by = actor  # for the event record_unlink writes
         link.delete()
-        finding.outcome = Finding.Outcome.PENDING
-        finding.no_action_reason = ""
-        finding.save(update_fields=["outcome", "no_action_reason"])
+        finding.set_outcome(Finding.Outcome.PENDING)
         return True
 
     @transaction.atomic

@@ -28,12 +28,11 @@ class FindingLink(models.Model):
         return f"Finding #{self.finding_id} → improvement #{self.improvement_id}"
 
     def save(self, *args, **kwargs) -> None:
-        """A linked finding is triaged, however the link was made (triage, admin, shell)."""
+        """A linked finding is triaged, however the link was made (triage, admin, shell): the
+        one place a link writes its finding's outcome."""
         with transaction.atomic():
             super().save(*args, **kwargs)
-            Finding.objects.filter(pk=self.finding_id).exclude(
-                outcome=Finding.Outcome.IMPROVEMENT
-            ).update(outcome=Finding.Outcome.IMPROVEMENT, no_action_reason="")
+            self.finding.set_outcome(Finding.Outcome.IMPROVEMENT)
 
 
 @receiver(post_delete, sender=FindingLink)

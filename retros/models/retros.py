@@ -289,6 +289,18 @@ class Finding(models.Model):
     def is_triaged(self) -> bool:
         return self.outcome != self.Outcome.PENDING
 
+    def set_outcome(self, outcome: str, reason: str = "") -> None:
+        """Record how triage ended for this finding: the one place its outcome is written.
+
+        The outcome is a fact of the retro (its page, its markdown and who may remove a
+        finding read it without knowing cards): the finding became work or joined some, was
+        closed with a reason, or waits again. Which card it joined is the improvements app's
+        FindingLink, whose save() sets IMPROVEMENT here. A reason is kept with NO_ACTION only.
+        """
+        self.outcome = outcome
+        self.no_action_reason = reason if outcome == self.Outcome.NO_ACTION else ""
+        self.save(update_fields=["outcome", "no_action_reason"])
+
     @property
     def vote_key(self) -> str:
         """How forms name this finding as a vote or grouping target."""

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
+from .. import page_sections
 from ..csv_export import csv_safe
 from ..forms.deployments import DeploymentFilterForm, DeploymentForm, ProcessStepForm
 from ..models import (
@@ -211,10 +212,9 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
 @require_safe
 def process_map(request: HttpRequest) -> HttpResponse:
     steps = list(ProcessStep.objects.select_related("unit"))
-    # A change made from a done improvement has that card's event pointing at it.
     recent_changes = (
         ProcessStepChange.objects.select_related("step", "changed_by")
-        .prefetch_related("events__improvement")
+        .prefetch_related(*page_sections.prefetch("step_change_note"))
         .order_by("-changed_at", "-pk")[:20]
     )
     try:
@@ -235,6 +235,7 @@ def process_map(request: HttpRequest) -> HttpResponse:
             "weeks": weeks,
             "recent_changes": recent_changes,
             "can_edit": can_edit_process(request.user),
+            "sections": page_sections.templates("process_actions", "step_change_note"),
         },
     )
 
@@ -279,14 +280,20 @@ def process_step_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = ProcessStepForm(instance=step)
     changes = (
         step.changes.select_related("changed_by")
-        .prefetch_related("events__improvement")
+        .prefetch_related(*page_sections.prefetch("step_change_note"))
         .order_by("-changed_at", "-pk")
     )
     revisions = step.revisions.select_related("author", "run")[:50]
     return render(
         request,
         "retros/process_step_form.html",
-        {"form": form, "step": step, "changes": changes, "revisions": revisions},
+        {
+            "form": form,
+            "step": step,
+            "changes": changes,
+            "revisions": revisions,
+            "sections": page_sections.templates("step_change_note"),
+        },
     )
 
 

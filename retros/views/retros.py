@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from .. import permissions
+from .. import page_sections, permissions
 from ..forms.retros import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
 from ..models import Deployment, DutyWeek, Finding, Retrospective
 from ..people import display_name
@@ -159,6 +159,7 @@ def _render_detail(
         "deployments": deployments.select_related("deployer", "shadow"),
         "deployment_stats": deployments.stats(),
         "revisions": retro.revisions.select_related("user")[:20],
+        "sections": page_sections.templates("retro_actions", "retro_follow_up"),
         **forms,
     }
     return render(request, "retros/retro_detail.html", context, status=status)

@@ -3,34 +3,9 @@
 from playwright.sync_api import expect
 
 from improvements.models import Improvement
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, drag, shoot
 from tests.factories import ImprovementFactory
-
-SHOTS = "/tmp/wbb"
-
-
-def drag(page, source, target):
-    """Drag with real pointer steps: SortableJS ignores a single jump."""
-    box = source.bounding_box()
-    goal = target.bounding_box()
-    start_x, start_y = box["x"] + box["width"] / 2, box["y"] + 10
-    end_x, end_y = goal["x"] + goal["width"] / 2, goal["y"] + 20
-    page.mouse.move(start_x, start_y)
-    page.mouse.down()
-    for step in range(1, 16):
-        page.mouse.move(
-            start_x + (end_x - start_x) * step / 15, start_y + (end_y - start_y) * step / 15
-        )
-        page.wait_for_timeout(20)
-    page.mouse.up()
-
-
-def titles_in(column):
-    return list(
-        Improvement.objects.filter(column=column)
-        .order_by("position")
-        .values_list("title", flat=True)
-    )
+from tests.improvements.board_helpers import titles_in
 
 
 def wait_idle(page):
@@ -41,7 +16,7 @@ def test_a_card_dragged_to_another_column_lands_there(page, columns, unit):
     card = ImprovementFactory(title="Drag me", column=columns["Ideas"])
     ImprovementFactory(title="Already in progress", column=columns["In progress"])
     page.goto("/board/")
-    page.screenshot(path=f"{SHOTS}/board-laptop.png", full_page=True)
+    shoot(page, "board-laptop")
     drag(page, page.locator(f"#card-{card.pk}"), page.get_by_label("Cards in In progress"))
     in_progress = page.locator(f"#column-{columns['In progress'].pk}")
     expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
@@ -91,7 +66,7 @@ def test_the_move_form_in_a_dialog_moves_a_card_after_a_chosen_card(page, column
     expect(page.get_by_label("Column")).to_be_focused()
     page.get_by_label("Column").select_option(label="Done")
     page.get_by_label("Position").select_option(value=f"after-{first.pk}")
-    page.screenshot(path=f"{SHOTS}/move-dialog.png")
+    shoot(page, "move-dialog", full_page=False)
     page.get_by_role("button", name="Move", exact=True).press("Enter")
     expect(dialog).to_be_hidden()
     expect(page.locator("#board-status")).to_contain_text("to Done, position 2 of 3")
@@ -152,7 +127,7 @@ def test_the_card_dialog_shows_detail_and_takes_a_comment(page, columns, unit):
     dialog.get_by_label("Comment").fill("Looking into it")
     dialog.get_by_role("button", name="Add comment").click()
     expect(dialog.locator(".comment")).to_contain_text("Looking into it")
-    page.screenshot(path=f"{SHOTS}/card-dialog.png")
+    shoot(page, "card-dialog", full_page=False)
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     assert card.comments.count() == 1
@@ -188,40 +163,26 @@ def test_the_board_reads_on_a_phone(open_page, owner, columns, unit):
     page = open_page(owner, viewport=PHONE)
     page.goto("/board/")
     expect(page.get_by_role("heading", name="Improvement board")).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/board-phone.png", full_page=True)
+    shoot(page, "board-phone")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
 
 
-def test_a_refused_move_fetches_the_real_columns_at_once(
-    browser, live_server, owner, columns, unit
-):
-    # Its own page: the refused request makes the browser log a 409, which open_page forbids.
-    from django.test import Client
-
-    client = Client()
-    client.force_login(owner)
-    context = browser.new_context(base_url=live_server.url)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    try:
-        first = ImprovementFactory(title="Leaves", column=columns["Next"])
-        second = ImprovementFactory(title="Stays", column=columns["Next"])
-        page.goto("/board/")
-        # Someone else moves the neighbour away; this page still shows it.
-        Improvement.objects.get(pk=first.pk).move_to(columns["Done"])
-        page.locator(f"#card-{second.pk}").hover()
-        page.locator("#card-move-up").click()
-        expect(page.locator("#board-status")).to_contain_text("no longer in that column")
-        # Well before the next poll, the page shows where the cards really are.
-        next_column = page.locator(f"#column-{columns['Next'].pk}")
-        expect(next_column.locator(f"#card-{first.pk}")).to_have_count(0, timeout=2500)
-        expect(page.locator(f"#column-{columns['Done'].pk} #card-{first.pk}")).to_be_visible()
-        assert titles_in(columns["Next"]) == ["Stays"]
-    finally:
-        context.close()
+def test_a_refused_move_fetches_the_real_columns_at_once(open_page, owner, columns, unit):
+    page = open_page(owner, refusals_expected=True)
+    first = ImprovementFactory(title="Leaves", column=columns["Next"])
+    second = ImprovementFactory(title="Stays", column=columns["Next"])
+    page.goto("/board/")
+    # Someone else moves the neighbour away; this page still shows it.
+    Improvement.objects.get(pk=first.pk).move_to(columns["Done"])
+    page.locator(f"#card-{second.pk}").hover()
+    page.locator("#card-move-up").click()
+    expect(page.locator("#board-status")).to_contain_text("no longer in that column")
+    # Well before the next poll, the page shows where the cards really are.
+    next_column = page.locator(f"#column-{columns['Next'].pk}")
+    expect(next_column.locator(f"#card-{first.pk}")).to_have_count(0, timeout=2500)
+    expect(page.locator(f"#column-{columns['Done'].pk} #card-{first.pk}")).to_be_visible()
+    assert titles_in(columns["Next"]) == ["Stays"]
 
 
 def test_move_controls_show_on_hover_only_and_a_title_opens_the_card(page, columns, unit):
@@ -242,27 +203,18 @@ def test_move_controls_show_on_hover_only_and_a_title_opens_the_card(page, colum
     expect(page.locator("#card-dialog #card-title")).to_have_text("Hover me")
 
 
-def test_without_javascript_a_card_moves_from_its_page(browser, live_server, owner, columns, unit):
-    from django.test import Client
-
+def test_without_javascript_a_card_moves_from_its_page(
+    open_page, live_server, owner, columns, unit
+):
     card = ImprovementFactory(title="No script", column=columns["Ideas"])
-    client = Client()
-    client.force_login(owner)
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    try:
-        page.goto("/board/")
-        page.get_by_role("link", name="No script").click()
-        expect(page.get_by_role("heading", name="No script")).to_be_visible()
-        page.get_by_role("link", name="Move…").click()
-        page.get_by_label("Column").select_option(label="In progress")
-        page.get_by_role("button", name="Move", exact=True).click()
-        expect(page).to_have_url(f"{live_server.url}/board/#card-{card.pk}")
-        in_progress = page.locator(f"#column-{columns['In progress'].pk}")
-        expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
-        assert titles_in(columns["In progress"]) == ["No script"]
-    finally:
-        context.close()
+    page = open_page(owner, java_script_enabled=False)
+    page.goto("/board/")
+    page.get_by_role("link", name="No script").click()
+    expect(page.get_by_role("heading", name="No script")).to_be_visible()
+    page.get_by_role("link", name="Move…").click()
+    page.get_by_label("Column").select_option(label="In progress")
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page).to_have_url(f"{live_server.url}/board/#card-{card.pk}")
+    in_progress = page.locator(f"#column-{columns['In progress'].pk}")
+    expect(in_progress.locator(f"#card-{card.pk}")).to_be_visible()
+    assert titles_in(columns["In progress"]) == ["No script"]

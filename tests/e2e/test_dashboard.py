@@ -1,9 +1,7 @@
 """The dashboard on demo data in a real browser: every chart drawn, no console errors."""
 
 import io
-import os
 import re
-from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -11,17 +9,10 @@ from playwright.sync_api import expect
 
 from improvements.models import Event, Improvement
 
-from .conftest import PHONE
+from .conftest import PHONE, shoot
 
 
-def screenshot(page, tmp_path, name):
-    # Set WB_SCREENSHOTS=/some/dir to keep the pictures for a look.
-    folder = Path(os.environ.get("WB_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=folder / f"dashboard-{name}.png", full_page=True)
-
-
-def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
+def test_the_dashboard_draws_every_chart_on_demo_data(open_page):
     call_command("seed_demo", force=True, stdout=io.StringIO())
     demo = get_user_model().objects.get(username="demo")
 
@@ -42,7 +33,7 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     page.get_by_role("tab", name="Did it help?").press("Home")
     expect(page.get_by_role("tab", name="Improvement flow")).to_be_focused()
     expect(page.get_by_role("heading", name="Improvement flow")).to_be_visible()
-    screenshot(page, tmp_path, "laptop")
+    shoot(page, "dashboard-laptop")
 
     # The numbers behind a chart open as a table.
     throughput = page.locator("#panel-throughput")
@@ -74,4 +65,4 @@ def test_the_dashboard_draws_every_chart_on_demo_data(open_page, tmp_path):
     expect(phone.locator("canvas[data-drawn]")).to_have_count(charts.count())
     overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the page is {overflow}px wider than a phone"
-    screenshot(phone, tmp_path, "phone")
+    shoot(phone, "dashboard-phone")

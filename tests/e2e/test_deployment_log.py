@@ -1,21 +1,13 @@
 """Logging a deployment by hand, in a real browser, on a laptop and on a phone."""
 
 import datetime
-import os
 
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from retros.models import Deployment
 
-from .conftest import PHONE
-
-SHOTS = os.environ.get("E2E_SCREENSHOTS")  # a folder: save screenshots there to look at
-
-
-def shoot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+from .conftest import PHONE, shoot
 
 
 def test_a_unit_member_logs_a_deployment_by_hand(page, owner, duty_week):

@@ -4,8 +4,7 @@ from playwright.sync_api import expect
 
 from retros.models import Deployment, DeploymentRun, Finding, ProcessStep
 
-from .conftest import PHONE
-from .test_deployment_log import shoot
+from .conftest import PHONE, shoot
 
 
 def test_the_unit_runs_a_deployment_while_the_shadow_sees_each_step_change(
@@ -90,28 +89,16 @@ def test_the_unit_runs_a_deployment_while_the_shadow_sees_each_step_change(
 
 
 def test_a_second_press_on_a_stale_page_is_told_what_happened(
-    browser, live_server, owner, teammate, duty_week
+    open_page, owner, teammate, duty_week
 ):
-    # Its own page: the refused request makes the browser log a 409, which open_page forbids.
-    from django.test import Client
-
     ProcessStep.objects.create(title="Tag the release", mode="manual", position=1)
     run = DeploymentRun.start(owner, environment="production")
-    client = Client()
-    client.force_login(teammate)
-    context = browser.new_context(base_url=live_server.url)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    try:
-        page.goto(f"/runs/{run.pk}/")
-        # The page stops its regular polls, as a background tab does, so it stays stale.
-        page.evaluate("Object.defineProperty(document, 'hidden', {value: true})")
-        run.step_action(run.steps.get(), "start", owner)
-        page.get_by_role("button", name="Start “Tag the release”").click()
-        expect(page.locator("#run-status")).to_contain_text("already in progress: owner did that")
-        # At once, not at the next poll, the page shows the step as it really is.
-        expect(page.locator(".step-state")).to_have_text("In progress", timeout=2500)
-    finally:
-        context.close()
+    page = open_page(teammate, refusals_expected=True)
+    page.goto(f"/runs/{run.pk}/")
+    # The page stops its regular polls, as a background tab does, so it stays stale.
+    page.evaluate("Object.defineProperty(document, 'hidden', {value: true})")
+    run.step_action(run.steps.get(), "start", owner)
+    page.get_by_role("button", name="Start “Tag the release”").click()
+    expect(page.locator("#run-status")).to_contain_text("already in progress: owner did that")
+    # At once, not at the next poll, the page shows the step as it really is.
+    expect(page.locator(".step-state")).to_have_text("In progress", timeout=2500)

@@ -13,77 +13,18 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import Client
-
-from improvements.models import Improvement
-from retros.models import Deployment, DeploymentRun, Retrospective
 
 from .conftest import LAPTOP, PHONE
+from .page_sweep import main_pages, open_context, visit
 
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
 BLOCKING = ("serious", "critical")
-
-
-def main_pages() -> dict[str, str]:
-    card = Improvement.objects.filter(archived_at__isnull=True).order_by("pk").first()
-    retro = Retrospective.objects.order_by("-duty_week__week_start").first()
-    deployment = Deployment.objects.order_by("-started_at").first()
-    return {
-        "login": "/accounts/login/",
-        "board": "/board/",
-        "card detail": f"/improvements/{card.pk}/",
-        "retro list": "/retros/",
-        "retro page": f"/retros/{retro.pk}/",
-        "triage": f"/retros/{retro.pk}/triage/",
-        "dashboard": "/dashboard/",
-        "deployment log": "/deployments/",
-        "deployment detail": f"/deployments/{deployment.pk}/",
-        "process map": "/process/",
-        "rotation": "/rotation/",
-        "units": "/units/",
-        "weekly update": "/updates/",
-        "deployment runs": "/runs/",
-        "run under way": f"/runs/{DeploymentRun.objects.running().order_by('pk').first().pk}/",
-        "finished run": f"/runs/{DeploymentRun.objects.filter(state='finished').first().pk}/",
-        "start a run": "/runs/start/",
-    }
 
 
 @pytest.fixture
 def demo(transactional_db):
     call_command("seed_demo", force=True, stdout=io.StringIO())
     return get_user_model().objects.get(username="demo")
-
-
-def open_context(browser, live_server, user, viewport, color_scheme="light"):
-    context = browser.new_context(
-        viewport=viewport, base_url=live_server.url, bypass_csp=True, color_scheme=color_scheme
-    )
-    context.set_default_timeout(15_000)
-    client = Client()
-    client.force_login(user)
-    session = client.cookies["sessionid"].value
-    return context, session
-
-
-def visit(context, session, live_server, name: str, path: str, problems: list):
-    if name == "login":
-        context.clear_cookies()
-    else:
-        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-    page = context.new_page()
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"{name}: console {message.text}") if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"{name}: {error}"))
-    response = page.goto(path, wait_until="networkidle")
-    assert response.status == 200, (name, response.status)
-    # Lazy dashboard panels arrive after the page; wait until none is loading.
-    page.wait_for_function("!document.querySelector('.dash-panel-loading')")
-    return page
 
 
 def axe_violations(page) -> list[str]:

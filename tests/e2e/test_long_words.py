@@ -16,7 +16,7 @@ from django.test import Client
 from improvements.models import Improvement
 
 from .conftest import LAPTOP, PHONE
-from .test_every_page import main_pages, open_context, visit
+from .page_sweep import main_pages, open_context, visit
 
 # The outermost elements that reach past the window's right edge, when the page scrolls sideways.
 WIDEST = """() => {

@@ -9,15 +9,13 @@ from playwright.sync_api import expect
 from improvements.models import Comment, Improvement
 from retros.models import Finding, Retrospective
 from retros.people import display_name
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, shoot
 from tests.factories import (
     DutyWeekFactory,
     FindingFactory,
     ImprovementFactory,
     RetrospectiveFactory,
 )
-
-SHOTS = "/tmp/retro-shots"
 
 
 def wait_until(condition, seconds=5.0):
@@ -117,7 +115,7 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
     expect(page.locator("#missing-attendees")).to_contain_text("all here")
 
     page.set_viewport_size({"width": 1280, "height": 2400})
-    page.screenshot(path=f"{SHOTS}/retro-laptop.png", full_page=True)
+    shoot(page, "retro-laptop")
     press_on(page.get_by_role("button", name="Submit retro"))
     expect(page.locator(".messages")).to_contain_text("Retro submitted")
     retro.refresh_from_db()
@@ -148,7 +146,7 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
     page.keyboard.press("Enter")
     expect(page.locator(".messages")).to_contain_text("now raised by 2 retros")
     expect(page.get_by_text("Every pain and idea is triaged")).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/triage-laptop.png", full_page=True)
+    shoot(page, "triage-laptop")
 
     card = Improvement.objects.exclude(pk__in=[smoke.pk, owned.pk]).get()
     assert card.assignee == teammate
@@ -157,6 +155,6 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
 
     phone = open_page(owner, viewport=PHONE)
     phone.goto(retro.get_absolute_url())
-    phone.screenshot(path=f"{SHOTS}/retro-phone.png", full_page=True)
+    shoot(phone, "retro-phone")
     phone.goto(f"/retros/{retro.pk}/triage/")
-    phone.screenshot(path=f"{SHOTS}/triage-phone.png", full_page=True)
+    shoot(phone, "triage-phone")

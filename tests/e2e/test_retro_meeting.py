@@ -8,10 +8,8 @@ from playwright.sync_api import expect
 
 from improvements.models import Column, Event, Improvement
 from retros.models import Finding, FindingGroup, Retrospective, Vote
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, shoot
 from tests.factories import ImprovementFactory, RetrospectiveFactory
-
-SHOTS = "/tmp/retro-shots"
 
 
 def press_on(locator, key="Enter"):
@@ -122,10 +120,10 @@ def test_two_attendees_write_group_vote_and_triage_a_retro(
     expect(page.locator(".ranking li").first).to_contain_text(group.title)
     expect(other.locator(".ranking"), "totals reach the teammate").to_be_visible(timeout=15_000)
     page.set_viewport_size({"width": 1280, "height": 2000})
-    page.screenshot(path=f"{SHOTS}/meeting-laptop.png", full_page=True)
+    shoot(page, "meeting-laptop")
     phone = open_page(teammate, viewport=PHONE)
     phone.goto(retro.get_absolute_url())
-    phone.screenshot(path=f"{SHOTS}/meeting-phone.png", full_page=True)
+    shoot(phone, "meeting-phone")
 
     press_on(page.get_by_role("button", name="Submit retro"))
     expect(page.locator(".messages")).to_contain_text("Retro submitted")
@@ -135,7 +133,7 @@ def test_two_attendees_write_group_vote_and_triage_a_retro(
     press_on(page.get_by_role("link", name="Triage findings"))
     rows = page.locator(".triage-row")
     expect(rows.first).to_contain_text(group.title)
-    page.screenshot(path=f"{SHOTS}/meeting-triage-laptop.png", full_page=True)
+    shoot(page, "meeting-triage-laptop")
     first = page.locator(f"#triage-g{group.pk}")
     press_on(first.get_by_role("radio", name="New improvement"), " ")
     first.get_by_label("Improvement title").focus()

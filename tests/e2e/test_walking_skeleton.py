@@ -6,23 +6,7 @@ from playwright.sync_api import expect
 
 from improvements.models import Improvement
 from retros.models import Finding
-
-
-def drag(page, source, target):
-    """Drag with real pointer steps: SortableJS ignores a single jump."""
-    box = source.bounding_box()
-    goal = target.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 10)
-    page.mouse.down()
-    for step in range(1, 16):
-        page.mouse.move(
-            box["x"]
-            + box["width"] / 2
-            + (goal["x"] + goal["width"] / 2 - box["x"] - box["width"] / 2) * step / 15,
-            box["y"] + 10 + (goal["y"] + 20 - box["y"] - 10) * step / 15,
-        )
-        page.wait_for_timeout(20)
-    page.mouse.up()
+from tests.e2e.conftest import drag
 
 
 def test_a_finding_becomes_a_card_that_is_dragged_and_counted(

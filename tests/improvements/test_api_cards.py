@@ -108,7 +108,7 @@ def test_a_card_token_cannot_record_deployments(client, owner_key):
     assert response.json()["reason"] == "This token lacks the deployments:write scope."
 
 
-def test_a_token_issued_as_before_may_record_deployments():
+def test_a_token_issued_as_before_may_record_deployments(db):
     token, _key = ApiToken.issue("CI")
     assert token.scope_list == [DEPLOY]
 

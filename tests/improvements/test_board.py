@@ -28,6 +28,36 @@ def raise_in_a_retro(card):
     FindingLink.objects.create(finding=FindingFactory(retro=retro), improvement=card)
 
 
+@pytest.fixture
+def card_with_every_fact(columns, unit, owner):
+    """card_with_every_fact(title, step, retros): a card in Next showing all a card can.
+
+    The unit, the owner as assignee, the target `step`, a confirmed verdict, `retros` raised in.
+    """
+
+    def make(title, step, retros):
+        card = ImprovementFactory(
+            title=title,
+            column=columns["Next"],
+            unit=unit,
+            assignee=owner,
+            target_step=ProcessStepFactory(title=step),
+            effect_verdict=Improvement.Verdict.CONFIRMED,
+        )
+        for _ in range(retros):
+            raise_in_a_retro(card)
+        return card
+
+    return make
+
+
+def fill_to(column, cards, wip_limit):
+    """Give `column` a WIP limit and that many cards."""
+    column.wip_limit = wip_limit
+    column.save()
+    ImprovementFactory.create_batch(cards, column=column)
+
+
 def column_html(response, column):
     content = response.content.decode()
     start = content.rindex("<section", 0, content.index(f'id="column-{column.pk}"'))
@@ -35,18 +65,10 @@ def column_html(response, column):
     return content[start:end]
 
 
-def test_it_shows_every_card_with_what_matters_on_it(owner_client, columns, unit, owner):
-    step = ProcessStepFactory(title="Run smoke tests by hand")
-    card = ImprovementFactory(
-        title="Automate the smoke test",
-        column=columns["Next"],
-        unit=unit,
-        assignee=owner,
-        target_step=step,
-        effect_verdict=Improvement.Verdict.CONFIRMED,
-    )
-    for _ in range(2):
-        raise_in_a_retro(card)
+def test_it_shows_every_card_with_what_matters_on_it(
+    owner_client, columns, owner, card_with_every_fact
+):
+    card = card_with_every_fact("Automate the smoke test", "Run smoke tests by hand", retros=2)
     html = column_html(owner_client.get(reverse("board:board")), columns["Next"])
     assert "Automate the smoke test" in html
     assert f"cat-{card.category_id}" in html
@@ -66,10 +88,7 @@ def test_a_pending_verdict_shows_no_badge(owner_client, columns):
 
 
 def test_a_column_over_its_wip_limit_is_marked_with_its_count(owner_client, columns):
-    columns["In progress"].wip_limit = 2
-    columns["In progress"].save()
-    for _ in range(3):
-        ImprovementFactory(column=columns["In progress"])
+    fill_to(columns["In progress"], cards=3, wip_limit=2)
     html = column_html(owner_client.get(reverse("board:board")), columns["In progress"])
     assert "over-limit" in html
     assert "3 / 2" in html
@@ -77,10 +96,7 @@ def test_a_column_over_its_wip_limit_is_marked_with_its_count(owner_client, colu
 
 
 def test_a_column_at_its_wip_limit_is_not_marked(owner_client, columns):
-    columns["In progress"].wip_limit = 2
-    columns["In progress"].save()
-    for _ in range(2):
-        ImprovementFactory(column=columns["In progress"])
+    fill_to(columns["In progress"], cards=2, wip_limit=2)
     html = column_html(owner_client.get(reverse("board:board")), columns["In progress"])
     assert "over WIP limit" not in html
 
@@ -180,20 +196,16 @@ def test_card_text_is_escaped_on_the_board(owner_client, columns, unit):
     assert "&lt;b&gt;step&lt;/b&gt;" in html
 
 
-def test_a_card_is_a_link_and_its_facts_in_under_400_bytes(owner_client, columns, unit, owner):
+def test_a_card_is_a_link_and_its_facts_in_under_400_bytes(
+    owner_client, columns, owner, card_with_every_fact
+):
     owner.first_name, owner.last_name = "Olga", "Owner"
     owner.save()
-    step = ProcessStepFactory(title="Run the manual regression checklist")
-    card = ImprovementFactory(
-        title="Automate the production smoke test with the e2e suite #1234",
-        column=columns["Next"],
-        unit=unit,
-        assignee=owner,
-        target_step=step,
-        effect_verdict=Improvement.Verdict.CONFIRMED,
+    card = card_with_every_fact(
+        "Automate the production smoke test with the e2e suite #1234",
+        "Run the manual regression checklist",
+        retros=3,
     )
-    for _ in range(3):
-        raise_in_a_retro(card)
     html = column_html(owner_client.get(reverse("board:board")), columns["Next"])
     start = html.index(f'<li class="board-card cat-{card.category_id}" id="card-{card.pk}"')
     markup = html[start : html.index("</li>", start) + 5]

@@ -9,44 +9,25 @@ from django.utils import timezone
 
 from improvements.models import Event, Improvement
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def titles(column):
-    return list(
-        Improvement.objects.filter(column=column)
-        .order_by("position")
-        .values_list("title", flat=True)
-    )
-
-
-def move(client, card, column, htmx=True, query="", **where):
-    url = reverse("board:card_move", args=[card.pk]) + query
-    return client.post(url, {"column": column.pk, **where}, **(HTMX if htmx else {}))
-
-
-@pytest.fixture
-def ideas(columns):
-    return [ImprovementFactory(title=title, column=columns["Ideas"]) for title in "ABC"]
+from tests.improvements.board_helpers import HTMX, move, titles_in
 
 
 def test_it_moves_a_card_down_within_its_column(owner_client, ideas, columns):
     response = move(owner_client, ideas[0], columns["Ideas"], after=ideas[1].pk)
     assert response.status_code == 200
-    assert titles(columns["Ideas"]) == ["B", "A", "C"]
+    assert titles_in(columns["Ideas"]) == ["B", "A", "C"]
 
 
 def test_it_moves_a_card_up_by_naming_the_card_it_lands_before(owner_client, ideas, columns):
     move(owner_client, ideas[2], columns["Ideas"], before=ideas[1].pk)
-    assert titles(columns["Ideas"]) == ["A", "C", "B"]
+    assert titles_in(columns["Ideas"]) == ["A", "C", "B"]
 
 
 def test_it_moves_a_card_across_columns_after_a_neighbour(owner_client, ideas, columns, owner):
     x, y = (ImprovementFactory(title=t, column=columns["Next"]) for t in "XY")
     move(owner_client, ideas[1], columns["Next"], after=x.pk)
-    assert titles(columns["Next"]) == ["X", "B", "Y"]
-    assert titles(columns["Ideas"]) == ["A", "C"]
+    assert titles_in(columns["Next"]) == ["X", "B", "Y"]
+    assert titles_in(columns["Ideas"]) == ["A", "C"]
     event = Event.objects.get(kind="moved")
     assert (event.from_column, event.to_column, event.actor) == (
         columns["Ideas"],
@@ -58,19 +39,19 @@ def test_it_moves_a_card_across_columns_after_a_neighbour(owner_client, ideas, c
 
 def test_it_moves_a_card_to_the_top_and_to_the_bottom(owner_client, ideas, columns):
     move(owner_client, ideas[2], columns["Ideas"], place="top")
-    assert titles(columns["Ideas"]) == ["C", "A", "B"]
+    assert titles_in(columns["Ideas"]) == ["C", "A", "B"]
     move(owner_client, ideas[2], columns["Ideas"], place="bottom")
-    assert titles(columns["Ideas"]) == ["A", "B", "C"]
+    assert titles_in(columns["Ideas"]) == ["A", "B", "C"]
 
 
 def test_the_move_form_lands_a_card_after_a_chosen_card(owner_client, ideas, columns):
     move(owner_client, ideas[0], columns["Ideas"], place=f"after-{ideas[2].pk}")
-    assert titles(columns["Ideas"]) == ["B", "C", "A"]
+    assert titles_in(columns["Ideas"]) == ["B", "C", "A"]
 
 
 def test_it_moves_a_card_into_an_empty_column(owner_client, ideas, columns):
     response = move(owner_client, ideas[0], columns["In progress"], place="top")
-    assert titles(columns["In progress"]) == ["A"]
+    assert titles_in(columns["In progress"]) == ["A"]
     assert Improvement.objects.get(pk=ideas[0].pk).started_at is not None
     assert "Moved “A” to In progress, position 1 of 1." in response.content.decode()
 
@@ -164,7 +145,7 @@ def test_without_javascript_it_redirects_to_the_card_on_the_filtered_board(
     response = move(owner_client, ideas[0], columns["Next"], htmx=False, query="?q=A", place="top")
     assert response.status_code == 302
     assert response["Location"] == reverse("board:board") + f"?q=A#card-{ideas[0].pk}"
-    assert titles(columns["Next"]) == ["A"]
+    assert titles_in(columns["Next"]) == ["A"]
 
 
 def test_a_move_on_a_filtered_board_lands_after_the_visible_neighbour(owner_client, columns, unit):
@@ -174,7 +155,7 @@ def test_a_move_on_a_filtered_board_lands_after_the_visible_neighbour(owner_clie
     p2 = ImprovementFactory(title="P2", unit=unit, column=columns["Next"])
     card = ImprovementFactory(title="N", unit=unit, column=columns["Ideas"])
     response = move(owner_client, card, columns["Next"], query=f"?unit={unit.pk}", after=p1.pk)
-    assert titles(columns["Next"]) == ["P1", "N", "H", "P2"]
+    assert titles_in(columns["Next"]) == ["P1", "N", "H", "P2"]
     html = response.content.decode()
     assert "P2" in html and ">H<" not in html
     assert "position 2 of 3" in html
@@ -185,7 +166,7 @@ def test_a_stale_neighbour_is_refused_and_nothing_moves(owner_client, ideas, col
     elsewhere = ImprovementFactory(title="Gone", column=columns["Done"])
     response = move(owner_client, ideas[0], columns["Ideas"], after=elsewhere.pk)
     assert response.status_code == 409
-    assert titles(columns["Ideas"]) == ["A", "B", "C"]
+    assert titles_in(columns["Ideas"]) == ["A", "B", "C"]
     assert not Event.objects.filter(kind="moved").exists()
 
 
@@ -214,13 +195,13 @@ def test_it_rejects_get_on_a_move_with_the_move_form(owner_client, ideas):
 def test_unit_members_and_staff_may_move(client, who, request, unit, ideas, columns):
     client.force_login(request.getfixturevalue(who))
     assert move(client, ideas[0], columns["Next"], place="top").status_code == 200
-    assert titles(columns["Next"]) == ["A"]
+    assert titles_in(columns["Next"]) == ["A"]
 
 
 def test_an_outsider_may_not_move(outsider_client, ideas, columns):
     response = move(outsider_client, ideas[0], columns["Next"], place="top")
     assert response.status_code == 403
-    assert titles(columns["Next"]) == []
+    assert titles_in(columns["Next"]) == []
 
 
 def test_a_move_costs_a_fixed_number_of_queries(client, columns, django_assert_max_num_queries):

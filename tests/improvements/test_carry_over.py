@@ -20,6 +20,12 @@ def retro(duty_week, owner):
     return RetrospectiveFactory(duty_week=duty_week, facilitator=owner)
 
 
+def add_note(client, retro, card, note, **headers):
+    """Post a carry-over note on `card` from the retro page."""
+    url = reverse("triage:carry_over_note", args=[retro.pk, card.pk])
+    return client.post(url, {"note": note}, **headers)
+
+
 @pytest.fixture
 def earlier_retro(duty_week):
     week = DutyWeekFactory(
@@ -61,10 +67,8 @@ def test_without_javascript_it_is_a_page_of_its_own(outsider_client, retro, unit
 def test_a_progress_note_is_saved_as_a_comment_and_an_event(owner_client, owner, retro, unit):
     card = ImprovementFactory(unit=unit)
 
-    response = owner_client.post(
-        reverse("triage:carry_over_note", args=[retro.pk, card.pk]),
-        {"note": "  Script half written  "},
-        HTTP_HX_REQUEST="true",
+    response = add_note(
+        owner_client, retro, card, "  Script half written  ", HTTP_HX_REQUEST="true"
     )
 
     comment = Comment.objects.get()
@@ -81,9 +85,7 @@ def test_a_progress_note_is_saved_as_a_comment_and_an_event(owner_client, owner,
 def test_an_empty_note_is_refused(owner_client, retro, unit):
     card = ImprovementFactory(unit=unit)
 
-    response = owner_client.post(
-        reverse("triage:carry_over_note", args=[retro.pk, card.pk]), {"note": ""}
-    )
+    response = add_note(owner_client, retro, card, "")
 
     assert response.status_code == 400
     assert not Comment.objects.exists()
@@ -92,9 +94,7 @@ def test_an_empty_note_is_refused(owner_client, retro, unit):
 def test_an_outsider_cannot_add_notes(outsider_client, retro, unit):
     card = ImprovementFactory(unit=unit)
 
-    response = outsider_client.post(
-        reverse("triage:carry_over_note", args=[retro.pk, card.pk]), {"note": "hi"}
-    )
+    response = add_note(outsider_client, retro, card, "hi")
 
     assert response.status_code == 403
     assert not Comment.objects.exists()
@@ -103,9 +103,7 @@ def test_an_outsider_cannot_add_notes(outsider_client, retro, unit):
 def test_a_card_outside_the_carry_over_cannot_be_noted_through_it(owner_client, retro):
     card = ImprovementFactory(unit=UnitFactory())
 
-    response = owner_client.post(
-        reverse("triage:carry_over_note", args=[retro.pk, card.pk]), {"note": "hi"}
-    )
+    response = add_note(owner_client, retro, card, "hi")
 
     assert response.status_code == 404
 

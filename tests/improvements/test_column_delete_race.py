@@ -1,9 +1,7 @@
 """Deleting a column while a card moves into it: a clear refusal or a clean delete, never a 500."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -11,7 +9,8 @@ from improvements.forms import columns as board_forms
 from improvements.models import Column, Improvement, MoveError
 from retros.models import Unit
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
-from tests.improvements.test_column_settings import formset_data
+from tests.improvements.board_helpers import column_settings_form
+from tests.threads import at_once
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
@@ -26,24 +25,6 @@ def _platform_client():
     return client
 
 
-def _in_a_thread(job):
-    """Run `job` on its own database connection, as another request would, and wait for it."""
-    errors = []
-
-    def run():
-        try:
-            job()
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=30)
-    assert not errors, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_card_arriving_after_the_check_keeps_the_column_and_says_why(monkeypatch):
     client = _platform_client()
@@ -54,11 +35,12 @@ def test_a_card_arriving_after_the_check_keeps_the_column_and_says_why(monkeypat
 
     def clean_then_a_card_arrives(formset):
         checked(formset)  # the column was empty here ...
-        _in_a_thread(lambda: Improvement.objects.get(pk=card.pk).move_to(spare.pk))
+        # ... and another request moves a card into it before the delete.
+        at_once([lambda: Improvement.objects.get(pk=card.pk).move_to(spare.pk)])
 
     monkeypatch.setattr(board_forms.BaseColumnFormSet, "clean", clean_then_a_card_arrives)
     response = client.post(
-        reverse("board:column_settings"), formset_data(columns, Spare={"DELETE": "on"})
+        reverse("board:column_settings"), column_settings_form(columns, Spare={"DELETE": "on"})
     )
 
     assert response.status_code == 200
@@ -71,48 +53,28 @@ def test_a_card_arriving_after_the_check_keeps_the_column_and_says_why(monkeypat
 def test_racing_deletes_and_moves_never_answer_500_nor_lose_a_card():
     client = _platform_client()
     cards = [ImprovementFactory() for _ in range(3)]
-    statuses, move_refusals, errors = [], [], []
+    statuses = []
     rounds = 12
     for round_ in range(rounds):
         spare = Column.objects.create(
             name=f"Spare {round_}", position=50 + round_, state=Column.State.ACTIVE
         )
         columns = list(Column.objects.order_by("position"))
-        data = formset_data(columns, **{spare.name: {"DELETE": "on"}})
+        data = column_settings_form(columns, **{spare.name: {"DELETE": "on"}})
         card = cards[round_ % len(cards)]
-        start = threading.Barrier(2)
-
-        def delete():
-            try:
-                start.wait()
-                statuses.append(client.post(reverse("board:column_settings"), data).status_code)
-            except Exception as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-            finally:
-                connections.close_all()
-
-        def move():
-            try:
-                start.wait()
-                Improvement.objects.get(pk=card.pk).move_to(spare.pk)
-            except MoveError:
-                move_refusals.append(round_)  # the column was gone first: refused, fine
-            except Exception as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-            finally:
-                connections.close_all()
-
-        threads = [threading.Thread(target=delete), threading.Thread(target=move)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        delete, _moved = at_once(
+            [
+                lambda: client.post(reverse("board:column_settings"), data),
+                lambda: Improvement.objects.get(pk=card.pk).move_to(spare.pk),
+            ],
+            refused=MoveError,  # the column was gone first: refused, fine
+        )
+        statuses.append(delete.status_code)
         if Column.objects.filter(pk=spare.pk).exists():
             # The card won: the column stays, with the card in it; take it out for the next round.
             Improvement.objects.get(pk=card.pk).move_to(Column.objects.order_by("position")[0])
             Column.objects.filter(pk=spare.pk).delete()
 
-    assert not errors, errors
     assert len(statuses) == rounds
     assert set(statuses) <= {200, 302}, statuses
     assert Improvement.objects.filter(pk__in=[c.pk for c in cards]).count() == len(cards)

@@ -4,40 +4,8 @@ import pytest
 from django.urls import reverse
 
 from improvements.models import Column, Event, Improvement
-from retros.models import Unit
-from tests.factories import ImprovementFactory, UnitFactory, UserFactory
-
-
-def formset_data(columns, **changes):
-    """The settings form as the browser would post it, with `changes` per column name."""
-    data = {
-        "form-TOTAL_FORMS": str(len(columns) + 1),
-        "form-INITIAL_FORMS": str(len(columns)),
-        "form-MIN_NUM_FORMS": "0",
-        "form-MAX_NUM_FORMS": "1000",
-    }
-    for index, column in enumerate(columns):
-        values = {
-            "id": column.pk,
-            "name": column.name,
-            "position": column.position,
-            "state": column.state,
-            "wip_limit": column.wip_limit or "",
-        } | changes.get(column.name, {})
-        for key, value in values.items():
-            data[f"form-{index}-{key}"] = value
-    extra = {"state": "backlog"} | changes.get("new", {})  # the select's first choice
-    for key in ("name", "position", "state", "wip_limit"):
-        data[f"form-{len(columns)}-{key}"] = extra.get(key, "")
-    return data
-
-
-@pytest.fixture
-def platform_client(client):
-    member = UserFactory(username="platform")
-    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[member])
-    client.force_login(member)
-    return client
+from tests.factories import ImprovementFactory
+from tests.improvements.board_helpers import column_settings_form
 
 
 def ordered():
@@ -46,7 +14,7 @@ def ordered():
 
 def test_the_platform_team_renames_reorders_and_limits_columns(platform_client):
     columns = list(Column.objects.order_by("position"))
-    data = formset_data(
+    data = column_settings_form(
         columns,
         Ideas={"position": 2, "name": "Inbox"},
         Next={"position": 1},
@@ -60,7 +28,9 @@ def test_the_platform_team_renames_reorders_and_limits_columns(platform_client):
 
 def test_a_new_column_is_added_from_the_last_row(platform_client):
     columns = list(Column.objects.order_by("position"))
-    data = formset_data(columns, new={"name": "Dropped", "position": 10, "state": "dropped"})
+    data = column_settings_form(
+        columns, new={"name": "Dropped", "position": 10, "state": "dropped"}
+    )
     platform_client.post(reverse("board:column_settings"), data)
     assert ordered()[-1] == "Dropped"
     assert Column.objects.get(name="Dropped").state == Column.State.DROPPED
@@ -68,7 +38,7 @@ def test_a_new_column_is_added_from_the_last_row(platform_client):
 
 def test_a_column_with_cards_cannot_be_deleted(platform_client, columns):
     ImprovementFactory(column=columns["Next"])
-    data = formset_data(list(Column.objects.order_by("position")), Next={"DELETE": "on"})
+    data = column_settings_form(list(Column.objects.order_by("position")), Next={"DELETE": "on"})
     response = platform_client.post(reverse("board:column_settings"), data)
     assert response.status_code == 200
     assert "still holds cards" in response.content.decode()
@@ -76,13 +46,13 @@ def test_a_column_with_cards_cannot_be_deleted(platform_client, columns):
 
 
 def test_an_empty_column_can_be_deleted(platform_client):
-    data = formset_data(list(Column.objects.order_by("position")), Next={"DELETE": "on"})
+    data = column_settings_form(list(Column.objects.order_by("position")), Next={"DELETE": "on"})
     platform_client.post(reverse("board:column_settings"), data)
     assert "Next" not in ordered()
 
 
 def test_two_columns_with_the_same_order_are_refused(platform_client):
-    data = formset_data(list(Column.objects.order_by("position")), Next={"position": 1})
+    data = column_settings_form(list(Column.objects.order_by("position")), Next={"position": 1})
     response = platform_client.post(reverse("board:column_settings"), data)
     assert response.status_code == 200
     assert response.context["formset"].non_form_errors()
@@ -91,17 +61,17 @@ def test_two_columns_with_the_same_order_are_refused(platform_client):
 
 def test_staff_may_change_columns(client, staff):
     client.force_login(staff)
-    data = formset_data(list(Column.objects.order_by("position")), Done={"name": "Shipped"})
+    data = column_settings_form(list(Column.objects.order_by("position")), Done={"name": "Shipped"})
     client.post(reverse("board:column_settings"), data)
     assert "Shipped" in ordered()
 
 
 @pytest.mark.parametrize("who", ["owner_client", "outsider_client"])
-def test_others_see_the_columns_but_may_not_change_them(request, who):
+def test_others_see_the_columns_but_may_not_change_them(db, request, who):
     client = request.getfixturevalue(who)
     response = client.get(reverse("board:column_settings"))
     assert response.status_code == 200 and "Save columns" not in response.content.decode()
-    data = formset_data(list(Column.objects.order_by("position")), Done={"name": "Shipped"})
+    data = column_settings_form(list(Column.objects.order_by("position")), Done={"name": "Shipped"})
     assert client.post(reverse("board:column_settings"), data).status_code == 403
     assert "Shipped" not in ordered()
 

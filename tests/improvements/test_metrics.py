@@ -10,44 +10,26 @@ from improvements.models import Category, Event, Improvement
 from improvements.reporting import metrics
 from improvements.reporting.effect_statistics import Outcome, compare, lag1_autocorrelation
 from improvements.reporting.metrics import Filters
-from retros.models import Deployment, Finding, ProcessStep, ProcessStepChange, Retrospective
+from retros.models import Deployment, Finding, ProcessStep, ProcessStepChange
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,
     FindingFactory,
     ImprovementFactory,
     ProcessStepFactory,
-    RetrospectiveFactory,
     UnitFactory,
 )
-
-START = datetime.date(2025, 3, 3)  # a Monday
-END = datetime.date(2025, 3, 30)  # a Sunday: four whole weeks
-
-
-def at(day: int, hour: int = 12) -> datetime.datetime:
-    """Day 1 is START, at noon UTC."""
-    moment = datetime.datetime.combine(START, datetime.time(hour)) + datetime.timedelta(
-        days=day - 1
-    )
-    return timezone.make_aware(moment, datetime.UTC)
-
-
-@pytest.fixture
-def filters(db):
-    return Filters(start=START, end=END)
-
-
-def done_card(columns, created, started, done, category="automate", **fields):
-    return ImprovementFactory(
-        column=columns["Done"],
-        category=Category.objects.get(slug=category),
-        created_at=at(created),
-        started_at=at(started) if started else None,
-        done_at=at(done),
-        **fields,
-    )
-
+from tests.improvements.metrics_helpers import (
+    END,
+    START,
+    at,
+    create,
+    deploy,
+    done_card,
+    link,
+    move,
+    retro_in_week,
+)
 
 # --- Percentiles ---------------------------------------------------------------------------
 
@@ -126,16 +108,6 @@ def test_throughput_counts_cards_done_per_week_with_empty_weeks(filters, columns
     ]
 
 
-def move(card, source, target, day):
-    Event.objects.create(
-        improvement=card, kind=Event.Kind.MOVED, from_column=source, to_column=target, at=at(day)
-    )
-
-
-def create(card, column, day):
-    Event.objects.create(improvement=card, kind=Event.Kind.CREATED, to_column=column, at=at(day))
-
-
 def test_cumulative_flow_counts_cards_per_column_at_the_end_of_each_day(columns):
     ideas, progress, done = columns["Ideas"], columns["In progress"], columns["Done"]
     a, b, c = ImprovementFactory(), ImprovementFactory(), ImprovementFactory()
@@ -195,22 +167,6 @@ def test_wip_per_column_flags_columns_over_their_limit(filters, columns):
 # --- Retro follow-through ------------------------------------------------------------------
 
 
-def retro_in_week(monday: datetime.date, unit=None, submitted=True):
-    week = DutyWeekFactory(week_start=monday, **({"unit": unit} if unit else {}))
-    return RetrospectiveFactory(
-        duty_week=week,
-        status=Retrospective.Status.SUBMITTED if submitted else Retrospective.Status.DRAFT,
-    )
-
-
-def link(finding, improvement):
-    from improvements.models import FindingLink
-
-    FindingLink.objects.create(finding=finding, improvement=improvement)
-    finding.outcome = Finding.Outcome.IMPROVEMENT
-    finding.save(update_fields=["outcome"])
-
-
 def test_follow_through_shares(columns):
     retro = retro_in_week(START)
     long_ago = timezone.now() - datetime.timedelta(weeks=10)
@@ -257,16 +213,6 @@ def test_an_action_slips_once_two_later_retros_have_passed(filters, columns):
 
 
 # --- Deployments: XmR ----------------------------------------------------------------------
-
-
-def deploy(day, elapsed, hands_on=10, **fields):
-    started = at(day, hour=9)
-    return DeploymentFactory(
-        started_at=started,
-        finished_at=started + datetime.timedelta(minutes=elapsed),
-        hands_on_minutes=hands_on,
-        **fields,
-    )
 
 
 def test_xmr_limits_and_a_point_outside_them(filters):

@@ -22,14 +22,17 @@ from tests.factories import (
     ProcessStepFactory,
     UnitFactory,
 )
-
-from .test_metrics import END, START, at, create, deploy, done_card, link, move, retro_in_week
-
-
-@pytest.fixture
-def filters(db):
-    return Filters(start=START, end=END)
-
+from tests.improvements.metrics_helpers import (
+    END,
+    START,
+    at,
+    create,
+    deploy,
+    done_card,
+    link,
+    move,
+    retro_in_week,
+)
 
 # --- Filters -------------------------------------------------------------------------------------
 
@@ -571,7 +574,7 @@ def test_only_cards_with_a_step_or_an_expected_effect_are_compared_newest_first(
     assert metrics.effects(Filters(START, START)) == []
 
 
-def test_the_figure_follows_the_expected_effects_words():
+def test_the_figure_follows_the_expected_effects_words(db):
     for words, figure in [
         ("Less hands-on work", "hands_on"),
         ("less handson", "hands_on"),

@@ -6,36 +6,24 @@ from django.utils import timezone
 from improvements.models import Column, Event, Improvement, MoveError
 from improvements.models.board import FINISHED_CARDS_SHOWN_FOR
 from tests.factories import ColumnFactory, ImprovementFactory
-
-
-def order(column):
-    return list(
-        Improvement.objects.filter(column=column)
-        .order_by("position")
-        .values_list("title", flat=True)
-    )
-
-
-@pytest.fixture
-def ideas(columns):
-    return [ImprovementFactory(title=t, column=columns["Ideas"]) for t in "ABC"]
+from tests.improvements.board_helpers import cards_at, titles_in
 
 
 def test_it_moves_a_card_to_the_top_of_its_column(ideas, columns):
     ideas[2].move_to(columns["Ideas"], after=None)
-    assert order(columns["Ideas"]) == ["C", "A", "B"]
+    assert titles_in(columns["Ideas"]) == ["C", "A", "B"]
 
 
 def test_it_moves_a_card_after_a_neighbour(ideas, columns):
     ideas[0].move_to(columns["Ideas"], after=ideas[1])
-    assert order(columns["Ideas"]) == ["B", "A", "C"]
+    assert titles_in(columns["Ideas"]) == ["B", "A", "C"]
 
 
 def test_it_moves_a_card_into_an_empty_column_and_stamps_times(ideas, columns, owner):
     changed = ideas[1].move_to(columns["In progress"], after=None, actor=owner)
     card = Improvement.objects.get(pk=ideas[1].pk)
-    assert order(columns["In progress"]) == ["B"]
-    assert order(columns["Ideas"]) == ["A", "C"]
+    assert titles_in(columns["In progress"]) == ["B"]
+    assert titles_in(columns["Ideas"]) == ["A", "C"]
     assert card.started_at is not None and card.done_at is None
     assert changed == {columns["Ideas"].pk, columns["In progress"].pk}
     event = Event.objects.get(improvement=card, kind="moved")
@@ -54,11 +42,10 @@ def test_moving_to_done_sets_done_time_and_back_clears_it(ideas, columns):
 
 
 def test_it_respaces_a_column_when_neighbours_have_no_gap(columns):
-    a = ImprovementFactory(title="A", column=columns["Ideas"], position=1)
-    b = ImprovementFactory(title="B", column=columns["Ideas"], position=2)
+    a, b = cards_at(columns["Ideas"], A=1, B=2)
     c = ImprovementFactory(title="C", column=columns["Next"])
     c.move_to(columns["Ideas"], after=a)
-    assert order(columns["Ideas"]) == ["A", "C", "B"]
+    assert titles_in(columns["Ideas"]) == ["A", "C", "B"]
     positions = list(
         Improvement.objects.filter(column=columns["Ideas"]).values_list("position", flat=True)
     )
@@ -78,7 +65,7 @@ def test_respacing_a_packed_column_keeps_its_order_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         mover.move_to(columns["Ideas"], after=packed[59])
     titles = [card.title for card in packed]
-    assert order(columns["Ideas"]) == [*titles[:60], "mover", *titles[60:]]
+    assert titles_in(columns["Ideas"]) == [*titles[:60], "mover", *titles[60:]]
     positions = sorted(
         Improvement.objects.filter(column=columns["Ideas"]).values_list("position", flat=True)
     )
@@ -93,27 +80,27 @@ def test_it_refuses_a_neighbour_from_another_column(ideas, columns):
 
 def test_it_lands_a_card_right_before_a_neighbour(ideas, columns):
     ideas[2].move_to(columns["Ideas"], before=ideas[1])
-    assert order(columns["Ideas"]) == ["A", "C", "B"]
+    assert titles_in(columns["Ideas"]) == ["A", "C", "B"]
 
 
 def test_it_lands_a_card_before_the_first_one(ideas, columns):
     ideas[2].move_to(columns["Ideas"], before=ideas[0].pk)
-    assert order(columns["Ideas"]) == ["C", "A", "B"]
+    assert titles_in(columns["Ideas"]) == ["C", "A", "B"]
 
 
 def test_it_moves_a_card_to_the_bottom(ideas, columns):
     ideas[0].move_to(columns["Ideas"], to_bottom=True)
-    assert order(columns["Ideas"]) == ["B", "C", "A"]
+    assert titles_in(columns["Ideas"]) == ["B", "C", "A"]
 
 
 def test_it_moves_a_card_to_the_bottom_of_an_empty_column(ideas, columns):
     ideas[0].move_to(columns["Next"], to_bottom=True)
-    assert order(columns["Next"]) == ["A"]
+    assert titles_in(columns["Next"]) == ["A"]
 
 
 def test_it_moves_a_card_after_the_last_one(ideas, columns):
     ideas[0].move_to(columns["Ideas"], after=ideas[2])
-    assert order(columns["Ideas"]) == ["B", "C", "A"]
+    assert titles_in(columns["Ideas"]) == ["B", "C", "A"]
 
 
 def test_a_card_cannot_land_next_to_itself(ideas, columns):

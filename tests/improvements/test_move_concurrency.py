@@ -1,13 +1,14 @@
 """Concurrent moves on PostgreSQL: no card is lost or duplicated, positions stay distinct."""
 
 import random
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from improvements.models import Column, Event, Improvement, MoveError
 from tests.factories import ImprovementFactory
+from tests.improvements.board_helpers import titles_in
+from tests.threads import at_once
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
@@ -15,26 +16,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def run_in_threads(jobs):
-    errors = []
-    start = threading.Barrier(len(jobs))
-
-    def run(job):
-        try:
-            start.wait()
-            job()
-        except MoveError:
-            pass  # a neighbour moved away first: refused, which is fine
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    at_once(jobs, refused=MoveError)  # a neighbour moved away first: refused, which is fine
 
 
 def assert_board_is_consistent(expected_ids):
@@ -92,11 +74,7 @@ def test_two_cards_dropped_after_the_same_neighbour_at_once_both_land_there():
             lambda: Improvement.objects.get(pk=y.pk).move_to(ideas, after=a.pk),
         ]
     )
-    order = list(
-        Improvement.objects.filter(column=ideas)
-        .order_by("position")
-        .values_list("title", flat=True)
-    )
+    order = titles_in(ideas)
     assert order[0] == "A" and order[-1] == "B"
     assert sorted(order[1:3]) == ["X", "Y"]
     assert_board_is_consistent([a.pk, b.pk, x.pk, y.pk])

@@ -17,6 +17,7 @@ from improvements.models import (
     MoveError,
 )
 from tests.factories import ColumnFactory, ImprovementFactory
+from tests.improvements.board_helpers import cards_at
 
 LONG_AGO = timezone.now() - datetime.timedelta(days=90)
 
@@ -156,8 +157,7 @@ def test_a_new_card_goes_one_gap_below_the_last(columns):
 
 
 def test_a_card_lands_halfway_between_its_neighbours(columns):
-    ImprovementFactory(title="A", column=columns["Ideas"], position=1000)
-    b = ImprovementFactory(title="B", column=columns["Ideas"], position=2000)
+    _, b = cards_at(columns["Ideas"], A=1000, B=2000)
     c = ImprovementFactory(title="C", column=columns["Next"])
 
     c.move_to(columns["Ideas"], before=b)
@@ -190,8 +190,7 @@ def test_a_card_moved_to_the_top_lands_one_gap_above_the_first(columns):
 
 
 def test_a_card_moved_to_the_bottom_lands_one_gap_below_the_last(columns):
-    ImprovementFactory(title="A", column=columns["Ideas"], position=5000)
-    ImprovementFactory(title="B", column=columns["Ideas"], position=6000)
+    cards_at(columns["Ideas"], A=5000, B=6000)
     mover = ImprovementFactory(title="M", column=columns["Next"])
 
     mover.move_to(columns["Ideas"], to_bottom=True)
@@ -200,8 +199,7 @@ def test_a_card_moved_to_the_bottom_lands_one_gap_below_the_last(columns):
 
 
 def test_a_gap_of_two_still_takes_a_card_without_respacing(columns):
-    ImprovementFactory(title="A", column=columns["Ideas"], position=1)
-    b = ImprovementFactory(title="B", column=columns["Ideas"], position=3)
+    _, b = cards_at(columns["Ideas"], A=1, B=3)
     c = ImprovementFactory(title="C", column=columns["Next"])
 
     c.move_to(columns["Ideas"], before=b)
@@ -210,9 +208,7 @@ def test_a_gap_of_two_still_takes_a_card_without_respacing(columns):
 
 
 def test_neighbours_without_a_gap_are_respaced_one_gap_apart_in_order(columns):
-    a = ImprovementFactory(title="A", column=columns["Ideas"], position=-7)
-    ImprovementFactory(title="B", column=columns["Ideas"], position=-6)
-    ImprovementFactory(title="D", column=columns["Ideas"], position=40)
+    a, _, _ = cards_at(columns["Ideas"], A=-7, B=-6, D=40)
     c = ImprovementFactory(title="C", column=columns["Next"])
 
     c.move_to(columns["Ideas"], after=a)
@@ -226,9 +222,7 @@ def test_neighbours_without_a_gap_are_respaced_one_gap_apart_in_order(columns):
 
 
 def test_landing_before_a_card_puts_it_between_that_card_and_the_one_above(columns):
-    ImprovementFactory(title="A", column=columns["Ideas"], position=1000)
-    ImprovementFactory(title="B", column=columns["Ideas"], position=2000)
-    c = ImprovementFactory(title="C", column=columns["Ideas"], position=3000)
+    _, _, c = cards_at(columns["Ideas"], A=1000, B=2000, C=3000)
     mover = ImprovementFactory(title="M", column=columns["Next"])
 
     mover.move_to(columns["Ideas"], before=c.pk)
@@ -237,9 +231,7 @@ def test_landing_before_a_card_puts_it_between_that_card_and_the_one_above(colum
 
 
 def test_landing_after_a_card_puts_it_between_that_card_and_the_one_below(columns):
-    a = ImprovementFactory(title="A", column=columns["Ideas"], position=1000)
-    ImprovementFactory(title="B", column=columns["Ideas"], position=2000)
-    ImprovementFactory(title="C", column=columns["Ideas"], position=3000)
+    a, _, _ = cards_at(columns["Ideas"], A=1000, B=2000, C=3000)
     mover = ImprovementFactory(title="M", column=columns["Next"])
 
     mover.move_to(columns["Ideas"], after=a.pk)
@@ -248,9 +240,7 @@ def test_landing_after_a_card_puts_it_between_that_card_and_the_one_below(column
 
 
 def test_a_card_moved_down_its_own_column_skips_its_old_place(columns):
-    a = ImprovementFactory(title="A", column=columns["Ideas"], position=1000)
-    b = ImprovementFactory(title="B", column=columns["Ideas"], position=2000)
-    ImprovementFactory(title="C", column=columns["Ideas"], position=3000)
+    a, b, _ = cards_at(columns["Ideas"], A=1000, B=2000, C=3000)
 
     a.move_to(columns["Ideas"], after=b)
 
@@ -524,8 +514,7 @@ def test_the_board_shows_open_cards_and_recently_finished_ones(columns):
 
 
 def test_a_card_between_neighbours_an_odd_distance_apart_lands_on_a_whole_position(columns):
-    ImprovementFactory(title="A", column=columns["Ideas"], position=1000)
-    b = ImprovementFactory(title="B", column=columns["Ideas"], position=1003)
+    _, b = cards_at(columns["Ideas"], A=1000, B=1003)
     c = ImprovementFactory(title="C", column=columns["Next"])
 
     c.move_to(columns["Ideas"], before=b)

@@ -2,17 +2,8 @@ import pytest
 from django.urls import reverse
 
 from improvements.models import Event
-from retros.models import ProcessStep, ProcessStepChange, Unit
-from tests.factories import ImprovementFactory, ProcessStepFactory, UnitFactory, UserFactory
-
-
-@pytest.fixture
-def qa_client(client, db):
-    user = UserFactory(username="quinn")
-    UnitFactory(name="QA", kind=Unit.Kind.QA, members=[user])
-    client.force_login(user)
-    client.user = user
-    return client
+from retros.models import ProcessStep, ProcessStepChange
+from tests.factories import ImprovementFactory, ProcessStepFactory
 
 
 @pytest.fixture
@@ -41,7 +32,7 @@ def test_it_lists_done_improvements_whose_step_is_still_manual(outsider_client, 
     assert reverse("process_link:improvement_step_change", args=[done_card.pk]) not in body
 
 
-def test_qa_marks_the_step_automated_in_one_click(qa_client, done_card, step):
+def test_qa_marks_the_step_automated_in_one_click(qa_client, qa_member, done_card, step):
     response = qa_client.post(
         reverse("process_link:improvement_step_change", args=[done_card.pk]), {"mode": "automated"}
     )
@@ -52,14 +43,14 @@ def test_qa_marks_the_step_automated_in_one_click(qa_client, done_card, step):
     assert (change.old_mode, change.new_mode, change.changed_by) == (
         "manual",
         "automated",
-        qa_client.user,
+        qa_member,
     )
     assert f"Improvement #{done_card.pk}" in change.note
     event = Event.objects.get(kind=Event.Kind.STEP_CHANGED)
     assert (event.improvement, event.step_change, event.actor) == (
         done_card,
         change,
-        qa_client.user,
+        qa_member,
     )
     assert not qa_client.get(reverse("process_link:pending_step_changes")).context["improvements"]
 
@@ -130,13 +121,13 @@ def test_it_only_redirects_to_this_site(qa_client, done_card):
 
 
 def test_the_process_pages_link_a_change_to_the_improvement_that_made_it(
-    qa_client, done_card, step
+    qa_client, qa_member, done_card, step
 ):
     qa_client.post(
         reverse("process_link:improvement_step_change", args=[done_card.pk]), {"mode": "automated"}
     )
     step.refresh_from_db()
-    step.change_mode(ProcessStep.Mode.MANUAL, user=qa_client.user, note="Back to hand work")
+    step.change_mode(ProcessStep.Mode.MANUAL, user=qa_member, note="Back to hand work")
     link = f'<a href="{done_card.get_absolute_url()}">Improvement #{done_card.pk} done'
     for url in (
         reverse("deployments:process_map"),

@@ -35,7 +35,7 @@ CARDS = [
 ]
 
 
-def test_similar_cards_rank_the_closest_title_first():
+def test_similar_cards_rank_the_closest_title_first(db):
     for title in CARDS:
         ImprovementFactory(title=title)
 
@@ -46,7 +46,7 @@ def test_similar_cards_rank_the_closest_title_first():
     assert "Write the deployment runbook" not in [card.title for card in suggestions]
 
 
-def test_similar_cards_for_several_texts_come_in_one_answer_each():
+def test_similar_cards_for_several_texts_come_in_one_answer_each(db):
     for title in CARDS:
         ImprovementFactory(title=title)
 
@@ -58,7 +58,7 @@ def test_similar_cards_for_several_texts_come_in_one_answer_each():
     assert rows[1] == []
 
 
-def test_the_word_overlap_fallback_ranks_the_same_way():
+def test_the_word_overlap_fallback_ranks_the_same_way(db):
     cards = {title: ImprovementFactory(title=title) for title in CARDS}
     open_ids = list(Column.objects.exclude(state="done").values_list("pk", flat=True))
     cutoff = timezone.now() - similar.RECENTLY_DONE
@@ -71,7 +71,7 @@ def test_the_word_overlap_fallback_ranks_the_same_way():
     assert ranked[1] == []
 
 
-def test_dropped_archived_and_long_done_cards_are_not_suggested():
+def test_dropped_archived_and_long_done_cards_are_not_suggested(db):
     dropped = Column.objects.create(name="Dropped", position=99, state=Column.State.DROPPED)
     ImprovementFactory(title="Automate the smoke test", column=dropped)
     ImprovementFactory(title="Automate the smoke test", archived_at=timezone.now())

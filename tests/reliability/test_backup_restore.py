@@ -21,7 +21,7 @@ from tests.factories import (
     ProcessStepFactory,
     RetrospectiveFactory,
 )
-from tests.reliability.test_load_and_faults import database_url
+from tests.reliability.servers import database_url
 
 ROOT = Path(settings.BASE_DIR)
 SKIPPED_APPS = {"contenttypes", "sessions", "admin", "axes"}

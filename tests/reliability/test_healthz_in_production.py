@@ -9,8 +9,6 @@ every other URL keeps the host check and the redirect.
 import http.client
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,9 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.reliability.test_load_and_faults import database_url, free_port
-
-ROOT = Path(settings.BASE_DIR)
+from tests.reliability.servers import database_url, free_port, start_gunicorn
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="runs gunicorn against the test PostgreSQL"
@@ -63,20 +59,7 @@ def gunicorn(db, tmp_path):
         env = production_env(tmp_path, database)
         port = free_port()
         log = tmp_path / f"gunicorn-{port}.log"
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
+        process = start_gunicorn(port, env, log.open("w"), 1)
         started.append(process)
         logs[port] = log
         deadline = time.monotonic() + 30

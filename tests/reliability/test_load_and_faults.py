@@ -12,7 +12,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
+from tests.reliability.servers import database_url, free_port, restart_postgres, start_gunicorn
 
 ROOT = Path(settings.BASE_DIR)
 CLIENTS = 20
@@ -50,18 +50,6 @@ pytestmark = [
         connection.vendor != "postgresql", reason="load tests run against PostgreSQL"
     ),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -87,24 +75,7 @@ def server(tmp_path):
     )
     port = free_port()
     log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "30",
-            "--graceful-timeout",
-            "5",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_gunicorn(port, env, log, 2, "--timeout", "30", "--graceful-timeout", "5")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -255,21 +226,7 @@ def test_a_database_restart_and_a_killed_worker_fail_cleanly_and_recover(server,
     def faults(start: float) -> None:
         time.sleep(FAULT_SECONDS * 0.25)
         timeline["restart"] = time.monotonic()
-        pg_ctl = [
-            f"{os.environ['PG_BIN']}/pg_ctl",
-            "-D",
-            os.environ["PG_DATA"],
-            "restart",
-            "-m",
-            "fast",
-            "-w",
-        ]
-        if os.geteuid() == 0:
-            pg_ctl = ["runuser", "-u", "postgres", "--", *pg_ctl]
-        # The server outlives pg_ctl: give it no pipe of ours to hold open.
-        subprocess.run(
-            pg_ctl, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
-        )
+        restart_postgres()
         timeline["restarted"] = time.monotonic()
         time.sleep(FAULT_SECONDS * 0.15)
         workers = subprocess.run(

@@ -27,8 +27,7 @@ from improvements.models import Column
 from retros import outbox
 from retros.models import ApiToken, ChatWebhook, Delivery, OutboxMessage, OutgoingWebhook
 from tests.factories import ImprovementFactory, UnitFactory, UserFactory
-from tests.receiver import Receiver
-from tests.reliability.test_load_and_faults import database_url
+from tests.reliability.servers import database_url, restart_postgres
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -40,11 +39,23 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
+def start_worker(*options: str, **env: str) -> subprocess.Popen:
+    """`manage.py deliver_outbox` in a process of its own on the test database, `env` added."""
+    env = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": database_url(),
+        "LOG_LEVEL": "CRITICAL",
+        "OUTBOX_ALLOW_INTERNAL_URLS": "1",
+        **env,
+    }
+    return subprocess.Popen(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "deliver_outbox", *options],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def unfinished() -> int:
@@ -58,21 +69,8 @@ def test_a_worker_killed_mid_batch_loses_nothing(receiver, settings, capsys):
     receiver.answer = lambda n: (200, 0.15)
     ChatWebhook.objects.create(url=receiver.url())
     outbox.enqueue(*(outbox.message("card.done", f"Card {n} done") for n in range(40)))
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "OUTBOX_LEASE_SECONDS": "2",
-        "OUTBOX_TIMEOUT_SECONDS": "5",
-        "LOG_LEVEL": "CRITICAL",
-        "OUTBOX_ALLOW_INTERNAL_URLS": "1",
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own manage.py
-        [sys.executable, "manage.py", "deliver_outbox", "--batch", "10", "--interval", "0.1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    worker = start_worker(
+        "--batch", "10", "--interval", "0.1", OUTBOX_LEASE_SECONDS="2", OUTBOX_TIMEOUT_SECONDS="5"
     )
     try:
         deadline = time.monotonic() + 30
@@ -107,35 +105,11 @@ def test_a_worker_killed_mid_batch_loses_nothing(receiver, settings, capsys):
         )
 
 
-def restart_postgres() -> None:
-    pg_ctl = [f"{os.environ['PG_BIN']}/pg_ctl", "-D", os.environ["PG_DATA"], "restart"]
-    pg_ctl += ["-m", "fast", "-w"]
-    if os.geteuid() == 0:
-        pg_ctl = ["runuser", "-u", "postgres", "--", *pg_ctl]
-    subprocess.run(  # noqa: S603
-        pg_ctl, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60
-    )
-
-
 @pytest.mark.skipif(not os.environ.get("PG_DATA"), reason="needs the server of .ci/with-postgres")
 def test_the_worker_carries_on_after_a_database_restart(receiver, capsys):
     ChatWebhook.objects.create(url=receiver.url())
     outbox.enqueue(outbox.message("card.done", "Before the restart"))
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": database_url(),
-        "LOG_LEVEL": "CRITICAL",
-        "OUTBOX_ALLOW_INTERNAL_URLS": "1",
-        "CONN_MAX_AGE": "60",
-    }
-    worker = subprocess.Popen(  # noqa: S603 - our own manage.py
-        [sys.executable, "manage.py", "deliver_outbox", "--interval", "0.2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker("--interval", "0.2", CONN_MAX_AGE="60")
     try:
         deadline = time.monotonic() + 30
         while not receiver.requests and time.monotonic() < deadline:

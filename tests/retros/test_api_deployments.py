@@ -1,29 +1,15 @@
 import datetime
 import json
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from retros.models import ApiToken, Deployment
+from retros.models import Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory
+from tests.threads import at_once
 
 URL = "/api/deployments"
-
-
-@pytest.fixture
-def token(db):
-    return ApiToken.issue("CI")
-
-
-@pytest.fixture
-def api(client, token):
-    """A client that sends the CI token on every request."""
-    _, key = token
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    return client
 
 
 def devlake(**overrides):
@@ -163,25 +149,11 @@ def test_an_update_keeps_a_trigger_set_by_hand(api):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_identical_concurrent_posts_store_one_deployment(token):
-    _, key = token
-    barrier = threading.Barrier(4)
-    statuses = []
-
-    def send():
-        client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
-        barrier.wait()
-        try:
-            statuses.append(post(client, devlake()).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(statuses) == [200, 200, 200, 201]
+def test_identical_concurrent_posts_store_one_deployment(ci_token):
+    _, key = ci_token
+    clients = [Client(HTTP_AUTHORIZATION=f"Bearer {key}") for _ in range(4)]
+    answers = at_once([lambda client=client: post(client, devlake()) for client in clients])
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 201]
     assert Deployment.objects.filter(external_id="pipeline-4711").count() == 1
 
 
@@ -203,8 +175,8 @@ def test_it_refuses_a_request_without_a_valid_token(client, db, headers):
     assert not Deployment.objects.exists()
 
 
-def test_it_refuses_a_revoked_token(client, token):
-    api_token, key = token
+def test_it_refuses_a_revoked_token(client, ci_token):
+    api_token, key = ci_token
     api_token.revoked_at = timezone.now()
     api_token.save()
     response = post(client, devlake(), HTTP_AUTHORIZATION=f"Bearer {key}")
@@ -212,10 +184,10 @@ def test_it_refuses_a_revoked_token(client, token):
     assert not Deployment.objects.exists()
 
 
-def test_a_used_token_records_when(api, token):
+def test_a_used_token_records_when(api, ci_token):
     post(api, devlake())
-    token[0].refresh_from_db()
-    assert token[0].last_used_at is not None
+    ci_token[0].refresh_from_db()
+    assert ci_token[0].last_used_at is not None
 
 
 def test_a_session_login_is_not_enough(client, owner):

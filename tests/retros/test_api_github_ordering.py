@@ -4,12 +4,9 @@ import pytest
 
 from retros.models import Deployment
 from tests.factories import DeploymentFactory
-from tests.retros.test_api_github import deliver, event
+from tests.retros.github_webhooks import deliver, event
 
-
-@pytest.fixture(autouse=True)
-def secret(settings):
-    settings.GITHUB_WEBHOOK_SECRET = "It's a Secret to Everybody"
+pytestmark = pytest.mark.usefixtures("github_secret")
 
 
 FIRST = {"id": 1001, "created_at": "2026-03-03T10:40:00Z", "updated_at": "2026-03-03T10:40:00Z"}

@@ -9,11 +9,10 @@ import json
 
 import pytest
 
-from retros.models import ApiToken, Deployment
+from retros.models import Deployment
 from tests.factories import DeploymentFactory
-
-from .test_api_github import SECRET, deliver, event, sign
-from .test_api_github import URL as WEBHOOK
+from tests.retros.github_webhooks import URL as WEBHOOK
+from tests.retros.github_webhooks import deliver, event, sign
 
 AT_10_40 = "2026-03-03T10:40:00Z"
 AT_10_50 = "2026-03-03T10:50:00Z"
@@ -23,9 +22,7 @@ STALE = {
 }
 
 
-@pytest.fixture(autouse=True)
-def secret(settings):
-    settings.GITHUB_WEBHOOK_SECRET = SECRET
+pytestmark = pytest.mark.usefixtures("github_secret")
 
 
 def status(status_id, updated_at, created_at=AT_10_40):
@@ -170,13 +167,6 @@ def test_a_delivery_of_letters_digits_and_dashes_in_either_case_is_stored(client
 
 
 # --- The deployments API's refusals -----------------------------------------------------------
-
-
-@pytest.fixture
-def api(client, db):
-    _, key = ApiToken.issue("CI")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    return client
 
 
 def post(client, **fields):

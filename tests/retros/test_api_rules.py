@@ -4,7 +4,6 @@ Mutation testing (make mutate) found these unpinned. They are about what is stor
 refused, which stays whatever order the webhook checks things in.
 """
 
-import copy
 import datetime
 import json
 
@@ -16,25 +15,17 @@ from ninja.errors import HttpError
 
 from retros.api import MAX_BODY_BYTES, _inline_refs, _machine_endpoint, machine_urls
 from retros.api import api as deployments_api
-from retros.models import ApiToken, Deployment
+from retros.models import Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory
-
-from .test_api_github import DEPLOYMENT_STATUS_EVENT, SECRET, deliver, sign
-from .test_api_github import URL as WEBHOOK
+from tests.retros.github_webhooks import URL as WEBHOOK
+from tests.retros.github_webhooks import deliver, event, sign
 
 URL = "/api/deployments"
 
 
-@pytest.fixture
-def api(client, db):
-    _, key = ApiToken.issue("CI")
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    return client
-
-
 @pytest.fixture(autouse=True)
-def webhook_secret(settings):
-    settings.GITHUB_WEBHOOK_SECRET = SECRET
+def webhook_secret(github_secret):
+    """Every test here may deliver a webhook."""
 
 
 def minimal(**fields):
@@ -409,12 +400,7 @@ def test_the_list_is_newest_first_and_pages(api):
 
 
 def github_event(state="success", status=None, deployment=None, **top):
-    payload = copy.deepcopy(DEPLOYMENT_STATUS_EVENT)
-    payload["deployment_status"]["state"] = state
-    payload["deployment_status"].update(status or {})
-    payload["deployment"].update(deployment or {})
-    payload.update(top)
-    return payload
+    return event(state, status, **(deployment or {})) | top
 
 
 def test_the_status_environment_wins_over_the_deployments(client, db):

@@ -1,5 +1,5 @@
-from retros.models import ChatWebhook, Delivery, Unit
-from tests.factories import UnitFactory, UserFactory
+from retros.models import ChatWebhook, Delivery
+from tests.factories import UnitFactory
 
 URL = "/integrations/chat/"
 HOOK = "https://hooks.slack.com/services/T000/B000/secretsecret"
@@ -35,11 +35,8 @@ def test_an_outsider_may_not_add_any(outsider_client):
     assert not ChatWebhook.objects.exists()
 
 
-def test_the_platform_team_adds_an_organisation_wide_channel(client):
-    lead = UserFactory(username="uma")
-    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[lead])
-    client.force_login(lead)
-    response = client.post(URL + "new/", {"unit": "", "kind": "teams", "url": HOOK})
+def test_the_platform_team_adds_an_organisation_wide_channel(platform_client):
+    response = platform_client.post(URL + "new/", {"unit": "", "kind": "teams", "url": HOOK})
     assert response.status_code == 302
     assert ChatWebhook.objects.get().unit is None
 

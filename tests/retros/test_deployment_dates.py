@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros.models import ApiToken, Deployment
-from tests.retros.test_deployment_form import form_data
+from tests.retros.deployment_helpers import form_data
 
 
 def local(moment: datetime.datetime) -> str:

@@ -7,27 +7,7 @@ from django.utils import timezone
 
 from retros.models import Deployment
 from tests.factories import DeploymentFactory, DutyWeekFactory
-
-
-def form_data(**overrides):
-    data = {
-        "environment": "production",
-        "started_at": "2026-03-03T10:00",
-        "finished_at": "2026-03-03T11:30",
-        "hands_on_minutes": "40",
-        "deployer": "",
-        "shadow": "",
-        "result": "success",
-        "blocked_minutes": "0",
-        "blocked_cause": "",
-        "restarts": "1",
-        "manual_steps_done": "12",
-        "trigger": "manual",
-        "version": "v1.4.2",
-        "notes": "Smoke tests by hand.",
-    }
-    data.update(overrides)
-    return data
+from tests.retros.deployment_helpers import form_data
 
 
 def test_a_unit_member_logs_a_deployment_and_it_joins_its_duty_week(owner_client, owner, unit):

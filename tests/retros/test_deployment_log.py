@@ -15,27 +15,25 @@ def at(day: datetime.date, hour: int = 10) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
+def deployed(week, hours: int, **fields):
+    """A deployment on the Monday of `week`, from 10:00 for `hours` hours."""
+    start = at(week.week_start)
+    return DeploymentFactory(
+        started_at=start, finished_at=start + datetime.timedelta(hours=hours), **fields
+    )
+
+
 @pytest.fixture
 def two_weeks(unit):
     """A deployment in each of two duty weeks, run by different units."""
     other = UnitFactory(name="Search")
     first = DutyWeekFactory(unit=unit, week_start=datetime.date(2026, 3, 2))
     second = DutyWeekFactory(unit=other, week_start=datetime.date(2026, 3, 9))
-    a = DeploymentFactory(
-        started_at=at(first.week_start),
-        finished_at=at(first.week_start, 11),
-        version="alpha",
-        result=Deployment.Result.SUCCESS,
-        environment=Deployment.Environment.PRODUCTION,
-        trigger=Deployment.Trigger.MANUAL,
+    a = deployed(
+        first, 1, version="alpha", result="success", environment="production", trigger="manual"
     )
-    b = DeploymentFactory(
-        started_at=at(second.week_start),
-        finished_at=at(second.week_start, 12),
-        version="bravo",
-        result=Deployment.Result.FAILURE,
-        environment=Deployment.Environment.STAGING,
-        trigger=Deployment.Trigger.SCRIPTED,
+    b = deployed(
+        second, 2, version="bravo", result="failure", environment="staging", trigger="scripted"
     )
     return a, b, other
 

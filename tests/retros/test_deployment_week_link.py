@@ -8,13 +8,13 @@ from django.utils import timezone
 
 from retros import rotation
 from retros.models import Deployment, DutyWeek, Unit
-from retros.weeks import monday_of
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,
     RetrospectiveFactory,
     UnitFactory,
     UserFactory,
+    this_monday,
 )
 
 
@@ -37,10 +37,6 @@ def deployment_in(monday: datetime.date, version: str) -> Deployment:
     return DeploymentFactory(
         started_at=started, finished_at=started + datetime.timedelta(minutes=40), version=version
     )
-
-
-def this_monday() -> datetime.date:
-    return monday_of(timezone.localdate())
 
 
 def listed_for_unit(client, unit, version: str) -> bool:

@@ -13,6 +13,14 @@ def retro(duty_week, owner):
     return RetrospectiveFactory(duty_week=duty_week, facilitator=owner)
 
 
+def edit_inline(client, finding, **fields):
+    """Save an edit the way the retro page's htmx does, then reload the finding."""
+    url = reverse("retros:finding_edit", args=[finding.pk])
+    response = client.post(url, fields, HTTP_HX_REQUEST="true")
+    finding.refresh_from_db()
+    return response
+
+
 def test_a_finding_added_with_htmx_comes_back_as_an_editable_item_only(owner_client, owner, retro):
     response = owner_client.post(
         reverse("retros:finding_add", args=[retro.pk]),
@@ -55,13 +63,8 @@ def test_an_empty_finding_via_htmx_retargets_the_message_under_its_input(owner_c
 def test_editing_saves_as_typed(owner_client, retro):
     finding = FindingFactory(retro=retro, text="Deploy took ages")
 
-    response = owner_client.post(
-        reverse("retros:finding_edit", args=[finding.pk]),
-        {"kind": "idea", "text": "Deploy took ages; script it"},
-        HTTP_HX_REQUEST="true",
-    )
+    response = edit_inline(owner_client, finding, kind="idea", text="Deploy took ages; script it")
 
-    finding.refresh_from_db()
     assert response.text.startswith("Saved")
     assert (finding.kind, finding.text) == ("idea", "Deploy took ages; script it")
     assert not RetroRevision.objects.exists()
@@ -70,13 +73,8 @@ def test_editing_saves_as_typed(owner_client, retro):
 def test_editing_to_empty_text_is_not_saved_and_says_why(owner_client, retro):
     finding = FindingFactory(retro=retro, text="Keep me")
 
-    response = owner_client.post(
-        reverse("retros:finding_edit", args=[finding.pk]),
-        {"kind": "pain", "text": ""},
-        HTTP_HX_REQUEST="true",
-    )
+    response = edit_inline(owner_client, finding, kind="pain", text="")
 
-    finding.refresh_from_db()
     assert response.text.startswith("Not saved")
     assert finding.text == "Keep me"
 

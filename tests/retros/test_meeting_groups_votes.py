@@ -1,15 +1,15 @@
 """The meeting after collecting: phases, grouping, votes, and what other attendees see."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from retros.models import Finding, FindingGroup, Retrospective, Vote
 from tests.factories import FindingFactory, RetrospectiveFactory
+from tests.threads import at_once
 
 
 @pytest.fixture
@@ -274,26 +274,14 @@ def test_two_tabs_voting_at_once_cannot_overspend_the_budget(owner, unit):
     tabs = [Client(), Client()]
     for tab in tabs:
         tab.force_login(owner)
-    start = threading.Barrier(2)
-    statuses = []
+    answers = at_once(
+        [
+            lambda tab=tab, finding=finding: vote(tab, retro, f"f{finding.pk}")
+            for tab, finding in zip(tabs, [a, b], strict=True)
+        ]
+    )
 
-    def cast(tab, target):
-        try:
-            start.wait()
-            statuses.append(vote(tab, retro, target).status_code)
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=cast, args=(tab, f"f{finding.pk}"))
-        for tab, finding in zip(tabs, [a, b], strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert statuses == [302, 302]
+    assert [answer.status_code for answer in answers] == [302, 302]
     assert Vote.objects.filter(voter=owner).count() == 1
 
 

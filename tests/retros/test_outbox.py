@@ -28,7 +28,6 @@ from tests.factories import (
     UnitFactory,
     UserFactory,
 )
-from tests.receiver import Receiver
 
 SECRET = "test-signing-secret"
 
@@ -41,13 +40,6 @@ def outbox_settings(settings):
     settings.OUTBOX_RETRY_BASE_SECONDS = 10
     settings.OUTBOX_MAX_ATTEMPTS = 4
     settings.OUTBOX_ALLOW_INTERNAL_URLS = True  # the receiver listens on loopback
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.close()
 
 
 def make_due() -> None:

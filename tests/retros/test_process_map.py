@@ -6,24 +6,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from retros.models import ProcessStep, ProcessStepChange, Unit
+from retros.models import ProcessStep, ProcessStepChange
 from retros.views.deployments import process_history
-from tests.factories import DeploymentFactory, ProcessStepFactory, UnitFactory, UserFactory
+from tests.factories import DeploymentFactory, ProcessStepFactory
 
 TODAY = datetime.date(2026, 3, 18)  # a Wednesday in 2026-W12
-
-
-@pytest.fixture
-def qa_member(db):
-    user = UserFactory(username="quinn")
-    UnitFactory(name="QA", kind=Unit.Kind.QA, members=[user])
-    return user
-
-
-@pytest.fixture
-def qa_client(client, qa_member):
-    client.force_login(qa_member)
-    return client
 
 
 @pytest.fixture
@@ -87,12 +74,12 @@ def test_only_qa_platform_and_staff_change_the_process(client, steps, user_fixtu
     assert not ProcessStepChange.objects.exists()
 
 
-def test_a_platform_member_may_edit(client, steps):
-    user = UserFactory(username="pat")
-    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[user])
-    client.force_login(user)
+def test_a_platform_member_may_edit(platform_client, steps):
     assert (
-        client.get(reverse("deployments:process_step_edit", args=[steps[0].pk])).status_code == 200
+        platform_client.get(
+            reverse("deployments:process_step_edit", args=[steps[0].pk])
+        ).status_code
+        == 200
     )
 
 

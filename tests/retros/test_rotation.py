@@ -2,12 +2,10 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from retros import rotation
 from retros.models import DutyWeek, Retrospective, Unit
-from retros.weeks import monday_of
-from tests.factories import DutyWeekFactory, UnitFactory, UserFactory
+from tests.factories import DutyWeekFactory, UnitFactory, UserFactory, this_monday
 
 
 @pytest.fixture
@@ -28,10 +26,6 @@ def teams(db):
 def platform_client(client, teams):
     client.force_login(teams["platform"].members.get())
     return client
-
-
-def this_monday():
-    return monday_of(timezone.localdate())
 
 
 def test_it_plans_weeks_round_robin_over_active_product_units(teams):

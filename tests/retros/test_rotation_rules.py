@@ -10,16 +10,20 @@ from django.utils import timezone
 
 from retros import rotation
 from retros.models import DutyWeek, Retrospective, Unit
-from retros.weeks import monday_of
-from tests.factories import DutyWeekFactory, UnitFactory, UserFactory
+from tests.factories import (
+    DutyWeekFactory,
+    UnitFactory,
+    UserFactory,
+    this_monday,
+    weeks_from_now,
+)
 
 
-def this_monday():
-    return monday_of(timezone.localdate())
-
-
-def weeks_from_now(n):
-    return this_monday() + datetime.timedelta(weeks=n)
+def on_duty(week: int, unit, qa, platform):
+    """The duty week `week` weeks from this one, planned with these people."""
+    return DutyWeekFactory(
+        week_start=weeks_from_now(week), unit=unit, qa_person=qa, platform_person=platform
+    )
 
 
 @pytest.fixture
@@ -104,7 +108,7 @@ def test_the_qa_and_platform_turns_carry_on_from_the_week_before(
     alpha, beta, gamma = products
     qa1, qa2 = qa_people
     plat1, plat2 = platform_people
-    DutyWeekFactory(week_start=weeks_from_now(-1), unit=beta, qa_person=qa1, platform_person=plat1)
+    on_duty(-1, beta, qa1, plat1)
 
     created = rotation.generate(3)
 
@@ -126,8 +130,8 @@ def test_a_planned_week_in_between_moves_the_turns_on(products, qa_people, platf
     alpha, beta, gamma = products
     qa1, qa2 = qa_people
     plat1, plat2 = platform_people
-    DutyWeekFactory(week_start=weeks_from_now(-1), unit=alpha, qa_person=qa1, platform_person=plat1)
-    DutyWeekFactory(week_start=this_monday(), unit=gamma, qa_person=qa2, platform_person=plat2)
+    on_duty(-1, alpha, qa1, plat1)
+    on_duty(0, gamma, qa2, plat2)
 
     created = rotation.generate(2)
 
@@ -143,8 +147,8 @@ def test_a_planned_week_without_people_keeps_the_turns_of_the_week_before(
     alpha, beta, gamma = products
     qa1, qa2 = qa_people
     plat1, plat2 = platform_people
-    DutyWeekFactory(week_start=weeks_from_now(-1), unit=alpha, qa_person=qa1, platform_person=plat1)
-    DutyWeekFactory(week_start=this_monday(), unit=beta, qa_person=None, platform_person=None)
+    on_duty(-1, alpha, qa1, plat1)
+    on_duty(0, beta, None, None)
 
     (created,) = rotation.generate(2)
 

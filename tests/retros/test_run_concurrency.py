@@ -1,43 +1,19 @@
 """Two people pressing the same button at once leave one consistent state (PostgreSQL)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from retros.models import DeploymentRun, RunEvent, RunStep, RunStepInterval
 from tests.factories import DutyWeekFactory, UnitFactory, UserFactory
-from tests.retros.run_helpers import make_process
+from tests.retros.run_helpers import do_step, make_process
+from tests.threads import at_once
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL"
 )
-
-
-def press_together(presses):
-    """Run the presses in threads released at the same moment; return their responses."""
-    start = threading.Barrier(len(presses))
-    answers, errors = [None] * len(presses), []
-
-    def run(index, press):
-        try:
-            start.wait()
-            answers[index] = press()
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(presses)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return answers
 
 
 @pytest.fixture
@@ -63,7 +39,7 @@ def test_four_people_pressing_start_at_once_start_the_step_once(crew):
     run, clients = crew
     step = run.steps.first()
     url = reverse("runs:run_step_act", args=[step.pk])
-    answers = press_together([post(c, url, {"action": "start"}) for c in clients])
+    answers = at_once([post(c, url, {"action": "start"}) for c in clients])
     codes = sorted(answer.status_code for answer in answers)
     assert codes == [200, 409, 409, 409]
     refusals = [a.content.decode() for a in answers if a.status_code == 409]
@@ -77,10 +53,9 @@ def test_four_people_pressing_start_at_once_start_the_step_once(crew):
 def test_done_and_restart_at_once_leave_one_consistent_state(crew):
     run, clients = crew
     first, second, _ = run.steps.all()
-    run.step_action(first, "start", None)
-    run.step_action(first, "done", None)
+    do_step(run, first, None)
     run.step_action(second, "start", None)
-    answers = press_together(
+    answers = at_once(
         [
             post(clients[0], reverse("runs:run_step_act", args=[second.pk]), {"action": "done"}),
             post(clients[1], reverse("runs:run_restart", args=[run.pk]), {"step": first.pk}),
@@ -102,7 +77,7 @@ def test_done_and_restart_at_once_leave_one_consistent_state(crew):
 def test_two_finishes_at_once_write_one_deployment(crew):
     run, clients = crew
     url = reverse("runs:run_finish", args=[run.pk])
-    answers = press_together([post(c, url, {"result": "failure"}) for c in clients[:2]])
+    answers = at_once([post(c, url, {"result": "failure"}) for c in clients[:2]])
     assert sorted(a.status_code for a in answers) == [200, 409]
     from retros.models import Deployment
 
@@ -114,9 +89,7 @@ def test_two_finishes_at_once_write_one_deployment(crew):
 def test_two_starts_for_one_pipeline_at_once_start_one_run(crew):
     run, clients = crew
     data = {"environment": "production", "pipeline_id": "pipeline-77"}
-    answers = press_together(
-        [lambda c=c: c.post(reverse("runs:run_start"), data) for c in clients[:3]]
-    )
+    answers = at_once([lambda c=c: c.post(reverse("runs:run_start"), data) for c in clients[:3]])
     assert sorted(a.status_code for a in answers) == [302, 400, 400]
     refusals = [a.content.decode() for a in answers if a.status_code == 400]
     assert all("for this pipeline" in text for text in refusals)

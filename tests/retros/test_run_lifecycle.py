@@ -7,7 +7,7 @@ from django.test import Client
 
 from retros.models import ApiToken, Deployment, DeploymentRun, RunEvent, RunRefused, RunStep
 from tests.factories import DutyWeekFactory
-from tests.retros.run_helpers import at, make_process, start_run
+from tests.retros.run_helpers import at, do_step, make_process, start_run
 
 
 @pytest.fixture
@@ -26,8 +26,7 @@ def walk(run, user, upto: int, minute: int = 0, hour: int = 10):
     """Start and finish the first `upto` steps, one minute each from <hour>:<minute>."""
     for step in run.steps.filter(position__lte=upto):
         if step.state == RunStep.State.TODO:
-            run.step_action(step, "start", user, at=at(hour, minute))
-            run.step_action(step, "done", user, at=at(hour, minute + 1))
+            do_step(run, step, user, at(hour, minute), at(hour, minute + 1))
             minute += 1
     return minute
 

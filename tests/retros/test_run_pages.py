@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros.models import DeploymentRun, Finding, RunStep
-from tests.retros.run_helpers import make_process, start_run
+from tests.retros.run_helpers import do_step, make_process, press, start_run
 
 HTMX = {"HX-Request": "true"}
 
@@ -50,9 +50,7 @@ def test_a_start_with_bad_input_re_renders_the_form_with_errors(owner_client, du
 
 def test_a_step_press_by_htmx_answers_that_step_and_the_figures_out_of_band(owner_client, run):
     step = run.steps.first()
-    response = owner_client.post(
-        reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
-    )
+    response = press(owner_client, step, "start", headers=HTMX)
     assert response.status_code == 200
     body = response.content.decode()
     assert body.lstrip().startswith(
@@ -79,9 +77,7 @@ def test_other_htmx_writes_answer_the_whole_live_part(owner_client, run):
 def test_a_refused_press_by_htmx_is_a_409_that_says_who_was_first(owner_client, teammate, run):
     step = run.steps.first()
     run.step_action(step, "start", teammate)
-    response = owner_client.post(
-        reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
-    )
+    response = press(owner_client, step, "start", headers=HTMX)
     assert response.status_code == 409
     assert "already in progress: teammate did that at" in response.content.decode()
 
@@ -89,17 +85,13 @@ def test_a_refused_press_by_htmx_is_a_409_that_says_who_was_first(owner_client, 
 def test_a_refused_press_without_javascript_comes_back_as_a_message(owner_client, teammate, run):
     step = run.steps.first()
     run.step_action(step, "start", teammate)
-    response = owner_client.post(
-        reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, follow=True
-    )
+    response = press(owner_client, step, "start", follow=True)
     assert response.redirect_chain[-1][0] == run.get_absolute_url()
     assert "already in progress: teammate did that" in response.content.decode()
 
 
 def test_a_skip_without_a_reason_is_a_400(owner_client, run):
-    response = owner_client.post(
-        reverse("runs:run_step_act", args=[run.steps.first().pk]), {"action": "skip"}, headers=HTMX
-    )
+    response = press(owner_client, run.steps.first(), "skip", headers=HTMX)
     assert response.status_code == 400
     assert RunStep.objects.filter(state="todo").count() == 3
 
@@ -144,8 +136,7 @@ def test_a_note_for_a_step_of_another_run_is_refused(owner_client, run, owner):
 
 def test_a_finished_run_page_is_the_record_with_its_deployment(owner_client, run, owner):
     for step in run.steps.all():
-        run.step_action(step, "start", owner)
-        run.step_action(step, "done", owner)
+        do_step(run, step, owner)
     response = owner_client.post(reverse("runs:run_finish", args=[run.pk]), {"result": "success"})
     assert response.status_code == 302
     run.refresh_from_db()
@@ -211,8 +202,7 @@ def test_every_state_a_run_and_its_steps_can_be_in_renders(owner_client, owner, 
     make_process("manual", "semi", "automated", "manual", "manual")
     run = start_run(owner, timezone.now())
     first, second, third, fourth, _ = run.steps.all()
-    run.step_action(first, "start", owner)
-    run.step_action(first, "done", owner)
+    do_step(run, first, owner)
     run.step_action(second, "start", owner)
     run.step_action(third, "block", owner, text="Runner <b>down</b>")
     run.step_action(fourth, "skip", owner, text="Covered by CI")
@@ -242,9 +232,7 @@ def test_a_step_press_takes_a_fixed_number_of_queries(owner_client, owner, duty_
         run = run_with(owner, steps=size, notes=2)
         step = run.steps.filter(state="todo").first()
         with CaptureQueriesContext(connection) as queries:
-            response = owner_client.post(
-                reverse("runs:run_step_act", args=[step.pk]), {"action": "start"}, headers=HTMX
-            )
+            response = press(owner_client, step, "start", headers=HTMX)
         assert response.status_code == 200
         counts.append(
             sum(not q["sql"].startswith(("SAVEPOINT", "RELEASE")) for q in queries.captured_queries)

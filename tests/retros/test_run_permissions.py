@@ -118,17 +118,8 @@ def test_anonymous_visitors_are_sent_to_log_in(run):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-@pytest.fixture
-def qa_unit_member(db):
-    from retros.models import Unit
-
-    person = UserFactory(username="qa-writer")
-    UnitFactory(name="QA", kind=Unit.Kind.QA, members=[person])
-    return person
-
-
 def test_how_to_edits_need_both_a_place_on_the_run_and_the_right_to_edit_the_step(
-    run, people, qa_unit_member, duty_week
+    run, people, qa_member, duty_week
 ):
     step = run.steps.first()
     url = reverse("runs:run_step_how_to", args=[step.pk])
@@ -137,11 +128,11 @@ def test_how_to_edits_need_both_a_place_on_the_run_and_the_right_to_edit_the_ste
     client.force_login(people["owner"])
     assert client.post(url, {"how_to": "Mine"}).status_code == 403
     # QA, but not on this run's duty week.
-    client.force_login(qa_unit_member)
+    client.force_login(qa_member)
     assert client.post(url, {"how_to": "Theirs"}).status_code == 403
     assert not ProcessStepRevision.objects.exists()
     # The QA shadow of the week, once in a QA unit.
-    duty_week.qa_person.units.add(qa_unit_member.units.get())
+    duty_week.qa_person.units.add(qa_member.units.get())
     client.force_login(duty_week.qa_person)
     assert client.post(url, {"how_to": "Better words"}).status_code == 302
     assert ProcessStepRevision.objects.get().author == duty_week.qa_person

@@ -3,7 +3,7 @@
 import pytest
 
 from retros.models import DeploymentRun, RunEvent, RunRefused, RunStep, RunStepInterval
-from tests.retros.run_helpers import at, make_process, start_run
+from tests.retros.run_helpers import at, do_step, make_process, start_run
 
 S = RunStep.State
 
@@ -75,8 +75,7 @@ def test_an_action_stamped_before_the_interval_began_counts_zero_seconds(run, ow
 
 def test_restart_blames_the_furthest_step_under_way(run, owner):
     first, second, third = steps_of(run)
-    run.step_action(first, "start", owner, at=at(10, 1))
-    run.step_action(first, "done", owner, at=at(10, 2))
+    do_step(run, first, owner, at(10, 1), at(10, 2))
     run.step_action(second, "start", owner, at=at(10, 3))
     run.step_action(second, "block", owner, text="Pipeline red", at=at(10, 4))
     run.restart_from(first, owner, reason="r" * 400, at=at(10, 10))
@@ -95,8 +94,7 @@ def test_restart_blames_the_furthest_step_under_way(run, owner):
 def test_restart_with_nothing_under_way_blames_the_furthest_ended_step(run, owner):
     first, second, third = steps_of(run)
     run.step_action(first, "skip", owner, text="Not needed", at=at(10, 1))
-    run.step_action(second, "start", owner, at=at(10, 2))
-    run.step_action(second, "done", owner, at=at(10, 3))
+    do_step(run, second, owner, at(10, 2), at(10, 3))
     run.restart_from(first, owner, at=at(10, 5))
     assert dict(run.steps.values_list("position", "restarts_caused")) == {1: 0, 2: 1, 3: 0}
     first.refresh_from_db()
@@ -105,8 +103,7 @@ def test_restart_with_nothing_under_way_blames_the_furthest_ended_step(run, owne
 
 def test_restart_from_a_later_step_leaves_the_earlier_ones_alone(run, owner):
     first, second, third = steps_of(run)
-    run.step_action(first, "start", owner, at=at(10, 1))
-    run.step_action(first, "done", owner, at=at(10, 2))
+    do_step(run, first, owner, at(10, 1), at(10, 2))
     run.step_action(second, "start", owner, at=at(10, 3))
     run.restart_from(second, owner, at=at(10, 5))
     states = dict(run.steps.values_list("position", "state"))
@@ -127,8 +124,7 @@ def test_abort_closes_the_open_intervals_and_keeps_the_trimmed_reason(run, owner
     first, second, third = steps_of(run)
     run.step_action(first, "start", owner, at=at(10, 1))
     run.step_action(second, "block", owner, text="Waiting", at=at(10, 2))
-    run.step_action(third, "start", owner, at=at(10, 3))
-    run.step_action(third, "done", owner, at=at(10, 4))
+    do_step(run, third, owner, at(10, 3), at(10, 4))
     deployment = run.abort(owner, "  " + "x" * 400 + "  ", at=at(10, 11))
     stored = DeploymentRun.objects.get(pk=run.pk)
     assert (stored.state, stored.abort_reason) == (DeploymentRun.State.ABORTED, "x" * 300)

@@ -2,14 +2,7 @@ import pytest
 from django.urls import reverse
 
 from retros.models import Unit
-from tests.factories import UnitFactory, UserFactory
-
-
-@pytest.fixture
-def platform_person(db):
-    person = UserFactory(username="plat")
-    UnitFactory(name="Platform", kind=Unit.Kind.PLATFORM, members=[person])
-    return person
+from tests.factories import UserFactory
 
 
 def test_the_unit_list_shows_every_unit(outsider_client, unit):
@@ -20,8 +13,8 @@ def test_the_unit_list_shows_every_unit(outsider_client, unit):
     assert "Create unit" not in response.text
 
 
-def test_a_platform_member_creates_a_unit(client, platform_person):
-    client.force_login(platform_person)
+def test_a_platform_member_creates_a_unit(client, platform_member):
+    client.force_login(platform_member)
 
     response = client.post(
         reverse("teams:unit_create"), {"name": "Search", "kind": "product", "is_active": "on"}
@@ -33,8 +26,8 @@ def test_a_platform_member_creates_a_unit(client, platform_person):
     assert unit.is_active
 
 
-def test_a_unit_without_a_name_re_renders_with_the_kind_kept(client, platform_person):
-    client.force_login(platform_person)
+def test_a_unit_without_a_name_re_renders_with_the_kind_kept(client, platform_member):
+    client.force_login(platform_member)
 
     response = client.post(reverse("teams:unit_create"), {"name": "  ", "kind": "qa"})
 
@@ -44,8 +37,8 @@ def test_a_unit_without_a_name_re_renders_with_the_kind_kept(client, platform_pe
     assert not Unit.objects.filter(kind="qa").exists()
 
 
-def test_a_duplicate_unit_name_is_refused(client, platform_person, unit):
-    client.force_login(platform_person)
+def test_a_duplicate_unit_name_is_refused(client, platform_member, unit):
+    client.force_login(platform_member)
 
     response = client.post(reverse("teams:unit_create"), {"name": "Payments", "kind": "product"})
 

@@ -208,9 +208,7 @@ class Command(BaseCommand):
                     existing.link_finding(finding, week.platform_person)
                     continue
                 if rng.random() < 0.15:
-                    finding.outcome = Finding.Outcome.NO_ACTION
-                    finding.no_action_reason = "One-off; not worth a change."
-                    finding.save(update_fields=["outcome", "no_action_reason"])
+                    finding.set_outcome(Finding.Outcome.NO_ACTION, "One-off; not worth a change.")
                     continue
                 created = retro.submitted_at
                 improvement = Improvement.objects.create(
