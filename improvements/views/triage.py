@@ -189,7 +189,7 @@ def _link(request: HttpRequest, item: TriageItem) -> HttpResponse:
         return _retro_triage_page(
             request,
             item.retro.pk,
-            bound={("link", item.key): (error, int(chosen) if chosen.isdigit() else None)},
+            bound={("link", item.key): (error, int(chosen) if chosen.isdecimal() else None)},
             status=400,
         )
     improvement = form.cleaned_data["improvement"]
