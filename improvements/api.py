@@ -220,8 +220,13 @@ def _editor(request: TokenRequest) -> User:
     return user
 
 
-def _not_found() -> Status:
-    return Status(404, {"reason": "No card has that id.", "errors": []})
+def _card_or_404(pk: int, cards: ImprovementQuerySet | None = None) -> Improvement:
+    """The card with this id (from `cards`, the API's usual card query by default), or a 404
+    that says so."""
+    card = (_cards() if cards is None else cards).filter(pk=pk).first()
+    if card is None:
+        raise HttpError(404, "No card has that id.")
+    return card
 
 
 def _form_data(payload: CardFields, card: Improvement | None) -> tuple[dict, list]:
@@ -299,8 +304,8 @@ def list_cards(request: TokenRequest, filters: Query[CardFilters]) -> list[Impro
     response={200: CardDetailOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="One card with its findings, comments and history (scope cards:read)",
 )
-def get_card(request: TokenRequest, pk: int) -> Improvement | Status:
-    card = (
+def get_card(request: TokenRequest, pk: int) -> Improvement:
+    cards = (
         _cards()
         .with_recurrence()
         .prefetch_related(
@@ -310,10 +315,8 @@ def get_card(request: TokenRequest, pk: int) -> Improvement | Status:
             "events__from_column",
             "events__to_column",
         )
-        .filter(pk=pk)
-        .first()
     )
-    return card if card is not None else _not_found()
+    return _card_or_404(pk, cards)
 
 
 @router.post(
@@ -358,9 +361,7 @@ def create_card(request: TokenRequest, payload: CardIn) -> Status:
 )
 def update_card(request: TokenRequest, pk: int, payload: CardFields) -> Improvement | Status:
     user = _editor(request)
-    card = _cards().filter(pk=pk).first()
-    if card is None:
-        return _not_found()
+    card = _card_or_404(pk)
     data, errors = _form_data(payload, card)
     form = ImprovementForm(data, instance=card, user=user)
     if errors or not form.is_valid():
@@ -389,9 +390,7 @@ def update_card(request: TokenRequest, pk: int, payload: CardFields) -> Improvem
 )
 def move_card(request: TokenRequest, pk: int, payload: MoveIn) -> Improvement | Status:
     user = _editor(request)
-    card = _cards().filter(pk=pk).first()
-    if card is None:
-        return _not_found()
+    card = _card_or_404(pk)
     named = [name for name in ("after", "before", "place") if getattr(payload, name)]
     if len(named) > 1:
         return _invalid(
@@ -421,9 +420,7 @@ def move_card(request: TokenRequest, pk: int, payload: MoveIn) -> Improvement | 
 )
 def comment_card(request: TokenRequest, pk: int, payload: CommentIn) -> Status:
     user = _editor(request)
-    card = Improvement.objects.filter(pk=pk).first()
-    if card is None:
-        return _not_found()
+    card = _card_or_404(pk, Improvement.objects.all())
     if not payload.body.strip():
         return _invalid([{"field": "body", "message": "Write something."}])
     comment = card.comment(payload.body, author=user)

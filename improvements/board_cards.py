@@ -1,17 +1,45 @@
 """Board card markup, built in Python: a board shows up to thousands of cards, and a template
 loop is far slower at 1,000 cards than this format string (docs/performance.md#board-cards).
 
-The markup is the same on the board page, in the columns a move answers with and in a poll. It
-is the whole contract with static/js/board.js:
+The markup contract with static/js/board.js
+============================================
+
+This docstring is the one place that lists what board.js relies on; board.js points here, and
+tests/improvements/test_board_markup_contract.py checks the rendered board against the lists
+below. Change them together.
+
+The card, rendered here: the same on the board page, in the columns a move answers with and in
+a poll::
 
     <li class="board-card cat-{category}" id="card-{pk}">
       <a href="{detail url}">{title}</a><div class="meta">…</div></li>
 
-board.js reads the card's id from `id`, opens `a` in the card dialog, and brings the move
-controls (↑, ↓, Move…) into a card when it is hovered or focused: one toolbar for the whole
-board rather than a form per card keeps a card under 400 bytes
-(docs/performance.md#board-bytes-per-card; bench/run.py measures it).
-Without JavaScript the title opens the card's page, whose Move… form does every move.
+- ``li.board-card``: what a drag, a hover and a focus act on (``closest("li.board-card")``).
+- ``id="card-{pk}"``: the card's id for a move (``cardId``) and for landing it after one.
+- the first child ``a`` (``li.board-card > a``): opened in the card dialog; its text is the
+  title the move buttons name.
+
+The board page around the cards (templates/improvements/board.html):
+
+- ``#board`` with ``data-can-edit`` ("true" enables drag and the move toolbar),
+  ``data-etag`` (the poll's If-None-Match), ``data-poll-url`` and ``data-move-url`` (the move
+  URL of card 0: board.js puts the card's id in place of ``/0/``).
+- ``section.board-column`` with ``id="column-{pk}"``: a poll answer with a column id the page
+  lacks means the columns changed, so the page reloads.
+- ``ul.cards`` with ``id="cards-{pk}"`` and ``data-column="{pk}"``: the sortable lists; a move
+  posts ``data-column`` as its column and lands a card in ``#cards-{column}``.
+- ``#board-status``: the live region moves are announced in.
+- ``#card-dialog`` and ``#card-dialog-body``: the card dialog; in it the move form's
+  ``#move-column`` and ``#move-place`` with an ``optgroup[data-column]`` per column
+  (templates/improvements/improvement_detail.html).
+
+Events the server sends (HX-Trigger): ``cardMoved`` with ``card``, ``column``, ``after``,
+``before`` and ``bottom``; ``cardAdded`` with ``card``; ``cardChanged`` with ``message``.
+
+board.js brings the move controls (↑, ↓, Move…) into a card when it is hovered or focused: one
+toolbar for the whole board rather than a form per card keeps a card under 400 bytes
+(docs/performance.md#board-bytes-per-card; bench/run.py measures it). Without JavaScript the
+title opens the card's page, whose Move… form does every move.
 """
 
 import datetime

@@ -6,10 +6,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from retros import outbox
-from retros.models import Finding, Retrospective
+from retros.models import Finding
 
 from . import notifications
-from .models import Category, Column, Comment, Event, FindingLink, Improvement
+from .models import Category, Column, FindingLink, Improvement
 
 # Words in a finding that hint at its category, checked in this order.
 CATEGORY_HINTS = [
@@ -55,34 +55,11 @@ def create_improvement(
     column = column or Column.objects.order_by("position").first()
     if column is None:
         raise Column.DoesNotExist("The board has no columns to put a card in.")
-    Column.objects.select_for_update().filter(pk=column.pk).first()
-    improvement = Improvement.objects.create(
-        title=title,
-        category=category,
-        column=column,
-        position=Improvement.next_position(column),
-        created_by=user,
-        **fields,
+    improvement = Improvement.create_on_board(
+        column, user, title=title, category=category, **fields
     )
-    Event.objects.create(
-        improvement=improvement, kind=Event.Kind.CREATED, actor=user, to_column=column
-    )
-    improvement.column = column
     outbox.enqueue(notifications.card_created(improvement, user))
     return improvement
-
-
-@transaction.atomic
-def link_finding(finding: Finding, improvement: Improvement, user: User) -> FindingLink:
-    # Saving the link marks the finding as triaged (FindingLink.save).
-    link = FindingLink.objects.create(finding=finding, improvement=improvement, linked_by=user)
-    Event.objects.create(
-        improvement=improvement,
-        kind=Event.Kind.LINKED,
-        actor=user,
-        data={"finding": finding.pk, "retro": finding.retro_id},
-    )
-    return link
 
 
 @transaction.atomic
@@ -105,7 +82,7 @@ def promote_finding(
         description=finding.text,
         **fields,
     )
-    link_finding(finding, improvement, user)
+    improvement.link_finding(finding, user)
     return improvement
 
 
@@ -124,18 +101,3 @@ def reopen_finding(finding: Finding, user: User | None = None) -> None:
         link.improvement.unlink_finding(finding, user)
         return
     finding.set_outcome(Finding.Outcome.PENDING)
-
-
-@transaction.atomic
-def add_progress_note(
-    improvement: Improvement, user: User, body: str, retro: Retrospective | None = None
-) -> Comment:
-    """A progress note on a card, as a comment with its event (from a retro's carry-over)."""
-    comment = Comment.objects.create(improvement=improvement, author=user, body=body)
-    Event.objects.create(
-        improvement=improvement,
-        kind=Event.Kind.COMMENTED,
-        actor=user,
-        data={"comment": comment.pk, **({"retro": retro.pk} if retro else {})},
-    )
-    return comment

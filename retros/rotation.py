@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import DutyWeek, Unit, monday_of
+from .models import DutyWeek, Unit
+from .weeks import monday_of
 
 MAX_WEEKS = 52
 

@@ -9,7 +9,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from . import outbox
-from .models import DutyWeek, Retrospective, monday_of
+from .models import DutyWeek, Retrospective
+from .weeks import monday_of
 
 
 def reminder_recipients(week: DutyWeek) -> list:

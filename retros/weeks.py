@@ -38,10 +38,21 @@ def parse_iso_week(label: str) -> datetime.date:
     return datetime.date.fromisocalendar(year, week, 1)
 
 
+def monday_of(day: datetime.date) -> datetime.date:
+    """The Monday of the ISO week a day falls in: how every week is keyed."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
 def week_label(day: datetime.date) -> str:
     """The ISO week a day falls in, written like 2026-W07."""
     year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def monday_label(monday: datetime.date) -> str:
+    """A week named by its Monday's date, 2026-02-09: the dashboards' axes, tables and CSV
+    columns (they sort as text and read as dates in a spreadsheet)."""
+    return monday.isoformat()
 
 
 def within_app_years(moment: datetime.datetime | datetime.date) -> bool:

@@ -20,8 +20,8 @@ from retros.models import (
     Retrospective,
     RunStep,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 from .factories import DutyWeekFactory, UnitFactory, UserFactory
 from .receiver import Receiver

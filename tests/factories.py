@@ -15,8 +15,8 @@ from retros.models import (
     ProcessStep,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 
 def this_monday() -> datetime.date:

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retros import weeks
-from retros.models import Deployment, Retrospective, monday_of
+from retros.models import Deployment, Retrospective
+from retros.weeks import monday_of
 from tests.factories import DutyWeekFactory
 from tests.retros.github_webhooks import deliver, event
 

@@ -22,7 +22,6 @@ from django.template.loader_tags import ExtendsNode, IncludeNode
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, URLResolver, get_resolver, resolve, reverse
 
-from improvements.operations import link_finding
 from retros import outbox, page_sections
 from retros.models import Finding, ProcessStep, Retrospective
 
@@ -261,7 +260,7 @@ def test_linking_a_finding_writes_its_outcome_once(owner):
     card = ImprovementFactory()
 
     with CaptureQueriesContext(connection) as queries:
-        link_finding(finding, card, owner)
+        card.link_finding(finding, owner)
 
     writes = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "retros_finding"')]
     assert len(writes) == 1

@@ -28,8 +28,8 @@ from retros.models import (
     ProcessStep,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,

@@ -6,8 +6,9 @@ import re
 from django.urls import reverse
 from django.utils import timezone
 
-from retros.models import Unit, monday_of
+from retros.models import Unit
 from retros.people import display_name
+from retros.weeks import monday_of
 from tests.factories import (
     DeploymentFactory,
     DutyWeekFactory,

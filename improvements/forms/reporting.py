@@ -80,5 +80,6 @@ class DashboardFilterForm(forms.Form):
 
 class VerdictForm(forms.Form):
     verdict = forms.ChoiceField(choices=Improvement.Verdict.choices)
-    suggested = forms.CharField(required=False, max_length=20)
+    # The verdict the dashboard or the card suggested, kept in the VERDICT event beside it.
+    suggested = forms.ChoiceField(choices=Improvement.Verdict.choices, required=False)
     next = forms.CharField(required=False, max_length=2000)

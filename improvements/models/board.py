@@ -16,6 +16,8 @@ from retros.models import (
     Finding,
     OutgoingWebhook,
     ProcessStep,
+    ProcessStepChange,
+    Retrospective,
     Unit,
 )
 from retros.outbox import enqueue
@@ -126,6 +128,10 @@ class ImprovementQuerySet(models.QuerySet["Improvement"]):
         """Open cards; done and dropped ones that finished long ago only when `show_all`.
 
         Keeps the board fast after years of use: old finished cards stay out unless asked for.
+        Improvement.board_counts states the same rule in plain SQL, because every card move
+        asks for counts and building this query with the ORM cost more than running it; a
+        change here is a change there, and test_board_counts_agree_with_the_cards_the_board_shows
+        (tests/improvements/test_move.py) fails until both agree.
         """
         cards = self.open()
         if not show_all and finished_column_ids:
@@ -336,13 +342,7 @@ class Improvement(models.Model):
         for field, value in changes.items():
             setattr(self, field, value)
         self.column = target
-        Event.objects.create(
-            improvement=self,
-            kind=Event.Kind.MOVED,
-            actor=actor,
-            from_column_id=source_id,
-            to_column_id=target_id,
-        )
+        self._record(Event.Kind.MOVED, actor, from_column_id=source_id, to_column_id=target_id)
         if target.chat_listens or target.hooks_listen:
             self._tell_about_move(source_id, target, actor, chat=target.chat_listens)
         return set(column_ids)
@@ -406,9 +406,11 @@ class Improvement(models.Model):
         """Per column id: the cards the board shows in it, and how many of them sit above
         position `above`.
 
-        The same rule as ImprovementQuerySet.on_board, in plain SQL: every card move asks for
-        these counts, and the ORM took longer to build the query than to run it
-        (docs/performance.md#move-queries-in-plain-sql).
+        The same rule as ImprovementQuerySet.on_board (which the board's own card query
+        uses), in plain SQL: every card move asks for these counts, and the ORM took longer to
+        build the query than to run it (docs/performance.md#move-queries-in-plain-sql). A change
+        to either is a change to both; test_board_counts_agree_with_the_cards_the_board_shows
+        pins them together.
         """
         if not columns:
             return {}
@@ -438,25 +440,122 @@ class Improvement(models.Model):
             counts = {column_id: (total, ahead) for column_id, total, ahead in cursor.fetchall()}
         return {column.pk: counts.get(column.pk, (0, 0)) for column in columns}
 
-    def record(self, kind: str, actor: User | None = None, **fields: Any) -> "Event":
+    # A card's history ---------------------------------------------------------------------
+    # Metrics, the weekly update and recurrence read Event rows, so only the methods below
+    # write them (tests/improvements/test_one_history_write_path.py holds every other module
+    # to that): each change of a card is one named method, and an undo writes an event too.
+
+    def _record(self, kind: str, actor: User | None = None, **fields: Any) -> "Event":
         """Write one line of this card's history."""
         return Event.objects.create(improvement=self, kind=kind, actor=actor, **fields)
+
+    def history_entry(self, kind: str, actor: User | None = None, **fields: Any) -> "Event":
+        """One line of this card's history, not yet saved: for `record_history` (seeding)."""
+        return Event(improvement=self, kind=kind, actor=actor, **fields)
+
+    @staticmethod
+    def record_history(entries: "list[Event]", batch_size: int | None = None) -> "list[Event]":
+        """Write many `history_entry` lines at once (years of seeded history): one INSERT
+        per batch."""
+        return Event.objects.bulk_create(entries, batch_size=batch_size)
+
+    @classmethod
+    def record_unlinked(
+        cls, improvement_id: int, finding: int, retro: int | None, actor: User | None = None
+    ) -> "Event":
+        """The event a link leaves when it goes, however it went (see links.record_unlink)."""
+        return Event.objects.create(
+            improvement_id=improvement_id,
+            kind=Event.Kind.UNLINKED,
+            actor=actor,
+            data={"finding": finding, "retro": retro},
+        )
+
+    @classmethod
+    @transaction.atomic
+    def create_on_board(
+        cls, column: Column, actor: User | None = None, **fields: Any
+    ) -> "Improvement":
+        """A new card at the bottom of `column`, with its CREATED event."""
+        # The column lock keeps two new cards from taking the same next position.
+        Column.objects.select_for_update().filter(pk=column.pk).first()
+        improvement = cls.objects.create(
+            column=column, position=cls.next_position(column), created_by=actor, **fields
+        )
+        improvement._record(Event.Kind.CREATED, actor, to_column=column)
+        improvement.column = column
+        return improvement
+
+    @transaction.atomic
+    def link_finding(self, finding: Finding, actor: User | None = None) -> FindingLink:
+        """A retro finding raised (or joins) this card: it counts toward its recurrence."""
+        # Saving the link marks the finding as triaged (FindingLink.save).
+        link = FindingLink.objects.create(finding=finding, improvement=self, linked_by=actor)
+        self._record(
+            Event.Kind.LINKED,
+            actor,
+            data={"finding": finding.pk, "retro": finding.retro_id},
+        )
+        return link
+
+    @transaction.atomic
+    def set_verdict(self, verdict: str, actor: User | None = None, suggested: str = "") -> str:
+        """Record what people concluded about this card's effect; returns the previous one."""
+        previous = self.effect_verdict
+        self.effect_verdict = verdict
+        self.save(update_fields=["effect_verdict"])
+        self._record(
+            Event.Kind.VERDICT,
+            actor,
+            data={"verdict": verdict, "previous": previous, "suggested": suggested},
+        )
+        return previous
+
+    @transaction.atomic
+    def change_target_step(
+        self, mode: str, actor: User | None = None
+    ) -> "ProcessStepChange | None":
+        """Change the mode of the step this card targets, and say so on both sides.
+
+        The change is recorded twice, on purpose: as a ProcessStepChange (the process map's
+        history, with this card named in its note) and as a STEP_CHANGED event on the card
+        that points at it, so each side can show the other without `retros` importing
+        `improvements`. None when the step already had that mode.
+        """
+        if self.target_step_id is None:
+            raise ValueError(f"Improvement #{self.pk} targets no process step.")
+        step = ProcessStep.objects.select_for_update().get(pk=self.target_step_id)
+        old_mode = step.mode
+        note = f"Improvement #{self.pk} done: {self.title}"[:300]
+        change = step.change_mode(mode, user=actor, note=note)
+        if change is not None:
+            self._record(
+                Event.Kind.STEP_CHANGED,
+                actor,
+                step_change=change,
+                data={"step": step.pk, "from": old_mode, "to": mode},
+            )
+        return change
 
     def edit(self, changed: dict[str, tuple[Any, Any]], actor: User | None = None) -> None:
         """Save the already-assigned `changed` fields ({name: (old, new)}) and log them."""
         if not changed:
             return
         self.save(update_fields=list(changed))
-        self.record(
+        self._record(
             Event.Kind.EDITED,
             actor,
             data={"changed": {name: [str(old), str(new)] for name, (old, new) in changed.items()}},
         )
 
     @transaction.atomic
-    def comment(self, body: str, author: User | None = None) -> "Comment":
+    def comment(
+        self, body: str, author: User | None = None, retro: "Retrospective | None" = None
+    ) -> "Comment":
+        """A comment with its event; a progress note from a retro's carry-over names it."""
         comment = Comment.objects.create(improvement=self, author=author, body=body)
-        self.record(Event.Kind.COMMENTED, author, data={"comment": comment.pk})
+        data = {"comment": comment.pk, **({"retro": retro.pk} if retro else {})}
+        self._record(Event.Kind.COMMENTED, author, data=data)
         return comment
 
     @transaction.atomic
@@ -465,7 +564,7 @@ class Improvement(models.Model):
             return
         self.archived_at = timezone.now()
         self.save(update_fields=["archived_at"])
-        self.record(Event.Kind.ARCHIVED, actor)
+        self._record(Event.Kind.ARCHIVED, actor)
 
     @transaction.atomic
     def unarchive(self, actor: User | None = None) -> None:
@@ -473,7 +572,7 @@ class Improvement(models.Model):
             return
         self.archived_at = None
         self.save(update_fields=["archived_at"])
-        self.record(Event.Kind.UNARCHIVED, actor)
+        self._record(Event.Kind.UNARCHIVED, actor)
 
     @transaction.atomic
     def drop(self, reason: str, actor: User | None = None) -> set[int]:
@@ -490,7 +589,7 @@ class Improvement(models.Model):
         else:
             self.archived_at = timezone.now()
             self.save(update_fields=["archived_at"])
-        self.record(
+        self._record(
             Event.Kind.DROPPED,
             actor,
             data={"reason": reason},
@@ -529,7 +628,7 @@ class Improvement(models.Model):
             return set()
         changed = self.move_to(target, actor=actor)
         data = {"finding": finding.pk, "retro": finding.retro_id} if finding else {}
-        self.record(Event.Kind.REOPENED, actor, to_column=target, data=data)
+        self._record(Event.Kind.REOPENED, actor, to_column=target, data=data)
         return changed
 
     @staticmethod

@@ -11,8 +11,6 @@ from django.utils import timezone
 
 from retros.models import Finding
 
-from .history import Event
-
 
 class FindingLink(models.Model):
     """A retro finding that raised (or joined) an improvement. A finding joins at most one."""
@@ -50,15 +48,17 @@ def record_unlink(sender: type[FindingLink], instance: FindingLink, **kwargs: An
     deleted with its links takes its history with it."""
     origin = kwargs.get("origin")
     origin_model = origin.model if isinstance(origin, models.QuerySet) else type(origin)
-    # The card model, reached through the link's own field: board.py imports this module.
-    if origin_model is sender._meta.get_field("improvement").related_model:
+    # Imported here: board.py imports this module.
+    from .board import Improvement
+
+    if origin_model is Improvement:
         return
     retro_id = (
         Finding.objects.filter(pk=instance.finding_id).values_list("retro_id", flat=True).first()
     )
-    Event.objects.create(
-        improvement_id=instance.improvement_id,
-        kind=Event.Kind.UNLINKED,
+    Improvement.record_unlinked(
+        instance.improvement_id,
+        instance.finding_id,
+        retro_id,
         actor=getattr(instance, "unlinked_by", None),
-        data={"finding": instance.finding_id, "retro": retro_id},
     )

@@ -24,13 +24,11 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    IntegerField,
     Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
     Window,
@@ -44,11 +42,10 @@ from retros.models import (
     Deployment,
     Finding,
     ProcessStep,
-    ProcessStepChange,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 from ..models import Category, Column, Event, FindingLink, Improvement, ImprovementQuerySet
 from . import effect_statistics
@@ -616,44 +613,11 @@ def blocked_share_per_week(filters: Filters) -> list[dict]:
     return rows
 
 
-MANUAL_MODES = [ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC]
-
-
 def manual_steps_over_time(filters: Filters) -> list[dict]:
-    """Manual (or semi-automatic) process steps left at the end of each week. Two queries.
-
-    Today's count comes from the steps; earlier weeks undo the recorded mode changes made
-    after them, which the database sums per week.
-    """
-    now_count = ProcessStep.objects.filter(mode__in=MANUAL_MODES).count()
-    was_manual = Q(old_mode__in=MANUAL_MODES)
-    is_manual = Q(new_mode__in=MANUAL_MODES)
-    changes = (
-        ProcessStepChange.objects.filter(changed_at__gte=filters.start_at)
-        .order_by()
-        .annotate(week=Trunc("changed_at", "week", output_field=DateField()))
-        .values("week")
-        .annotate(
-            delta=Sum(
-                Case(
-                    When(was_manual & ~is_manual, then=Value(-1)),
-                    When(~was_manual & is_manual, then=Value(1)),
-                    default=Value(0),
-                    output_field=IntegerField(),
-                )
-            )
-        )
-        .values_list("week", "delta")
-    )
-    delta_by_week = {_as_date(week): delta for week, delta in changes}
-    weeks = filters.weeks()
-    # Changes after the last week shown are undone first, then week by week backwards.
-    count = now_count - sum(delta for week, delta in delta_by_week.items() if week > weeks[-1])
-    counts = []
-    for week in reversed(weeks):
-        counts.append({"week": week, "manual": count})
-        count -= delta_by_week.get(week, 0)
-    return list(reversed(counts))
+    """Manual (or semi-automatic) process steps left at the end of each week. Two queries,
+    by the process page's own rule (ProcessStepQuerySet.manual_left_by_week)."""
+    left = ProcessStep.objects.manual_left_by_week(filters.weeks())
+    return [{"week": week, "manual": left[week].steps} for week in filters.weeks()]
 
 
 def done_markers(filters: Filters) -> list[dict]:
@@ -756,7 +720,9 @@ FIGURE_LABELS = {
     "hands_on": "hands-on minutes",
     "step": "minutes of the targeted step",
 }
-# What each suggestion would be as a final verdict. People still choose it themselves.
+# The rank test's outcome in the app's one vocabulary for an effect, Improvement.Verdict: the
+# dashboard and the card suggest this verdict (under the test's own hedged words, its label)
+# and people still choose it themselves.
 SUGGESTED_VERDICTS = {
     Outcome.LIKELY_HELPED: Improvement.Verdict.CONFIRMED,
     Outcome.LIKELY_WORSE: Improvement.Verdict.REGRESSED,
@@ -898,9 +864,8 @@ def _effect_row(
         "after_count": comparison.after_count,
         "median_before": comparison.median_before,
         "median_after": comparison.median_after,
-        "suggestion": comparison.outcome.value,
+        "suggestion": SUGGESTED_VERDICTS[comparison.outcome],
         "suggestion_label": comparison.outcome.label,
-        "suggested_verdict": SUGGESTED_VERDICTS[comparison.outcome],
         "sentence": comparison.sentence(),
         "others_done": [],
     }

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from retros.models import Deployment
 from retros.permissions import AnyUser
+from retros.weeks import monday_label, monday_of
 
 from ..models import COUNT_RULE, Improvement
 from ..permissions import can_set_verdict
@@ -60,16 +61,12 @@ def _ms(moment: datetime.datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _week_label(week: datetime.date) -> str:
-    return week.isoformat()
-
-
 def _markers_by_week(markers: list[dict], weeks: list[datetime.date]) -> list[dict]:
     """Done dates placed on a chart whose x axis is the list of week Mondays."""
     placed = []
     for marker in markers:
         day = timezone.localtime(marker["done_at"]).date()
-        monday = day - datetime.timedelta(days=day.weekday())
+        monday = monday_of(day)
         if monday in weeks:
             placed.append({"index": weeks.index(monday), "label": marker["title"][:60]})
     return placed
@@ -109,11 +106,11 @@ def panel_throughput(filters: metrics.Filters, user: AnyUser) -> dict:
         "total": sum(r["count"] for r in rows),
         "table": {
             "headers": ["Week of", "Cards done"],
-            "rows": [[_week_label(r["week"]), r["count"]] for r in rows],
+            "rows": [[monday_label(r["week"]), r["count"]] for r in rows],
         },
         "chart": {
             "kind": "bar",
-            "labels": [_week_label(r["week"]) for r in rows],
+            "labels": [monday_label(r["week"]) for r in rows],
             "datasets": [{"label": "Cards done", "data": [r["count"] for r in rows]}],
             "y_title": "cards",
             "integer": True,
@@ -374,7 +371,7 @@ def panel_blocked(filters: metrics.Filters, user: AnyUser) -> dict:
             "headers": ["Week of", "Deployments", "Blocked", "Restarted", "Either", "Share %"],
             "rows": [
                 [
-                    _week_label(r["week"]),
+                    monday_label(r["week"]),
                     r["total"],
                     r["blocked"],
                     r["restarted"],
@@ -386,7 +383,7 @@ def panel_blocked(filters: metrics.Filters, user: AnyUser) -> dict:
         },
         "chart": {
             "kind": "bar",
-            "labels": [_week_label(w) for w in weeks],
+            "labels": [monday_label(w) for w in weeks],
             "datasets": [
                 {"label": "Blocked or restarted %", "data": [_percent(r["share"]) for r in rows]}
             ],
@@ -405,12 +402,12 @@ def panel_manual_steps(filters: metrics.Filters, user: AnyUser) -> dict:
         "now": rows[-1]["manual"] if rows else None,
         "table": {
             "headers": ["Week of", "Manual or semi-automatic steps at week end"],
-            "rows": [[_week_label(r["week"]), r["manual"]] for r in rows],
+            "rows": [[monday_label(r["week"]), r["manual"]] for r in rows],
         },
         "chart": {
             "kind": "line",
             "stepped": True,
-            "labels": [_week_label(w) for w in weeks],
+            "labels": [monday_label(w) for w in weeks],
             "datasets": [{"label": "Manual steps", "data": [r["manual"] for r in rows]}],
             "markers": _markers_by_week(metrics.done_markers(filters), weeks),
             "y_title": "steps",
@@ -430,13 +427,13 @@ def panel_dora(filters: metrics.Filters, user: AnyUser) -> dict:
         "table": {
             "headers": ["Week of", "Production deployments", "Failed or rolled back", "Failure %"],
             "rows": [
-                [_week_label(w["week"]), w["deployments"], w["failed"], _percent(w["rate"])]
+                [monday_label(w["week"]), w["deployments"], w["failed"], _percent(w["rate"])]
                 for w in d["weeks"]
             ],
         },
         "chart": {
             "kind": "bar",
-            "labels": [_week_label(w["week"]) for w in d["weeks"]],
+            "labels": [monday_label(w["week"]) for w in d["weeks"]],
             "datasets": [
                 {"label": "Production deployments", "data": [w["deployments"] for w in d["weeks"]]},
                 {

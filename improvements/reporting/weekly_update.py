@@ -4,8 +4,8 @@ import datetime
 
 from django.utils import timezone
 
-from retros.models import Deployment, DutyWeek, Finding, Retrospective, monday_of
-from retros.weeks import week_label
+from retros.models import Deployment, DutyWeek, Finding, Retrospective
+from retros.weeks import monday_of, week_label
 
 from ..models import Column, Event
 

@@ -14,7 +14,6 @@ from ..models import Improvement
 from ..permissions import can_change_target_step
 from ..process_link import (
     OFFERED_MODES,
-    change_target_step,
     done_improvements_with_manual_steps,
     offers_step_change,
 )
@@ -64,7 +63,7 @@ def step_change(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return HttpResponse("This improvement targets no process step.", status=400)
     if mode not in OFFERED_MODES:
         return HttpResponse("Choose automated, semi-automatic or dropped.", status=400)
-    change = change_target_step(improvement, mode, request.user)
+    change = improvement.change_target_step(mode, request.user)
     step = improvement.target_step
     step.refresh_from_db()
     if change:

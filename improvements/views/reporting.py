@@ -16,12 +16,11 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from retros import outbox, weeks
 from retros.csv_export import csv_safe
 from retros.http import HtmxHttpRequest
-from retros.models import monday_of
-from retros.weeks import week_label
+from retros.weeks import monday_of, week_label
 
 from .. import notifications
 from ..forms.reporting import DashboardFilterForm, VerdictForm
-from ..models import Column, Event, Improvement
+from ..models import Column, Improvement
 from ..permissions import can_set_verdict
 from ..reporting import metrics
 from ..reporting.headline import headline as headline_figures
@@ -124,18 +123,8 @@ def effect_verdict(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return HttpResponse("Only a finished card gets an effect verdict.", status=400)
     verdict = form.cleaned_data["verdict"]
     with transaction.atomic():
-        previous = improvement.effect_verdict
-        improvement.effect_verdict = verdict
-        improvement.save(update_fields=["effect_verdict"])
-        Event.objects.create(
-            improvement=improvement,
-            kind=Event.Kind.VERDICT,
-            actor=request.user,
-            data={
-                "verdict": verdict,
-                "previous": previous,
-                "suggested": form.cleaned_data["suggested"][:20],
-            },
+        previous = improvement.set_verdict(
+            verdict, request.user, suggested=form.cleaned_data["suggested"]
         )
         outbox.enqueue(notifications.verdict_set(improvement, request.user, previous))
     messages.success(

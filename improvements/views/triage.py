@@ -27,10 +27,8 @@ from .. import permissions
 from ..forms.triage import LinkForm, NoActionForm, NoteForm, PromoteForm
 from ..models import Category, Column, FindingLink, Improvement
 from ..operations import (
-    add_progress_note,
     dismiss_finding,
     guess_category,
-    link_finding,
     promote_finding,
     reopen_finding,
     title_from,
@@ -187,7 +185,7 @@ def _promote(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
             improvement.description = "\n\n".join(finding.text for finding in locked)
             improvement.save(update_fields=["description"])
             for finding in locked[1:]:
-                link_finding(finding, improvement, request.user)
+                improvement.link_finding(finding, request.user)
     messages.success(request, f"Created improvement “{improvement.title}”.")
     return _done(request, item)
 
@@ -203,7 +201,7 @@ def _link(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
         return _retro_triage_page(
             request,
             item.retro.pk,
-            bound={("link", item.key): (error, int(chosen) if chosen.isdigit() else None)},
+            bound={("link", item.key): (error, int(chosen) if chosen.isdecimal() else None)},
             status=400,
         )
     improvement = form.cleaned_data["improvement"]
@@ -212,7 +210,7 @@ def _link(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
         if locked is None:
             return _done(request, item)
         for finding in locked:
-            link_finding(finding, improvement, request.user)
+            improvement.link_finding(finding, request.user)
         reopened = form.cleaned_data.get("reopen") == "yes" and improvement.reopen(
             request.user, finding=locked[0]
         )
@@ -374,7 +372,7 @@ def carry_over_note(request: HtmxHttpRequest, pk: int, improvement_pk: int) -> H
     improvement = get_object_or_404(carried_over(retro), pk=improvement_pk)
     form = NoteForm(request.POST, auto_id=f"note-{improvement.pk}-%s")
     if form.is_valid():
-        add_progress_note(improvement, request.user, form.cleaned_data["note"], retro=retro)
+        improvement.comment(form.cleaned_data["note"], author=request.user, retro=retro)
     context = {
         "retro": retro,
         "improvement": improvement,

@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import DutyWeek, Finding, Retrospective, Unit, monday_of
+from ..models import DutyWeek, Finding, Retrospective, Unit
+from ..weeks import monday_of
 
 RATING_CHOICES = [("", "—")] + [(n, str(n)) for n in range(1, 6)]
 

@@ -9,9 +9,11 @@
 
 from .deployments import (
     FUTURE_SLACK,
+    MANUAL_MODES,
     ApiToken,
     Deployment,
     DeploymentQuerySet,
+    ManualLeft,
     ProcessStep,
     ProcessStepChange,
     ProcessStepRevision,
@@ -40,7 +42,7 @@ from .runs import (
     as_utc,
     clock,
 )
-from .teams import DutyWeek, DutyWeekQuerySet, PersonFeed, Unit, monday_of, new_feed_token
+from .teams import DutyWeek, DutyWeekQuerySet, PersonFeed, Unit, new_feed_token
 
 __all__ = [
     "FUTURE_SLACK",
@@ -60,6 +62,8 @@ __all__ = [
     "OutboxMessage",
     "OutgoingWebhook",
     "PersonFeed",
+    "MANUAL_MODES",
+    "ManualLeft",
     "ProcessStep",
     "ProcessStepChange",
     "ProcessStepRevision",
@@ -74,7 +78,6 @@ __all__ = [
     "Vote",
     "as_utc",
     "clock",
-    "monday_of",
     "most_pressing_kind",
     "new_feed_token",
     "rank",

@@ -3,8 +3,9 @@
 import datetime
 import hashlib
 import secrets
+from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -14,8 +15,8 @@ from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from ..weeks import FIRST_YEAR, LAST_YEAR, within_app_years
-from .teams import DutyWeek, Unit, monday_of
+from ..weeks import FIRST_YEAR, LAST_YEAR, monday_of, within_app_years
+from .teams import DutyWeek, Unit
 
 if TYPE_CHECKING:
     from .runs import DeploymentRun  # runs builds on these models
@@ -211,6 +212,58 @@ class Deployment(models.Model):
             raise ValidationError(errors)
 
 
+class ManualLeft(NamedTuple):
+    """The (partly) manual steps at the end of one week, and the minutes they take."""
+
+    steps: int
+    minutes: int
+    changes: int  # mode changes recorded during that week
+
+
+class ProcessStepQuerySet(models.QuerySet):
+    def manual_left_by_week(
+        self, mondays: "list[datetime.date]"
+    ) -> dict[datetime.date, ManualLeft]:
+        """Per Monday: the manual steps left when that week ended (midnight before the next
+        Monday, local time). The one rule behind "manual steps left" on the process page and
+        the dashboards.
+
+        Replays the recorded changes backwards from the steps' current modes: a step's mode
+        at a moment is the `old_mode` of its first change after it (its current mode if
+        none). Two queries, however long the history. Steps are taken to have existed all
+        along with their current minutes (the history records modes, not minutes).
+        """
+        if not mondays:
+            return {}
+        tz = timezone.get_current_timezone()
+
+        def end_of(monday: datetime.date) -> datetime.datetime:
+            next_monday = monday + datetime.timedelta(weeks=1)
+            return datetime.datetime.combine(next_monday, datetime.time.min, tzinfo=tz)
+
+        steps = {
+            pk: [mode, minutes] for pk, mode, minutes in self.values_list("pk", "mode", "minutes")
+        }
+        since = end_of(min(mondays) - datetime.timedelta(weeks=1))
+        changes = list(
+            ProcessStepChange.objects.filter(step__in=self, changed_at__gte=since)
+            .order_by("-changed_at", "-pk")
+            .values_list("step_id", "old_mode", "changed_at")
+        )
+        changes_per_week = Counter(monday_of(timezone.localdate(at)) for _, _, at in changes)
+        left, undone = {}, 0
+        for monday in sorted(mondays, reverse=True):
+            week_end = end_of(monday)
+            # Undo every change made after this week ended: what is left is the week's end.
+            while undone < len(changes) and changes[undone][2] >= week_end:
+                step_id, old_mode, _ = changes[undone]
+                steps[step_id][0] = old_mode
+                undone += 1
+            manual = [minutes for mode, minutes in steps.values() if mode in MANUAL_MODES]
+            left[monday] = ManualLeft(len(manual), sum(manual), changes_per_week[monday])
+        return left
+
+
 class ProcessStep(models.Model):
     """One step of the documented deployment process."""
 
@@ -229,6 +282,8 @@ class ProcessStep(models.Model):
         Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="process_steps"
     )
 
+    objects = ProcessStepQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "id"]
 
@@ -237,7 +292,7 @@ class ProcessStep(models.Model):
 
     @property
     def is_manual(self) -> bool:
-        return self.mode in (self.Mode.MANUAL, self.Mode.SEMI_AUTOMATIC)
+        return self.mode in MANUAL_MODES
 
     @transaction.atomic
     def change_mode(
@@ -251,6 +306,10 @@ class ProcessStep(models.Model):
         self.mode = mode
         self.save(update_fields=["mode"])
         return change
+
+
+# What "manual" means wherever steps are counted: semi-automatic steps still need hands.
+MANUAL_MODES = (ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC)
 
 
 class ProcessStepChange(models.Model):

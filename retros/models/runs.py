@@ -10,9 +10,10 @@ from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from ..weeks import monday_of
 from .deployments import Deployment, ProcessStep
 from .retros import Finding, Retrospective
-from .teams import DutyWeek, monday_of
+from .teams import DutyWeek
 
 
 class RunRefused(Exception):

@@ -13,11 +13,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from ..weeks import week_label
-
-
-def monday_of(day: datetime.date) -> datetime.date:
-    return day - datetime.timedelta(days=day.weekday())
+from ..weeks import monday_of, week_label
 
 
 def new_feed_token() -> str:

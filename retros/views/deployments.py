@@ -2,9 +2,8 @@
 
 import csv
 import datetime
-from collections import Counter
 from collections.abc import Iterator
-from typing import Any, TypedDict
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,14 +22,15 @@ from ..csv_export import csv_safe
 from ..forms.deployments import DeploymentFilterForm, DeploymentForm, ProcessStepForm
 from ..http import HtmxHttpRequest
 from ..models import (
+    MANUAL_MODES,
     Deployment,
     DeploymentQuerySet,
     ProcessStep,
     ProcessStepChange,
     ProcessStepRevision,
-    monday_of,
 )
 from ..permissions import can_edit_process, can_log_deployments
+from ..weeks import monday_of, week_label
 
 PAGE_SIZE = 50
 CSV_CHUNK_SIZE = 2000
@@ -174,37 +174,17 @@ def deployment_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # The process map
 
 
-class _StepState(TypedDict):
-    mode: str
-    minutes: int
-
-
 def process_history(weeks: int, today: datetime.date | None = None) -> list[dict[str, Any]]:
-    """Manual steps left and manual minutes per deployment at the end of each recent week.
-
-    Replays ProcessStepChange backwards from the steps' current modes, so it costs three
-    queries however long the history. Steps are taken to have existed all along with
-    their current minutes (the history records modes, not minutes). Newest week first.
+    """Manual steps left and manual minutes per deployment at the end of each recent week,
+    beside that week's deployment log. Three queries however long the history (see
+    ProcessStepQuerySet.manual_left_by_week). Newest week first.
     """
     tz = timezone.get_current_timezone()
-
-    def start_of(day: datetime.date) -> datetime.datetime:
-        return datetime.datetime.combine(day, datetime.time.min, tzinfo=tz)
-
     mondays = [
         monday_of(today or timezone.localdate()) - datetime.timedelta(weeks=n) for n in range(weeks)
     ]
-    since = start_of(mondays[-1])
-    steps: dict[int, _StepState] = {
-        pk: {"mode": mode, "minutes": minutes}
-        for pk, mode, minutes in ProcessStep.objects.values_list("pk", "mode", "minutes")
-    }
-    changes = list(
-        ProcessStepChange.objects.filter(changed_at__gte=since)
-        .order_by("-changed_at", "-pk")
-        .values_list("step_id", "old_mode", "changed_at")
-    )
-    changes_per_week = Counter(monday_of(timezone.localdate(at)) for _, _, at in changes)
+    since = datetime.datetime.combine(mondays[-1], datetime.time.min, tzinfo=tz)
+    left = ProcessStep.objects.manual_left_by_week(mondays)
     logged = {
         timezone.localdate(row["week"]): row
         for row in Deployment.objects.filter(started_at__gte=since)
@@ -216,27 +196,16 @@ def process_history(weeks: int, today: datetime.date | None = None) -> list[dict
         .order_by("week")
     }
 
-    manual = {ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC}
     rows = []
-    undone = 0
     for monday in mondays:
-        # Undo every change made after this week ended: what is left is the week's end state.
-        week_end = start_of(monday + datetime.timedelta(days=7))
-        while undone < len(changes) and changes[undone][2] >= week_end:
-            step_id, old_mode, _ = changes[undone]
-            if step_id in steps:
-                steps[step_id]["mode"] = old_mode
-            undone += 1
-        manual_minutes = [step["minutes"] for step in steps.values() if step["mode"] in manual]
         week = logged.get(monday)
-        year, number, _ = monday.isocalendar()
         rows.append(
             {
                 "week_start": monday,
-                "label": f"{year}-W{number:02d}",
-                "manual_steps": len(manual_minutes),
-                "manual_minutes": sum(manual_minutes),
-                "changes": changes_per_week[monday],
+                "label": week_label(monday),
+                "manual_steps": left[monday].steps,
+                "manual_minutes": left[monday].minutes,
+                "changes": left[monday].changes,
                 "deployments": week["count"] if week else 0,
                 "hands_on_per_deployment": round(week["hands_on"]) if week else None,
                 "manual_steps_done_per_deployment": round(week["steps"], 1) if week else None,
@@ -257,9 +226,9 @@ def process_map(request: HtmxHttpRequest) -> HttpResponse:
         weeks = min(max(int(request.GET.get("weeks", 12)), 1), 520)
     except ValueError:
         weeks = 12
-    figures = ProcessStep.objects.filter(
-        mode__in=[ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC]
-    ).aggregate(count=Count("pk"), minutes=Sum("minutes"))
+    figures = ProcessStep.objects.filter(mode__in=MANUAL_MODES).aggregate(
+        count=Count("pk"), minutes=Sum("minutes")
+    )
     return render(
         request,
         "retros/process_map.html",

@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from .. import page_sections, permissions
 from ..forms.retros import FindingForm, RetroForm, RetroHistoryFilter, RetroStartForm
 from ..http import HtmxHttpRequest
-from ..models import Deployment, DutyWeek, Finding, Retrospective, monday_of
+from ..models import Deployment, DutyWeek, Finding, Retrospective
 from ..people import display_name
 from ..permissions import can_edit_retro, can_start_retro
+from ..weeks import monday_of
 from .meeting import meeting_context, meeting_etag
 
 

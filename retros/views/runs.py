@@ -326,75 +326,80 @@ def step_act(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _answer(request, run)
 
 
-@require_POST
-def run_restart(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Go back to an earlier step: it and the steps after it are to do again; one restart more."""
+def _act_on_run(
+    request: HtmxHttpRequest,
+    pk: int,
+    action: Callable[[DeploymentRun], object],
+    done: str = "",
+) -> HttpResponse:
+    """Lock the run, check that this person may act on it, then `action(run)`: a refusal
+    (an ended run, a bad step or note) is answered with its reason and status, success with
+    the run and, on a page without htmx, the message `done`."""
     with transaction.atomic():
         run = _get_run(pk, lock=True)
         _require_actor(request, run)
-        step_pk = _int(request.POST.get("step"))
-        step = run.steps.filter(pk=step_pk).first() if step_pk is not None else None
         try:
-            if step is None:
-                raise RunRefused("Choose the step to restart from.", status=400)
-            run.restart_from(
-                step, request.user, reason=request.POST.get("reason", "").replace("\x00", "")
-            )
+            action(run)
         except RunRefused as refusal:
             return _answer(request, run, refusal)
+    if done and not request.htmx:
+        messages.success(request, done)
     return _answer(request, run)
+
+
+@require_POST
+def run_restart(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Go back to an earlier step: it and the steps after it are to do again; one restart more."""
+
+    def restart(run: DeploymentRun) -> None:
+        step_pk = _int(request.POST.get("step"))
+        step = run.steps.filter(pk=step_pk).first() if step_pk is not None else None
+        if step is None:
+            raise RunRefused("Choose the step to restart from.", status=400)
+        run.restart_from(
+            step, request.user, reason=request.POST.get("reason", "").replace("\x00", "")
+        )
+
+    return _act_on_run(request, pk, restart)
 
 
 @require_POST
 def run_abort(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    with transaction.atomic():
-        run = _get_run(pk, lock=True)
-        _require_actor(request, run)
-        try:
-            run.abort(request.user, request.POST.get("reason", "").replace("\x00", ""))
-        except RunRefused as refusal:
-            return _answer(request, run, refusal)
-    if not request.htmx:
-        messages.success(request, "Run aborted. Its deployment is logged as aborted.")
-    return _answer(request, run)
+    reason = request.POST.get("reason", "").replace("\x00", "")
+    return _act_on_run(
+        request,
+        pk,
+        lambda run: run.abort(request.user, reason),
+        done="Run aborted. Its deployment is logged as aborted.",
+    )
 
 
 @require_POST
 def run_finish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    with transaction.atomic():
-        run = _get_run(pk, lock=True)
-        _require_actor(request, run)
-        try:
-            run.finish(request.user, request.POST.get("result", Deployment.Result.SUCCESS))
-        except RunRefused as refusal:
-            return _answer(request, run, refusal)
-    if not request.htmx:
-        messages.success(request, "Run finished. Its deployment is logged with the measured times.")
-    return _answer(request, run)
+    result = request.POST.get("result", Deployment.Result.SUCCESS)
+    return _act_on_run(
+        request,
+        pk,
+        lambda run: run.finish(request.user, result),
+        done="Run finished. Its deployment is logged with the measured times.",
+    )
 
 
 @require_POST
 def run_note(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A question, pain or idea noted during the run: a finding of that week's retro."""
-    with transaction.atomic():
-        run = _get_run(pk, lock=True)
-        _require_actor(request, run)
+
+    def note(run: DeploymentRun) -> None:
         form = RunNoteForm(request.POST, run=run)
-        try:
-            if not form.is_valid():
-                errors = "; ".join(
-                    " ".join(str(message) for message in e) for e in form.errors.values()
-                )
-                raise RunRefused(f"Note not added: {errors}", status=400)
-            step = run.steps.filter(pk=form.cleaned_data["step"]).first()
-            run.add_note(
-                request.user, form.cleaned_data["kind"], form.cleaned_data["text"], step=step
+        if not form.is_valid():
+            errors = "; ".join(
+                " ".join(str(message) for message in e) for e in form.errors.values()
             )
-        except RunRefused as refusal:
-            return _answer(request, run, refusal)
-    if not request.htmx:
-        messages.success(request, "Noted: it is a finding of this week's retro now.")
-    return _answer(request, run)
+            raise RunRefused(f"Note not added: {errors}", status=400)
+        step = run.steps.filter(pk=form.cleaned_data["step"]).first()
+        run.add_note(request.user, form.cleaned_data["kind"], form.cleaned_data["text"], step=step)
+
+    return _act_on_run(request, pk, note, done="Noted: it is a finding of this week's retro now.")
 
 
 @require_POST

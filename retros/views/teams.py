@@ -16,8 +16,9 @@ from django.views.decorators.http import require_POST, require_safe
 from .. import rotation
 from ..forms.teams import DutyWeekForm, GenerateRotationForm, MemberAddForm, SwapForm, UnitForm
 from ..http import HtmxHttpRequest
-from ..models import DutyWeek, DutyWeekQuerySet, PersonFeed, Retrospective, Unit, monday_of
+from ..models import DutyWeek, DutyWeekQuerySet, PersonFeed, Retrospective, Unit
 from ..permissions import can_manage_rotation, can_renew_unit_feed
+from ..weeks import monday_of
 
 
 def _require_manager(request: HtmxHttpRequest) -> None:

@@ -2,6 +2,8 @@
 // changes. The server decides every order: a drop only tells it which card the moved one now
 // follows (or precedes), and the answer carries just the changed columns (htmx out-of-band
 // swaps). When a move fails, the affected columns are fetched again so the page never lies.
+// The markup this script relies on (ids, classes, data-* attributes, events) is listed in one
+// place: the module docstring of improvements/board_cards.py. Change them together.
 (function () {
   "use strict";
 
@@ -100,7 +102,7 @@
   // One toolbar for the whole board: ↑, ↓ and Move… come into a card while it is hovered or
   // holds the focus (WCAG 2.2 SC 2.5.7: a single-pointer way to do whatever a drag does); on
   // touch, a tap opens the card, whose dialog has Move… first. The cards themselves carry no
-  // form, which keeps each under 400 bytes (the markup contract is in improvements/board_cards.py).
+  // form, which keeps each under 400 bytes.
   var tools = null;
 
   function cardId(card) {

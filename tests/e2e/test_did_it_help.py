@@ -48,7 +48,7 @@ def test_a_unit_member_reads_the_suggestion_and_sets_the_verdict_by_keyboard(
     card.refresh_from_db()
     assert card.effect_verdict == Improvement.Verdict.CONFIRMED
     assert Event.objects.get(improvement=card, kind="verdict").data["suggested"] == (
-        "likely_helped"
+        Improvement.Verdict.CONFIRMED
     )
 
     phone = open_page(owner, viewport=PHONE)

@@ -7,7 +7,6 @@ import time
 from playwright.sync_api import expect
 
 from improvements.models import Comment, Improvement
-from improvements.operations import link_finding
 from retros.models import Finding, Retrospective
 from retros.people import display_name
 from tests.e2e.conftest import PHONE, shoot
@@ -42,7 +41,7 @@ def test_a_retro_is_filled_in_with_the_keyboard_and_triaged(
         )
     )
     smoke = ImprovementFactory(title="Automate the production smoke tests")
-    link_finding(FindingFactory(retro=earlier, text="Smoke tests by hand again"), smoke, owner)
+    smoke.link_finding(FindingFactory(retro=earlier, text="Smoke tests by hand again"), owner)
     owned = ImprovementFactory(title="One-button staging deploy", unit=unit)
 
     page = open_page(owner)

@@ -169,9 +169,8 @@ def test_the_list_refuses_a_limit_out_of_range(client, owner_key):
 
 def test_the_detail_carries_findings_comments_and_history(client, card, owner, owner_key):
     finding = FindingFactory(text="Smoke tests take an hour")
-    from improvements.operations import link_finding
 
-    link_finding(finding, card, owner)
+    card.link_finding(finding, owner)
     card.comment("Halfway", author=owner)
     response = client.get(f"/api/cards/{card.pk}", **bearer(owner_key))
     body = response.json()

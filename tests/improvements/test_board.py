@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from improvements.models import FindingLink, Improvement
-from retros.models import monday_of
 from retros.people import display_name
+from retros.weeks import monday_of
 from tests.factories import (
     DutyWeekFactory,
     FindingFactory,

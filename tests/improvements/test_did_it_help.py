@@ -84,6 +84,28 @@ def test_the_suggestion_is_not_preselected_as_if_it_were_the_verdict(owner_clien
     )
 
 
+def test_the_suggestion_is_a_verdict_in_the_tests_own_words(owner_client, helped):
+    # One vocabulary: the badge and the verdict form carry the verdict it suggests, the
+    # words shown stay the test's hedged ones.
+    dashboard = owner_client.get(
+        reverse("reporting:dashboard_panel", args=["effects"])
+    ).content.decode()
+    card = owner_client.get(helped.get_absolute_url()).content.decode()
+    for html in (dashboard, card):
+        assert '<span class="badge suggestion-confirmed"' in html
+        assert "likely helped</span>" in html
+        assert '<input type="hidden" name="suggested" value="confirmed">' in html
+
+
+def test_a_suggested_value_outside_the_verdicts_is_refused(owner_client, helped):
+    response = owner_client.post(
+        reverse("reporting:effect_verdict", args=[helped.pk]),
+        {"verdict": "confirmed", "suggested": "likely_helped"},
+    )
+    assert response.status_code == 400
+    assert not Event.objects.filter(improvement=helped, kind=Event.Kind.VERDICT).exists()
+
+
 def test_the_card_shows_the_same_sentence_as_the_dashboard(owner_client, helped):
     html = owner_client.get(helped.get_absolute_url()).content.decode()
     assert '<h2 id="effect-heading">Did it help?</h2>' in html
@@ -138,14 +160,14 @@ def test_an_outsider_sees_the_suggestion_but_no_verdict_form(outsider, helped):
 def test_setting_a_verdict_from_the_card_returns_to_the_card(owner_client, owner, helped):
     response = owner_client.post(
         reverse("reporting:effect_verdict", args=[helped.pk]),
-        {"verdict": "unclear", "suggested": "likely_helped", "next": helped.get_absolute_url()},
+        {"verdict": "unclear", "suggested": "confirmed", "next": helped.get_absolute_url()},
     )
     assert response.status_code == 302
     assert response["Location"] == helped.get_absolute_url()
     helped.refresh_from_db()
     assert helped.effect_verdict == Improvement.Verdict.UNCLEAR
     event = Event.objects.get(improvement=helped, kind=Event.Kind.VERDICT)
-    assert event.data == {"verdict": "unclear", "previous": "pending", "suggested": "likely_helped"}
+    assert event.data == {"verdict": "unclear", "previous": "pending", "suggested": "confirmed"}
     page = owner_client.get(helped.get_absolute_url()).content.decode()
     assert "verdict Can’t tell" in page
     assert "effect: Can’t tell" in page

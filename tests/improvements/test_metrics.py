@@ -375,14 +375,14 @@ def test_the_n_production_deployments_around_the_done_date_go_to_the_rank_test(f
     assert row["figure"] == "elapsed" and row["environment"] == "production"
     assert row["comparison"] == compare(before, after)
     # Two blocked deployments after keep a faster-looking median from being a verdict.
-    assert row["suggestion"] == "inconclusive"
-    assert row["suggested_verdict"] == Improvement.Verdict.UNCLEAR
+    assert row["suggestion"] == Improvement.Verdict.UNCLEAR
+    assert row["suggestion_label"] == "inconclusive"
     assert row["sentence"].startswith("inconclusive: median 100 → 67.5 min (")
 
     other = rows[hands_on.pk]
     assert other["figure"] == "hands_on"
     assert other["median_before"] == other["median_after"] == 40
-    assert other["suggestion"] == "no_change"  # all equal: the interval is exactly 0
+    assert other["suggestion"] == Improvement.Verdict.NO_EFFECT  # all equal: interval exactly 0
 
 
 def test_another_environment_compares_its_own_deployments(filters, columns):
@@ -395,8 +395,8 @@ def test_another_environment_compares_its_own_deployments(filters, columns):
     done_card(columns, created=1, started=2, done=7, expected_effect="Faster")
     (production,) = metrics.effects(Filters(START, END))
     (staging,) = metrics.effects(Filters(START, END, environment="staging"))
-    assert production["suggestion"] == "no_change"
-    assert staging["suggestion"] == "likely_helped"
+    assert production["suggestion"] == Improvement.Verdict.NO_EFFECT
+    assert staging["suggestion"] == Improvement.Verdict.CONFIRMED
     # Ratios of minutes + 1: 41 / 101 = −59 %. Two groups of six tied values: variance
     # 3 · (13 − 420/132) = 29.45, z = (36 − 18 − ½) / 5.43 = 3.22.
     assert staging["sentence"] == (
@@ -412,8 +412,8 @@ def test_a_card_done_before_enough_deployments_has_too_little_data(filters, colu
     (row,) = metrics.effects(filters)
     assert row["improvement"] == card
     assert (row["before_count"], row["after_count"]) == (1, 1)
-    assert row["suggestion"] == "too_little_data"
-    assert row["suggested_verdict"] == Improvement.Verdict.PENDING
+    assert row["suggestion"] == Improvement.Verdict.PENDING
+    assert row["suggestion_label"] == "too little data"
 
 
 def test_improvements_done_inside_the_window_are_named(filters, columns):
@@ -446,9 +446,9 @@ def test_a_card_that_targets_a_step_uses_the_steps_own_minutes_when_runs_time_it
     assert asked == [([card.pk], "production", metrics.DEFAULT_WINDOW)]
     assert rows[card.pk]["figure"] == "step"
     assert rows[card.pk]["figure_label"] == "minutes of the targeted step"
-    assert rows[card.pk]["suggestion"] == "likely_helped"
+    assert rows[card.pk]["suggestion"] == Improvement.Verdict.CONFIRMED
     assert rows[untouched.pk]["figure"] == "elapsed"
-    assert rows[untouched.pk]["suggestion"] == "no_change"
+    assert rows[untouched.pk]["suggestion"] == Improvement.Verdict.NO_EFFECT
 
 
 def test_a_card_alone_gets_the_same_row_as_on_the_dashboard(filters, columns):

@@ -443,6 +443,45 @@ def test_manual_steps_undo_changes_made_after_the_range(db):
     assert weeks == [{"week": START, "manual": 1}]
 
 
+def test_manual_steps_follow_the_recorded_modes_when_the_history_has_a_gap(filters):
+    # The step went manual -> semi-automatic in week 2 and is automated now, but the change
+    # that automated it is gone (history rows can be edited and deleted in the admin). Each
+    # change says what the step was before it, so week 1 ended with it manual and weeks 2 to 4
+    # with it automated. Summing each change's own old/new (the dashboard's rule until the two
+    # were unified) counted it as never manual: its one change stayed inside "manual".
+    step = ProcessStepFactory(mode=ProcessStep.Mode.AUTOMATED)
+    ProcessStepChange.objects.create(
+        step=step, old_mode="manual", new_mode="semi", changed_at=at(9)
+    )
+
+    weeks = metrics.manual_steps_over_time(filters)
+
+    assert [w["manual"] for w in weeks] == [1, 0, 0, 0]
+
+
+def test_the_dashboard_and_the_process_page_count_the_same_manual_steps(filters):
+    from retros.views.deployments import process_history
+
+    automated = ProcessStepFactory(mode=ProcessStep.Mode.AUTOMATED)
+    ProcessStepFactory(mode=ProcessStep.Mode.SEMI_AUTOMATIC)
+    ProcessStepChange.objects.create(
+        step=automated, old_mode="manual", new_mode="automated", changed_at=at(9)
+    )
+    # Dropped and taken back in the same week: the week ends with it manual.
+    again = ProcessStepFactory(mode=ProcessStep.Mode.MANUAL)
+    ProcessStepChange.objects.create(
+        step=again, old_mode="manual", new_mode="dropped", changed_at=at(16)
+    )
+    ProcessStepChange.objects.create(
+        step=again, old_mode="dropped", new_mode="manual", changed_at=at(17)
+    )
+
+    dashboard = [w["manual"] for w in metrics.manual_steps_over_time(filters)]
+    page = [row["manual_steps"] for row in reversed(process_history(4, today=END))]
+
+    assert dashboard == page == [3, 2, 2, 2]
+
+
 # --- DORA ----------------------------------------------------------------------------------------
 
 

@@ -3,8 +3,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from improvements.models import Event, Improvement, MoveError
-from tests.factories import ImprovementFactory
+from improvements.models import Column, Event, Improvement, MoveError
+from improvements.models.board import FINISHED_CARDS_SHOWN_FOR
+from tests.factories import ColumnFactory, ImprovementFactory
 from tests.improvements.board_helpers import cards_at, titles_in
 
 
@@ -133,12 +134,22 @@ def test_a_move_writes_only_the_moved_card_when_there_is_room(ideas, columns):
 
 @pytest.mark.parametrize("show_all", [False, True])
 def test_board_counts_agree_with_the_cards_the_board_shows(columns, show_all):
-    long_ago = timezone.now() - datetime.timedelta(weeks=10)
-    for column in columns.values():
+    # Improvement.board_counts restates on_board in SQL: this pins the two together, over a column
+    # of every state and cards recent, just inside and just past the cutoff, old and archived.
+    ColumnFactory(name="Dropped", state=Column.State.DROPPED, position=99)
+    now = timezone.now()
+    long_ago = now - datetime.timedelta(weeks=10)
+    for column in Column.objects.all():
         ImprovementFactory.create_batch(2, column=column)
         ImprovementFactory(column=column, column_entered_at=long_ago)
-        ImprovementFactory(column=column, archived_at=timezone.now())
-    all_columns = list(columns.values())
+        ImprovementFactory(column=column, column_entered_at=now - FINISHED_CARDS_SHOWN_FOR)
+        ImprovementFactory(
+            column=column,
+            column_entered_at=now - FINISHED_CARDS_SHOWN_FOR + datetime.timedelta(minutes=5),
+        )
+        ImprovementFactory(column=column, archived_at=now)
+    all_columns = list(Column.objects.all())
+    assert {column.state for column in all_columns} == set(Column.State)
     finished = [column.pk for column in all_columns if column.is_finished]
     shown = Improvement.objects.on_board(finished, show_all=show_all)
     above = Improvement.objects.order_by("position").values_list("position", flat=True)[3]
@@ -150,3 +161,6 @@ def test_board_counts_agree_with_the_cards_the_board_shows(columns, show_all):
         )
         for column in all_columns
     }
+    # Finished columns hide their old cards unless asked: 3 of 5 open cards shown, else 5.
+    finished_totals = {counts[pk][0] for pk in finished}
+    assert finished_totals == ({5} if show_all else {3})

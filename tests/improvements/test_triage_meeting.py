@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from improvements.models import Column, Event, FindingLink, Improvement
-from improvements.operations import link_finding
 from improvements.triage import similar
 from retros.models import Finding, FindingGroup, Vote
 from tests.factories import FindingFactory, ImprovementFactory, RetrospectiveFactory
@@ -233,7 +232,7 @@ def test_undoing_a_group_unlinks_every_finding_with_an_event_each(owner_client, 
 def test_unlink_finding_is_the_one_way_a_link_goes(owner, retro):
     card = ImprovementFactory()
     finding = FindingFactory(retro=retro)
-    link_finding(finding, card, owner)
+    card.link_finding(finding, owner)
 
     assert card.unlink_finding(finding, owner) is True
     assert card.unlink_finding(finding, owner) is False
@@ -283,7 +282,7 @@ def test_a_group_with_one_finding_triaged_earlier_triages_the_rest(owner_client,
 def test_a_link_deleted_any_other_way_still_leaves_an_event(owner, retro):
     card = ImprovementFactory()
     finding = FindingFactory(retro=retro)
-    link_finding(finding, card, owner)
+    card.link_finding(finding, owner)
 
     FindingLink.objects.filter(finding=finding).delete()  # as the admin's bulk delete does
 
@@ -293,8 +292,8 @@ def test_a_link_deleted_any_other_way_still_leaves_an_event(owner, retro):
 
 def test_a_card_deleted_with_its_links_goes_without_a_trace(owner, retro):
     card, other = ImprovementFactory(), ImprovementFactory()
-    link_finding(FindingFactory(retro=retro), card, owner)
-    link_finding(FindingFactory(retro=retro), other, owner)
+    card.link_finding(FindingFactory(retro=retro), owner)
+    other.link_finding(FindingFactory(retro=retro), owner)
 
     card.delete()
     Improvement.objects.filter(pk=other.pk).delete()

@@ -9,7 +9,8 @@ from django.utils import timezone
 from improvements.models import Column
 from improvements.operations import promote_finding
 from improvements.reporting.weekly_update import week_label
-from retros.models import Finding, monday_of
+from retros.models import Finding
+from retros.weeks import monday_of
 from tests.factories import (
     DeploymentFactory,
     FindingFactory,

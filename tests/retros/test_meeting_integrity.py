@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from improvements.models import Event
-from improvements.operations import dismiss_finding, link_finding
+from improvements.operations import dismiss_finding
 from retros.models import Finding, RetroRevision
 from tests.factories import FindingFactory, ImprovementFactory, RetrospectiveFactory
 
@@ -19,7 +19,7 @@ def retro(duty_week, owner):
 def test_a_linked_finding_cannot_be_removed_until_its_triage_is_undone(owner_client, owner, retro):
     finding = FindingFactory(retro=retro)
     card = ImprovementFactory()
-    link_finding(finding, card, owner)
+    card.link_finding(finding, owner)
 
     refused = owner_client.post(reverse("retros:finding_delete", args=[finding.pk]))
     refused_htmx = owner_client.post(
@@ -49,7 +49,7 @@ def test_a_finding_closed_without_action_is_kept_too(owner_client, retro):
 
 def test_a_triaged_finding_shows_no_remove_button(owner_client, owner, retro):
     finding = FindingFactory(retro=retro, text="Linked one")
-    link_finding(finding, ImprovementFactory(), owner)
+    ImprovementFactory().link_finding(finding, owner)
 
     page = owner_client.get(reverse("retros:retro_detail", args=[retro.pk])).text
 

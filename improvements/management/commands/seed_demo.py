@@ -13,7 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from improvements.models import POSITION_GAP, Category, Column, Comment, Event, Improvement
-from improvements.operations import link_finding
 from improvements.reporting.run_history import add_running_run, add_runs
 from retros.models import (
     Deployment,
@@ -22,8 +21,8 @@ from retros.models import (
     ProcessStep,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 PRODUCT_UNITS = ["Payments", "Checkout", "Search", "Catalogue", "Accounts", "Mobile"]
 FIRST_NAMES = [
@@ -213,7 +212,7 @@ class Command(BaseCommand):
                     continue
                 existing = next((i for i in improvements if i.description == text), None)
                 if existing:
-                    link_finding(finding, existing, platform_person)
+                    existing.link_finding(finding, platform_person)
                     continue
                 if rng.random() < 0.15:
                     finding.set_outcome(Finding.Outcome.NO_ACTION, "One-off; not worth a change.")
@@ -232,14 +231,17 @@ class Command(BaseCommand):
                     created_at=created,
                     column_entered_at=created,
                 )
-                Event.objects.create(
-                    improvement=improvement,
-                    kind=Event.Kind.CREATED,
-                    actor=platform_person,
-                    at=created,
-                    to_column=improvement.column,
+                Improvement.record_history(
+                    [
+                        improvement.history_entry(
+                            Event.Kind.CREATED,
+                            platform_person,
+                            at=created,
+                            to_column=improvement.column,
+                        )
+                    ]
                 )
-                link_finding(finding, improvement, platform_person)
+                improvement.link_finding(finding, platform_person)
                 Event.objects.filter(improvement=improvement, kind=Event.Kind.LINKED).update(
                     at=created
                 )
@@ -311,6 +313,7 @@ class Command(BaseCommand):
         """Walk older cards further along the board, with an event for every move."""
         now = timezone.now()
         path = [columns_by_name["Next"], columns_by_name["In progress"], columns[Column.State.DONE]]
+        moves = []
         for index, improvement in enumerate(improvements):
             age_days = (now - improvement.created_at).days
             steps = 0 if index % 5 == 4 else min(3, age_days // 14 + rng.randint(0, 1))
@@ -319,13 +322,14 @@ class Command(BaseCommand):
             moment = improvement.created_at
             for target in path[:steps]:
                 moment = min(now, moment + datetime.timedelta(days=rng.randint(2, 9)))
-                Event.objects.create(
-                    improvement=improvement,
-                    kind=Event.Kind.MOVED,
-                    actor=improvement.assignee,
-                    at=moment,
-                    from_column=improvement.column,
-                    to_column=target,
+                moves.append(
+                    improvement.history_entry(
+                        Event.Kind.MOVED,
+                        improvement.assignee,
+                        at=moment,
+                        from_column=improvement.column,
+                        to_column=target,
+                    )
                 )
                 improvement.column = target
                 improvement.column_entered_at = moment
@@ -342,3 +346,4 @@ class Command(BaseCommand):
                     body="Started on this; **first draft** is in review.",
                     created_at=moment,
                 )
+        Improvement.record_history(moves)

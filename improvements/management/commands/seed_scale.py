@@ -35,8 +35,8 @@ from retros.models import (
     ProcessStepChange,
     Retrospective,
     Unit,
-    monday_of,
 )
+from retros.weeks import monday_of
 
 # Ten years of a 30-unit organisation; --years and --scale shrink or grow these.
 PER_TEN_YEARS = {
@@ -562,12 +562,8 @@ class Builder:
         ):
             created_by_week.setdefault(week_index, []).append(index)
             events.append(
-                Event(
-                    improvement=card,
-                    kind=Event.Kind.CREATED,
-                    actor=card.created_by,
-                    at=card.created_at,
-                    to_column=self.path[0],
+                card.history_entry(
+                    Event.Kind.CREATED, card.created_by, at=card.created_at, to_column=self.path[0]
                 )
             )
             origin = triage.get(week_index)
@@ -576,10 +572,9 @@ class Builder:
             previous = self.path[0]
             for column, moment in moves:
                 events.append(
-                    Event(
-                        improvement=card,
-                        kind=Event.Kind.MOVED,
-                        actor=card.assignee,
+                    card.history_entry(
+                        Event.Kind.MOVED,
+                        card.assignee,
                         at=moment,
                         from_column=previous,
                         to_column=column,
@@ -588,9 +583,7 @@ class Builder:
                 previous = column
             if card.archived_at:
                 kind = Event.Kind.DROPPED if card.dropped_reason else Event.Kind.ARCHIVED
-                events.append(
-                    Event(improvement=card, kind=kind, actor=card.assignee, at=card.archived_at)
-                )
+                events.append(card.history_entry(kind, card.assignee, at=card.archived_at))
 
         # The pains and ideas that raised no card: joined a recent one, no action, or waiting.
         changed_findings = []
@@ -625,10 +618,9 @@ class Builder:
                 )
             )
             events.append(
-                Event(
-                    improvement=card,
-                    kind=Event.Kind.LINKED,
-                    actor=card.created_by,
+                card.history_entry(
+                    Event.Kind.LINKED,
+                    card.created_by,
                     at=moment,
                     data={"finding": finding.pk, "retro": finding.retro_id},
                 )
@@ -654,9 +646,9 @@ class Builder:
                 kind = Event.Kind.COMMENTED
             else:
                 kind = Event.Kind.EDITED
-            events.append(Event(improvement=card, kind=kind, actor=card.assignee, at=moment))
+            events.append(card.history_entry(kind, card.assignee, at=moment))
         Comment.objects.bulk_create(comments, batch_size=BATCH)
-        Event.objects.bulk_create(events, batch_size=BATCH)
+        Improvement.record_history(events, batch_size=BATCH)
         self.log(f"  {len(finding_links):,} finding links, {len(events):,} events")
 
     # Deployments ------------------------------------------------------------------------------
