@@ -16,8 +16,10 @@ from django.db import IntegrityError, models, transaction
 from django.test import Client
 from django.urls import reverse
 
+from improvements.models import Category, Column, Improvement
 from improvements.reporting.panels import PANELS
-from retros.models import PersonFeed
+from retros.models import PersonFeed, Retrospective
+from tests.conftest import MATRIX_PK
 from tests.test_access_matrix import ROUTES, fill
 
 APPS = ("retros", "improvements")
@@ -114,3 +116,34 @@ def test_a_deleted_person_of_a_duty_week_leaves_every_page_readable(world, staff
     client.force_login(staff)
     for path in pages(world, PersonFeed.for_user(world["owner"]).token):
         assert client.get(path).status_code < 500, path
+
+
+def test_a_board_without_columns_or_categories_renders_everywhere_and_refuses_new_cards(
+    world, staff, outsider
+):
+    # An admin may delete every column and category once no card uses them.
+    Improvement.objects.all().delete()
+    Column.objects.all().delete()
+    Category.objects.all().delete()
+    paths = pages(world, PersonFeed.for_user(world["owner"]).token)
+    failures, read = [], 0
+    for user in (staff, outsider):
+        client = Client(raise_request_exception=False)
+        client.force_login(user)
+        for path in paths:
+            response = client.get(path)
+            read += 1
+            if response.status_code >= 500:
+                failures.append(f"{user} GET {path} -> {response.status_code}")
+    assert len(paths) > 70 and read == 2 * len(paths)
+    assert not failures, "\n".join(failures)
+
+    retro = Retrospective.objects.get(pk=world["week"].pk)
+    retro.submit()
+    client = Client(raise_request_exception=False)
+    client.force_login(staff)
+    promote = client.post(
+        reverse("triage:finding_promote", args=[MATRIX_PK]), {"title": "Automate it"}
+    )
+    assert 400 <= promote.status_code < 500
+    assert not Improvement.objects.exists()

@@ -169,23 +169,33 @@ def _promote(request: HtmxHttpRequest, item: TriageItem) -> HttpResponse:
         return _retro_triage_page(
             request, item.retro.pk, bound={("promote", item.key): form}, status=400
         )
-    with transaction.atomic():
-        locked = _lock_pending(request, item)
-        if locked is None:
-            return _done(request, item)
-        improvement = promote_finding(
-            locked[0],
-            request.user,
-            title=form.cleaned_data["title"],
-            category=form.cleaned_data["category"],
-            unit=form.cleaned_data["unit"],
-            assignee=form.cleaned_data["assignee"],
+    try:
+        with transaction.atomic():
+            locked = _lock_pending(request, item)
+            if locked is None:
+                return _done(request, item)
+            improvement = promote_finding(
+                locked[0],
+                request.user,
+                title=form.cleaned_data["title"],
+                category=form.cleaned_data["category"],
+                unit=form.cleaned_data["unit"],
+                assignee=form.cleaned_data["assignee"],
+            )
+            if len(locked) > 1:
+                improvement.description = "\n\n".join(finding.text for finding in locked)
+                improvement.save(update_fields=["description"])
+                for finding in locked[1:]:
+                    improvement.link_finding(finding, request.user)
+    except Column.DoesNotExist:  # an admin deleted every column (possible while no card is in one)
+        messages.error(
+            request,
+            "The board has no columns to put a card in yet: staff add one under the board's "
+            "column settings. Nothing was changed.",
         )
-        if len(locked) > 1:
-            improvement.description = "\n\n".join(finding.text for finding in locked)
-            improvement.save(update_fields=["description"])
-            for finding in locked[1:]:
-                improvement.link_finding(finding, request.user)
+        return _retro_triage_page(
+            request, item.retro.pk, bound={("promote", item.key): form}, status=409
+        )
     messages.success(request, f"Created improvement “{improvement.title}”.")
     return _done(request, item)
 

@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from improvements.models import Category, Event, FindingLink, Improvement
+from improvements.models import Category, Column, Event, FindingLink, Improvement
 from retros.models import Finding
 from tests.factories import (
     DutyWeekFactory,
@@ -89,6 +89,27 @@ def test_a_missing_title_re_renders_with_the_other_choices_kept(owner_client, un
     )
     assert f'<option value="{category.pk}" selected>' in response.text
     assert not Improvement.objects.exists()
+
+
+def test_promoting_on_a_board_without_columns_is_refused_and_keeps_the_finding_waiting(
+    owner_client, pain
+):
+    # An admin may delete every column while no card is in one; triage must say so, not 500.
+    Column.objects.all().delete()
+    category = Category.objects.get(slug="tooling")
+
+    response = owner_client.post(
+        reverse("triage:finding_promote", args=[pain.pk]),
+        {"title": "Stabilise checkout test", "category": category.pk},
+    )
+
+    assert response.status_code == 409
+    assert "The board has no columns to put a card in yet" in response.text
+    assert 'value="Stabilise checkout test"' in response.text
+    assert not Improvement.objects.exists()
+    pain.refresh_from_db()
+    assert pain.outcome == Finding.Outcome.PENDING
+    assert not FindingLink.objects.exists()
 
 
 def test_linking_from_another_retro_raises_the_recurrence(owner_client, unit, pain):
