@@ -15,6 +15,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from retros.models import (
+    MANUAL_MODES,
     Deployment,
     DeploymentRun,
     ProcessStep,
@@ -33,7 +34,6 @@ BLOCK_CAUSES = [
     "Flaky end-to-end test",
     "Artefact registry down",
 ]
-MANUAL = (ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC)
 
 
 def _mode_at(step: ProcessStep, changes: list[tuple], moment: datetime.datetime) -> str:
@@ -75,8 +75,8 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
             if step.pk in improved and improved[step.pk] <= deployment.started_at:
                 weight *= 0.3
             active.append((step, mode, weight))
-        manual_weight = sum(w for _, mode, w in active if mode in MANUAL) or 1
-        waiting_weight = sum(w for _, mode, w in active if mode not in MANUAL) or 1
+        manual_weight = sum(w for _, mode, w in active if mode in MANUAL_MODES) or 1
+        waiting_weight = sum(w for _, mode, w in active if mode not in MANUAL_MODES) or 1
         hands_on_total = deployment.hands_on_minutes * 60
         waiting_total = max(
             0,
@@ -88,7 +88,7 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
         moment = deployment.started_at
         step_rows, total = [], {"hands_on": 0, "waiting": 0, "blocked": 0, "manual": 0}
         for index, (step, mode, weight) in enumerate(active):
-            manual = mode in MANUAL
+            manual = mode in MANUAL_MODES
             share = weight / (manual_weight if manual else waiting_weight)
             seconds = max(30, round((hands_on_total if manual else waiting_total) * share))
             blocked = deployment.blocked_minutes * 60 if index == blocked_at else 0
@@ -153,7 +153,7 @@ def add_runs(rng: random.Random, deployments: list[Deployment], events: bool = T
         for position, (step, mode, start, end, seconds, blocked, restarted) in enumerate(
             rows, start=1
         ):
-            manual = mode in MANUAL
+            manual = mode in MANUAL_MODES
             run_steps.append(
                 RunStep(
                     run=run,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..weeks import monday_of
-from .deployments import Deployment, ProcessStep
+from .deployments import MANUAL_MODES, Deployment, ProcessStep
 from .retros import Finding, Retrospective
 from .teams import DutyWeek
 
@@ -299,7 +299,7 @@ class DeploymentRun(models.Model):
                 "pk",
                 filter=Q(
                     state=RunStep.State.DONE,
-                    mode__in=[ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC],
+                    mode__in=MANUAL_MODES,
                 ),
             ),
         )
@@ -468,7 +468,7 @@ class RunStep(models.Model):
 
     @property
     def is_manual(self) -> bool:
-        return self.mode in (ProcessStep.Mode.MANUAL, ProcessStep.Mode.SEMI_AUTOMATIC)
+        return self.mode in MANUAL_MODES
 
     def allowed_actions(self) -> list[str]:
         return [
